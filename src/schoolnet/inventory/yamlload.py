@@ -1,0 +1,219 @@
+"""Read one YAML file into plain data, keeping where every value was written.
+
+PyYAML's C parser composes the node tree; this module turns nodes into plain
+Python values and records each value's line and column by its path
+(("tablets", 3, "mac") -> (41, 9)).  It is stricter than `yaml.safe_load`:
+duplicate keys, unbounded alias expansion, non-UTF-8 bytes, empty files and
+oversized files are errors with a rule code, never silent.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from schoolnet.problems import InventoryError, Location
+from schoolnet.rulebook import problem
+
+try:  # the C parser is many times faster; fall back where libyaml is missing
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on the PyYAML build
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 64
+ALIAS_ALLOWANCE = 10_000  # node visits allowed beyond the file's own size
+
+PathKey = tuple[Any, ...]
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_CONSTRUCTOR = SafeConstructor()
+_SCALAR_CONSTRUCTORS = {
+    tag: fn for tag, fn in SafeConstructor.yaml_constructors.items()
+    if tag and tag.rsplit(":", 1)[-1] in {"null", "bool", "int", "float", "binary", "timestamp", "str"}
+}
+
+
+@dataclass
+class Document:
+    """One loaded file: its data and the line/column of every value in it."""
+
+    path: Path
+    name: str
+    data: Any
+    marks: dict[PathKey, tuple[int, int]] = field(repr=False)
+    text: str = field(repr=False, default="")
+
+    def location(self, path: PathKey = ()) -> Location:
+        """The location of `path`, or of its nearest written ancestor."""
+        key = tuple(path)
+        while key:
+            mark = self.marks.get(key)
+            if mark is not None:
+                return Location(self.name, mark[0], mark[1])
+            key = key[:-1]
+        line, column = self.marks.get((), (1, 1))
+        return Location(self.name, line, column)
+
+    def token_at(self, location: Location) -> str:
+        """The scalar as written at `location`, for messages like `YAML read no as false`."""
+        lines = self.text.splitlines()
+        if not 0 < location.line <= len(lines):
+            return ""
+        rest = lines[location.line - 1][location.column - 1:]
+        for stop in (" #", ",", "]", "}"):
+            if stop in rest:
+                rest = rest[: rest.index(stop)]
+        return rest.strip()
+
+
+def display_name(path: Path) -> str:
+    """A path people can click: relative to the working directory when inside it."""
+    relative = os.path.relpath(path)
+    return path.as_posix() if relative.startswith("..") else Path(relative).as_posix()
+
+
+def load_document(path: Path, name: str | None = None, max_bytes: int = MAX_FILE_BYTES) -> Document:
+    name = name or display_name(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise _error("SN012", Location(name), f"cannot read the file: {exc.strerror}",
+                     "check the path and its permissions") from None
+    if size > max_bytes:
+        raise _error("SN006", Location(name),
+                     f"the file is {size:,} bytes, over the cap of {max_bytes:,}",
+                     "split it; one school per file keeps files small")
+    raw = path.read_bytes()
+    text = _decode(raw, name)
+    if not text.strip():
+        raise _error("SN005", Location(name), "the file is empty", "write the document or delete the file")
+    return parse_text(text, name, path)
+
+
+def parse_text(text: str, name: str, path: Path | None = None) -> Document:
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        location = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
+        what = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        raise _error("SN001", location, what or "invalid YAML", "fix the YAML syntax at this point") from None
+    except yaml.YAMLError as exc:
+        raise _error("SN001", Location(name), str(exc), "fix the YAML syntax") from None
+    if root is None:
+        raise _error("SN005", Location(name), "the file holds only comments",
+                     "write the document or delete the file")
+    walker = _Walker(name, budget=len(text) + ALIAS_ALLOWANCE)
+    data = walker.value(root, (), 0)
+    walker.marks[()] = (root.start_mark.line + 1, root.start_mark.column + 1)
+    return Document(path or Path(name), name, data, walker.marks, text)
+
+
+def _decode(raw: bytes, name: str) -> str:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise _error("SN004", Location(name, line, column),
+                     f"byte 0x{raw[exc.start]:02x} is not UTF-8",
+                     "save the file as UTF-8 (iconv -f latin1 -t utf-8)") from None
+    return text.removeprefix("\ufeff")
+
+
+def _error(code: str, location: Location, message: str, hint: str) -> InventoryError:
+    return InventoryError([problem(code, location, message, hint)])
+
+
+class _Walker:
+    """Turns a node tree into data, recording marks and bounding alias expansion."""
+
+    def __init__(self, name: str, budget: int) -> None:
+        self.name = name
+        self.budget = budget
+        self.marks: dict[PathKey, tuple[int, int]] = {}
+
+    def _where(self, node: Node) -> Location:
+        return Location(self.name, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def value(self, node: Node, path: PathKey, depth: int) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            raise _error("SN003", self._where(node),
+                         "anchors and aliases expand past the safety bound",
+                         "do not nest aliases; shared values belong in programme.yaml defaults")
+        if isinstance(node, ScalarNode):
+            if node.tag == _STR_TAG:
+                return node.value
+            constructor = _SCALAR_CONSTRUCTORS.get(node.tag)
+            if constructor is None:
+                raise _error("SN001", self._where(node), f"unsupported YAML tag {node.tag}",
+                             "write plain values without tags")
+            try:
+                return constructor(_CONSTRUCTOR, node)
+            except (ValueError, yaml.YAMLError) as exc:
+                raise _error("SN001", self._where(node), f"cannot read the value: {exc}",
+                             "quote it to keep it as text") from None
+        if depth >= MAX_DEPTH:
+            raise _error("SN003", self._where(node), f"nesting deeper than {MAX_DEPTH} levels "
+                         "(a recursive alias?)", "remove the recursive alias")
+        if isinstance(node, SequenceNode):
+            if node.tag != _SEQ_TAG:
+                raise _error("SN001", self._where(node), f"unsupported YAML tag {node.tag}",
+                             "write plain lists without tags")
+            items = []
+            for index, item in enumerate(node.value):
+                child = path + (index,)
+                self.marks[child] = (item.start_mark.line + 1, item.start_mark.column + 1)
+                items.append(self.value(item, child, depth + 1))
+            return items
+        assert isinstance(node, MappingNode)
+        if node.tag != _MAP_TAG:
+            raise _error("SN001", self._where(node), f"unsupported YAML tag {node.tag}",
+                         "write plain mappings without tags")
+        return self._mapping(node, path, depth)
+
+    def _mapping(self, node: MappingNode, path: PathKey, depth: int) -> dict[Any, Any]:
+        result: dict[Any, Any] = {}
+        explicit: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                self._merge(result, explicit, value_node, path, depth)
+                continue
+            key = self.value(key_node, path, depth + 1)
+            if isinstance(key, (dict, list)):
+                raise _error("SN007", self._where(key_node), "a mapping key must be a plain value",
+                             "use a string key")
+            line = key_node.start_mark.line + 1
+            if key in explicit:
+                raise _error("SN002", self._where(key_node),
+                             f"key {key!r} is already set at line {explicit[key]} of this mapping",
+                             "keep one of them")
+            explicit[key] = line
+            child = path + (key,)
+            mark_node = value_node if isinstance(value_node, ScalarNode) else key_node
+            self.marks[child] = (mark_node.start_mark.line + 1, mark_node.start_mark.column + 1)
+            result[key] = self.value(value_node, child, depth + 1)
+        return result
+
+    def _merge(self, result: dict[Any, Any], explicit: dict[Any, int], value_node: Node,
+               path: PathKey, depth: int) -> None:
+        sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+        for source in sources:
+            merged = self.value(source, path, depth + 1)
+            if not isinstance(merged, dict):
+                raise _error("SN007", self._where(source), "a merge key (<<) needs a mapping",
+                             "merge an anchored mapping")
+            for key, item in merged.items():
+                if key not in explicit and key not in result:
+                    result[key] = item

@@ -1,0 +1,56 @@
+"""A data-center site: racks, networks, servers and network gear."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from schoolnet.model.school import Circuit, Coordinates
+from schoolnet.model.types import (
+    Address, DeviceKind, DeviceStatus, Name, Network, Strict, Text, VlanId, Watts,
+)
+
+
+class Rack(Strict):
+    name: Name
+    u_height: int = Field(42, ge=1, le=60)
+    power_budget_w: Watts
+
+
+class DcNetwork(Strict):
+    name: Name
+    vid: VlanId
+    prefix: Network
+    purpose: Text
+
+
+class Interface(Strict):
+    name: Text
+    network: Name | None = None
+    address: Address | None = None
+    mac: Text | None = None
+
+
+class DcDevice(Strict):
+    hostname: Name
+    kind: DeviceKind
+    model: Name
+    serial: Text
+    asset_tag: Text | None = None
+    status: DeviceStatus = "active"
+    rack: Name | None = None
+    position: int | None = Field(None, ge=1, description="lowest rack unit; omit for zero-U gear")
+    roles: list[Name] = Field(default_factory=list)
+    interfaces: list[Interface] = Field(default_factory=list)
+    ssh_host_key: Text | None = None
+
+
+class Datacenter(Strict):
+    site: Name
+    name: Text
+    address: Text
+    coordinates: Coordinates
+    synthetic: bool = False
+    racks: list[Rack] = Field(default_factory=list)
+    networks: list[DcNetwork] = Field(default_factory=list)
+    devices: list[DcDevice] = Field(default_factory=list)
+    circuits: list[Circuit] = Field(default_factory=list)

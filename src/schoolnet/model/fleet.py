@@ -1,0 +1,90 @@
+"""The Fleet: the whole inventory as typed objects, handed to every later stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from schoolnet.inventory.yamlload import Document, PathKey
+from schoolnet.model.datacenter import Datacenter, DcDevice
+from schoolnet.model.ledger import Ledger
+from schoolnet.model.programme import Hardware, HardwareModel, Programme
+from schoolnet.model.school import School, SchoolDevice
+from schoolnet.problems import Location
+
+
+@dataclass(frozen=True)
+class Host:
+    """A managed device with a hostname: a school's edge/switch/AP or a data-center device."""
+
+    hostname: str
+    kind: str
+    model: str
+    serial: str
+    roles: tuple[str, ...]
+    status: str
+    school: School | None
+    datacenter: Datacenter | None
+    ordinal: int
+    device: SchoolDevice | DcDevice
+    path: PathKey
+
+    @property
+    def site(self) -> str:
+        if self.school is not None:
+            return self.school.id
+        assert self.datacenter is not None
+        return self.datacenter.site
+
+
+@dataclass
+class Fleet:
+    """Everything loaded: programme, catalog, ledger, sites; and where each came from."""
+
+    root: Path
+    programme: Programme
+    hardware: Hardware
+    ledger: Ledger
+    schools: list[School]
+    datacenters: list[Datacenter]
+    documents: dict[int, Document] = field(default_factory=dict, repr=False)
+
+    def doc(self, obj: Any) -> Document:
+        return self.documents[id(obj)]
+
+    def loc(self, obj: Any, *path: Any) -> Location:
+        """Where `path` inside the file-level object `obj` is written."""
+        return self.doc(obj).location(tuple(path))
+
+    @cached_property
+    def catalog(self) -> dict[str, HardwareModel]:
+        return {m.id: m for m in self.hardware.models}
+
+    @cached_property
+    def hosts(self) -> list[Host]:
+        hosts: list[Host] = []
+        defaults = self.programme.defaults
+        for school in self.schools:
+            names = school.device_hostnames()
+            ordinals = school.device_ordinals()
+            for index, device in enumerate(school.devices):
+                default_roles = defaults[device.kind].roles if device.kind in defaults else None
+                roles = device.roles if device.roles is not None else (default_roles or [])
+                hosts.append(Host(names[index], device.kind, device.model, device.serial, tuple(roles),
+                                  device.status, school, None, ordinals[index], device, ("devices", index)))
+        for site in self.datacenters:
+            for index, dc_device in enumerate(site.devices):
+                hosts.append(Host(dc_device.hostname, dc_device.kind, dc_device.model, dc_device.serial,
+                                  tuple(dc_device.roles), dc_device.status, None, site, index + 1,
+                                  dc_device, ("devices", index)))
+        return hosts
+
+    def host_location(self, host: Host, *path: Any) -> Location:
+        owner: Any = host.school if host.school is not None else host.datacenter
+        return self.loc(owner, *host.path, *path)
+
+    @cached_property
+    def schools_by_id(self) -> dict[str, School]:
+        return {s.id: s for s in self.schools}

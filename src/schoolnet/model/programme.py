@@ -1,0 +1,108 @@
+"""programme.yaml and hardware.yaml: what every school shares."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import Field
+
+from schoolnet.model.types import (
+    DeviceKind, Name, Network, Strict, Text, VlanId, Watts,
+)
+
+
+class District(Strict):
+    id: Name
+    name: Text
+    code: Name = Field(description="three letters used in school ids: nx-<code>-NNN")
+
+
+class DhcpRange(Strict):
+    first: int = Field(ge=1, description="host index of the first dynamic address")
+    last: int = Field(ge=1, description="host index of the last dynamic address")
+
+
+class Vlan(Strict):
+    """One slice of a school's prefix, identical at every school."""
+
+    name: Name
+    vid: VlanId
+    purpose: Text
+    offset: int = Field(ge=0, description="address offset of the subnet inside the school prefix")
+    prefix_length: int = Field(ge=16, le=30)
+    gateway: int = Field(1, ge=1, description="host index of the edge server on this VLAN")
+    dhcp: DhcpRange | None = None
+    reservations: dict[DeviceKind, int] = Field(
+        default_factory=dict,
+        description="first host index reserved per device kind (switch 1 gets it, switch 2 the next)")
+
+
+class Provider(Strict):
+    id: Name
+    name: Text
+
+
+class KindDefaults(Strict):
+    model: Name | None = None
+    roles: list[Name] | None = None
+
+
+class Supernets(Strict):
+    schools: Network
+    datacenter: Network
+    tunnels: Network
+
+
+class Expected(Strict):
+    """Fleet invariants the procurement contract fixes; validation holds the inventory to them."""
+
+    schools: int = Field(ge=0)
+    districts: int = Field(ge=0)
+    tablets: int = Field(ge=0)
+
+
+class Programme(Strict):
+    name: Text
+    code: Name
+    synthetic: bool = False
+    description: str = ""
+    supernets: Supernets
+    school_prefix_length: int = Field(ge=16, le=28)
+    vlans: list[Vlan] = Field(min_length=1)
+    districts: list[District] = Field(min_length=1)
+    providers: list[Provider] = Field(default_factory=list)
+    expected: Expected
+    defaults: dict[DeviceKind, KindDefaults] = Field(default_factory=dict)
+
+
+class HardwareModel(Strict):
+    id: Name
+    vendor: Text
+    model: Text
+    kind: DeviceKind
+    u_height: int = Field(0, ge=0, le=60)
+    power_w: Watts = 0
+    os: str = ""
+    ports: list[Text] = Field(default_factory=list, description="port names; a trailing N-M is a range")
+
+    def port_names(self) -> list[str]:
+        return expand_ports(self.ports)
+
+
+class Hardware(Strict):
+    models: list[HardwareModel]
+
+
+_RANGE = re.compile(r"^(?P<stem>.*?)(?P<first>\d+)-(?P<last>\d+)$")
+
+
+def expand_ports(specs: list[str]) -> list[str]:
+    """`GigabitEthernet0/0/1-24` -> 24 port names; other specs stand for themselves."""
+    names: list[str] = []
+    for spec in specs:
+        match = _RANGE.match(spec)
+        if match and int(match["first"]) <= int(match["last"]):
+            names.extend(f"{match['stem']}{n}" for n in range(int(match["first"]), int(match["last"]) + 1))
+        else:
+            names.append(spec)
+    return names
