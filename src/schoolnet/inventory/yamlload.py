@@ -161,9 +161,8 @@ class _Walker:
                              "write plain values without tags")
             try:
                 return constructor(_CONSTRUCTOR, node)
-            except (ValueError, yaml.YAMLError) as exc:
-                raise _error("SN001", self._where(node), f"cannot read the value: {exc}",
-                             "quote it to keep it as text") from None
+            except (ValueError, yaml.YAMLError):
+                return node.value  # e.g. 2025-13-45: left as text for the schema to reject precisely
         if depth >= MAX_DEPTH:
             raise _error("SN003", self._where(node), f"nesting deeper than {MAX_DEPTH} levels "
                          "(a recursive alias?)", "remove the recursive alias")

@@ -1,0 +1,35 @@
+# The two commands: `make demo` and `make test`.  Both set up what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test setup lint typecheck docs clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found; apt-get install python3" >&2; exit 2; }
+	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { \
+		echo "installing python3-venv (Debian)"; apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+setup: $(STAMP)
+
+demo: setup
+	@scripts/demo.sh
+
+test: setup
+	$(BIN)/pytest -q
+
+lint: setup
+	$(BIN)/ruff check src tests scripts benchmarks
+	$(BIN)/mypy src
+
+docs: setup
+	$(BIN)/python scripts/gen_rules_doc.py > docs/rules.md
+	$(BIN)/schoolnet schema --out schema
+
+clean:
+	rm -rf build site .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The `schoolnet` command line: one subcommand per stage."""

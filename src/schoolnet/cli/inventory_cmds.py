@@ -1,0 +1,204 @@
+"""validate, inventory stats|show, ipam show|allocate, schema."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from schoolnet.cli import output
+from schoolnet.cli.common import EXIT_PROBLEMS, format_option, inventory_option, usage_error
+from schoolnet.ipam import Addressing, LedgerError, allocate
+from schoolnet.model import load_fleet_or_raise
+from schoolnet.model.schema import SCHEMAS, schema_text, write_schemas
+from schoolnet.model.stats import find, fleet_stats
+from schoolnet.problems import Severity
+from schoolnet.rulebook import RULES
+from schoolnet.validate import validate_inventory
+
+
+@click.command()
+@inventory_option
+@format_option(*output.FORMATS)
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+def validate(inventory: Path, fmt: str, strict: bool) -> None:
+    """Check the inventory: schema, references, addresses, racks, fleet invariants.
+
+    Prints one line per problem, `file:line:col: error SNxxx name: what (how to fix)`,
+    and exits 1 if any error is found (0 when clean, 2 on usage errors).
+
+    \b
+    Example:
+      schoolnet validate --format github   # annotations in a CI workflow
+    """
+    fleet, problems = validate_inventory(inventory)
+    failed = any(p.severity is Severity.ERROR or strict for p in problems)
+    if fmt == "json":
+        click.echo(output.as_json(problems))
+    elif fmt == "junit":
+        click.echo(output.as_junit(problems, RULES.values(), "schoolnet.validate"))
+    elif fmt == "github":
+        if problems:
+            click.echo(output.as_github(problems))
+    else:
+        if problems:
+            click.echo(output.as_text(problems))
+        errors, warnings = output.summary_counts(problems)
+        if fleet is not None and not failed:
+            tablets = sum(len(s.tablets) for s in fleet.schools)
+            click.echo(f"✓ inventory valid: {len(fleet.schools)} schools, {len(fleet.hosts)} hosts, "
+                       f"{tablets:,} tablets ({warnings} warning(s))", err=True)
+        else:
+            click.echo(f"✗ {errors} error(s), {warnings} warning(s)", err=True)
+    if failed:
+        sys.exit(EXIT_PROBLEMS)
+
+
+@click.group()
+def inventory() -> None:
+    """Look at what the inventory holds."""
+
+
+@inventory.command()
+@inventory_option
+@format_option("text", "json")
+def stats(inventory: Path, fmt: str) -> None:
+    """Counts: schools, districts, edge servers, switches, servers, tablets by status, circuits.
+
+    \b
+    Example:
+      schoolnet inventory stats --format json | jq .tablets
+    """
+    numbers = fleet_stats(load_fleet_or_raise(inventory))
+    if fmt == "json":
+        click.echo(json.dumps(numbers, indent=2))
+        return
+    table = Table(title=numbers.pop("programme"), show_header=False)
+    for key, value in numbers.items():
+        shown = ", ".join(f"{k} {v:,}" for k, v in value.items()) if isinstance(value, dict) else f"{value:,}"
+        table.add_row(key.replace("_", " "), shown)
+    Console().print(table)
+
+
+@inventory.command()
+@click.argument("name")
+@inventory_option
+@format_option("text", "json")
+def show(name: str, inventory: Path, fmt: str) -> None:
+    """Show a school (id), a device (hostname) or a tablet (serial), and where it is defined.
+
+    \b
+    Example:
+      schoolnet inventory show nx-ord-012-edge
+    """
+    found = find(load_fleet_or_raise(inventory), name)
+    if not found:
+        click.echo(f"schoolnet: nothing is called {name!r} (try a school id, a hostname or a tablet serial)",
+                   err=True)
+        sys.exit(EXIT_PROBLEMS)
+    if fmt == "json":
+        click.echo(json.dumps([{"kind": f.kind, "name": f.name, "defined_at": str(f.location), **f.fields}
+                               for f in found], indent=2))
+        return
+    for item in found:
+        click.echo(f"{item.kind} {item.name}  (defined at {item.location})")
+        for key, value in item.fields.items():
+            click.echo(f"  {key}: {json.dumps(value) if isinstance(value, (dict, list)) else value}")
+
+
+@click.group()
+def ipam() -> None:
+    """The address ledger: which prefix each school holds."""
+
+
+@ipam.command("show")
+@click.argument("school", required=False)
+@inventory_option
+@format_option("text", "json")
+def ipam_show(school: str | None, inventory: Path, fmt: str) -> None:
+    """Show the ledger, or one school's prefix, VLAN subnets and fixed addresses.
+
+    \b
+    Example:
+      schoolnet ipam show nx-ord-012
+    """
+    fleet = load_fleet_or_raise(inventory)
+    addressing = Addressing(fleet)
+    if school is None:
+        rows = {s: str(p) for s, p in fleet.ledger.allocations.items()}
+        if fmt == "json":
+            click.echo(json.dumps(rows, indent=2))
+        else:
+            for school_id, prefix in rows.items():
+                click.echo(f"{school_id:<16} {prefix}")
+        return
+    target = fleet.schools_by_id.get(school)
+    plan = addressing.school(target) if target is not None else None
+    if target is None or plan is None:
+        usage_error(f"{school}: no such school, or it has no prefix (see `schoolnet validate`)")
+    data = {
+        "school": school, "prefix": str(plan.prefix),
+        "vlans": [{"name": v.vlan.name, "vid": v.vlan.vid, "subnet": str(v.network), "gateway": str(v.gateway)}
+                  for v in plan.vlans],
+        "addresses": [{"name": a.name, "vlan": a.vlan, "address": str(a.address)} for a in plan.assigned
+                      if a.kind != "edge"],
+    }
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2))
+        return
+    click.echo(f"{school}  {plan.prefix}")
+    for vlan in data["vlans"]:
+        assert isinstance(vlan, dict)
+        click.echo(f"  vlan {vlan['vid']:>4} {vlan['name']:<12} {vlan['subnet']:<18} gateway {vlan['gateway']}")
+    for address in data["addresses"]:
+        assert isinstance(address, dict)
+        click.echo(f"  {address['name']:<22} {address['vlan']:<12} {address['address']}")
+
+
+@ipam.command("allocate")
+@click.argument("school")
+@inventory_option
+def ipam_allocate(school: str, inventory: Path) -> None:
+    """Give a new school the next free prefix; appends one line to ipam.yaml.
+
+    Existing schools are never renumbered.
+
+    \b
+    Example:
+      schoolnet ipam allocate nx-ord-035
+    """
+    fleet = load_fleet_or_raise(inventory)
+    try:
+        prefix = allocate(fleet, school)
+    except LedgerError as exc:
+        click.echo(f"schoolnet: {exc}", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    click.echo(f"{school}: {prefix} (appended to {fleet.doc(fleet.ledger).name})")
+
+
+@click.command()
+@click.argument("kind", required=False, type=click.Choice(sorted(SCHEMAS)))
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Write <kind>.schema.json files here.")
+def schema(kind: str | None, out: Path | None) -> None:
+    """JSON Schema of the inventory files, for editors (yaml-language-server).
+
+    \b
+    Example:
+      schoolnet schema --out schema/       # what the files' modelines point at
+      schoolnet schema school
+    """
+    if out is not None:
+        for path in write_schemas(out):
+            click.echo(f"wrote {path}")
+        return
+    if kind is None:
+        click.echo(json.dumps({k: json.loads(schema_text(k)) for k in SCHEMAS}, indent=2))
+    else:
+        click.echo(schema_text(kind), nl=False)
+
+
+__all__ = ["inventory", "ipam", "schema", "validate"]

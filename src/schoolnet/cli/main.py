@@ -1,0 +1,42 @@
+"""`schoolnet`: entry point and the inventory-stage subcommands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from schoolnet import __version__
+from schoolnet.cli.common import fail
+from schoolnet.cli.inventory_cmds import inventory, ipam, schema, validate
+from schoolnet.problems import InventoryError
+
+class SchoolnetGroup(click.Group):
+    """Turns inventory errors into one-line messages and exit 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except InventoryError as exc:
+            fail(exc.problems)
+
+
+@click.group(cls=SchoolnetGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="schoolnet")
+def cli() -> None:
+    """schoolnet: the source of truth and deploy tool for a school network programme.
+
+    \b
+    Typical use, from the repository root:
+      schoolnet validate                 check the inventory, file:line errors
+      schoolnet inventory stats          what the programme holds
+      schoolnet ipam allocate nx-ord-035 give a new school its prefix
+    """
+
+
+def main() -> None:
+    cli(prog_name="schoolnet")
+
+
+for command in (validate, inventory, ipam, schema):
+    cli.add_command(command)

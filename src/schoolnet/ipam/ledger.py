@@ -1,0 +1,69 @@
+"""Append to the address ledger without renumbering anyone.
+
+The ledger is a reviewed file: allocation appends one line to it (keeping
+comments and order) and writes it atomically, so a diff shows exactly one new
+prefix and an interrupted run leaves the old ledger intact.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from ipaddress import IPv4Network
+from pathlib import Path
+
+from schoolnet.model.fleet import Fleet
+
+
+class LedgerError(Exception):
+    """Allocation cannot go ahead; the message says why and what to do."""
+
+
+def next_free_prefix(fleet: Fleet) -> IPv4Network:
+    supernet_name = fleet.ledger.supernet
+    supernet = getattr(fleet.programme.supernets, supernet_name, None)
+    if not isinstance(supernet, IPv4Network):
+        raise LedgerError(f"ipam.yaml names supernet '{supernet_name}', which programme.yaml does not define")
+    taken = sorted(fleet.ledger.allocations.values(), key=lambda n: int(n.network_address))
+    for candidate in supernet.subnets(new_prefix=fleet.programme.school_prefix_length):
+        if not any(candidate.overlaps(existing) for existing in taken):
+            return candidate
+    raise LedgerError(f"supernet {supernet} has no free /{fleet.programme.school_prefix_length} left; "
+                      "widen supernets.schools in programme.yaml")
+
+
+def allocate(fleet: Fleet, school_id: str) -> IPv4Network:
+    """Give `school_id` the next free prefix and append it to ipam.yaml."""
+    if school_id in fleet.ledger.allocations:
+        raise LedgerError(f"{school_id} already holds {fleet.ledger.allocations[school_id]}; "
+                          "a school is never renumbered")
+    if school_id not in fleet.schools_by_id:
+        raise LedgerError(f"no school {school_id} in the inventory; add its file under schools/<district>/ first")
+    prefix = next_free_prefix(fleet)
+    path = fleet.doc(fleet.ledger).path
+    text = path.read_text(encoding="utf-8")
+    if not text.endswith("\n"):
+        text += "\n"
+    lines = text.splitlines()
+    if "allocations:" not in lines:
+        if fleet.ledger.allocations:
+            raise LedgerError(f"{path}: write 'allocations:' as a block mapping, one school per line")
+        text += "allocations:\n"
+    else:
+        after = lines[lines.index("allocations:") + 1:]
+        if any(line and not line.startswith((" ", "#")) for line in after):
+            raise LedgerError(f"{path}: 'allocations:' must be the last block of the file to append to it")
+    write_atomically(path, text + f"  {school_id}: {prefix}\n")
+    return prefix
+
+
+def write_atomically(path: Path, text: str) -> None:
+    descriptor, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

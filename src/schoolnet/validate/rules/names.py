@@ -1,0 +1,168 @@
+"""SN5xx: formats of names, MACs, serials and keys.
+
+Inventory names become file names (build/hosts/<host>/), shell words in
+deploys and DNS labels; they are checked here, before any later stage uses them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterator
+
+from schoolnet.problems import Location, Problem
+from schoolnet.rulebook import problem
+from schoolnet.validate.registry import Context, rule
+
+HOSTNAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+SAFE_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,46}[a-z0-9])?$")
+MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+SERIAL = re.compile(r"^[A-Z0-9][A-Z0-9-]{3,39}$")
+SCHOOL_ID = re.compile(r"^(?P<programme>[a-z0-9]+)-(?P<district>[a-z]{3})-(?P<number>\d{3})$")
+KEY_TYPES = {"ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ssh-rsa"}
+
+
+@rule("SN501", "hostname-format", "A hostname is not an RFC 1123 label: lowercase letters, digits and "
+      "hyphens, at most 63 characters, no leading or trailing hyphen.",
+      bad="hostname: NX-DC1-DNS_01", good="hostname: nx-dc1-dns-01")
+def hostname_format(ctx: Context) -> Iterator[Problem]:
+    fleet = ctx.fleet
+    for host in fleet.hosts:
+        explicit = host.school is None or host.device.hostname is not None
+        if explicit and not HOSTNAME.match(host.hostname):
+            yield problem("SN501", fleet.host_location(host, "hostname"), f"hostname {host.hostname!r} is not valid",
+                          "use lowercase letters, digits and hyphens, at most 63 characters")
+
+
+@rule("SN502", "mac-format", "A MAC address is not six lowercase hex pairs separated by colons, or is multicast.",
+      bad="mac: 02-5C-4A-51-0B-63", good='mac: "02:5c:4a:51:0b:63"')
+def mac_format(ctx: Context) -> Iterator[Problem]:
+    fleet = ctx.fleet
+
+    def check(mac: str, where: Location) -> Iterator[Problem]:
+        if not MAC.match(mac):
+            yield problem("SN502", where, f"MAC {mac!r} is not in the form 02:5c:4a:51:0b:63",
+                          "write six lowercase hex pairs separated by colons, in quotes")
+        elif int(mac[:2], 16) & 1:
+            yield problem("SN502", where, f"MAC {mac} is a multicast address; no device has one",
+                          "copy the MAC from the device's label again")
+
+    for school in fleet.schools:
+        for index, tablet in enumerate(school.tablets):
+            yield from check(tablet.mac, fleet.loc(school, "tablets", index, "mac"))
+    for site in fleet.datacenters:
+        for d, device in enumerate(site.devices):
+            for i, interface in enumerate(device.interfaces):
+                if interface.mac is not None:
+                    yield from check(interface.mac, fleet.loc(site, "devices", d, "interfaces", i, "mac"))
+
+
+@rule("SN503", "serial-format", "A serial number is not 4-40 uppercase letters, digits and hyphens.",
+      bad="serial: r9 rc7 qvw", good="serial: R9RC7QVW9LZ")
+def serial_format(ctx: Context) -> Iterator[Problem]:
+    fleet = ctx.fleet
+    for host in fleet.hosts:
+        if not SERIAL.match(host.serial):
+            yield problem("SN503", fleet.host_location(host, "serial"), f"serial {host.serial!r} of {host.hostname} "
+                          "is not valid", "copy it from the label: uppercase letters, digits, hyphens")
+    for school in fleet.schools:
+        for index, tablet in enumerate(school.tablets):
+            if not SERIAL.match(tablet.serial):
+                yield problem("SN503", fleet.loc(school, "tablets", index, "serial"),
+                              f"serial {tablet.serial!r} of tablet slot {tablet.slot} is not valid",
+                              "copy it from the label: uppercase letters, digits, hyphens")
+
+
+@rule("SN504", "unsafe-name", "A name that becomes a file name or shell word (school, district, site, rack, "
+      "model, provider, VLAN, network, role) is not lowercase letters, digits and inner hyphens.",
+      bad="id: nx-ord-012; rm -rf /", good="id: nx-ord-012")
+def safe_names(ctx: Context) -> Iterator[Problem]:
+    fleet = ctx.fleet
+    programme = fleet.programme
+
+    def names() -> Iterator[tuple[str, Location]]:
+        yield programme.code, fleet.loc(programme, "code")
+        for i, district in enumerate(programme.districts):
+            yield district.id, fleet.loc(programme, "districts", i, "id")
+        for i, vlan in enumerate(programme.vlans):
+            yield vlan.name, fleet.loc(programme, "vlans", i, "name")
+        for i, provider in enumerate(programme.providers):
+            yield provider.id, fleet.loc(programme, "providers", i, "id")
+        for kind, defaults in programme.defaults.items():
+            for i, role in enumerate(defaults.roles or []):
+                yield role, fleet.loc(programme, "defaults", kind, "roles", i)
+        for i, model in enumerate(fleet.hardware.models):
+            yield model.id, fleet.loc(fleet.hardware, "models", i, "id")
+        for school in fleet.schools:
+            yield school.id, fleet.loc(school, "id")
+            for d, device in enumerate(school.devices):
+                for r, role in enumerate(device.roles or []):
+                    yield role, fleet.loc(school, "devices", d, "roles", r)
+        for site in fleet.datacenters:
+            yield site.site, fleet.loc(site, "site")
+            for i, rack in enumerate(site.racks):
+                yield rack.name, fleet.loc(site, "racks", i, "name")
+            for i, network in enumerate(site.networks):
+                yield network.name, fleet.loc(site, "networks", i, "name")
+            for d, dc_device in enumerate(site.devices):
+                for r, role in enumerate(dc_device.roles):
+                    yield role, fleet.loc(site, "devices", d, "roles", r)
+
+    for name, where in names():
+        if not SAFE_NAME.match(name):
+            yield problem("SN504", where, f"name {name!r} is not safe as a file name and shell word",
+                          "use lowercase letters, digits and inner hyphens, at most 48 characters")
+
+
+@rule("SN505", "school-id-format", "A school id does not follow <programme>-<district code>-<NNN>.",
+      bad="id: ordubad-12", good="id: nx-ord-012")
+def school_ids(ctx: Context) -> Iterator[Problem]:
+    fleet = ctx.fleet
+    codes = {d.id: d.code for d in fleet.programme.districts}
+    for school in fleet.schools:
+        match = SCHOOL_ID.match(school.id)
+        expected = codes.get(school.district)
+        if match is None or match["programme"] != fleet.programme.code or (
+                expected is not None and match["district"] != expected):
+            example = f"{fleet.programme.code}-{expected or 'xxx'}-001"
+            yield problem("SN505", fleet.loc(school, "id"), f"school id {school.id!r} does not follow "
+                          f"<programme>-<district code>-<NNN>", f"e.g. {example}")
+
+
+@rule("SN506", "host-key", "An edge server or a managed data-center server lacks a pinned SSH host key, or the "
+      "key does not parse.", bad="ssh_host_key: AAAAC3NzaC1lZDI1NTE5AAAA", good="ssh_host_key: ssh-ed25519 "
+      "AAAAC3NzaC1lZDI1NTE5AAAAI...")
+def host_keys(ctx: Context) -> Iterator[Problem]:
+    fleet = ctx.fleet
+    for host in fleet.hosts:
+        key = host.device.ssh_host_key
+        managed = host.kind == "edge" or (host.kind == "server" and bool(host.roles))
+        if key is None:
+            if managed:
+                yield problem("SN506", fleet.host_location(host), f"{host.hostname} has no pinned ssh_host_key; "
+                              "deploys refuse unpinned hosts", "add ssh_host_key: from `ssh-keyscan` on a trusted "
+                              "network, or the installer's record")
+            continue
+        reason = host_key_problem(key)
+        if reason:
+            yield problem("SN506", fleet.host_location(host, "ssh_host_key"),
+                          f"ssh_host_key of {host.hostname}: {reason}", "write '<type> <base64>' as ssh-keyscan prints")
+
+
+def host_key_problem(key: str) -> str:
+    """Why `key` is not an OpenSSH public key line, or '' when it is."""
+    parts = key.split()
+    if len(parts) < 2:
+        return "expected '<type> <base64 key>'"
+    kind, blob = parts[0], parts[1]
+    if kind not in KEY_TYPES:
+        return f"unknown key type {kind!r}"
+    try:
+        raw = base64.b64decode(blob, validate=True)
+    except (binascii.Error, ValueError):
+        return "the key is not valid base64"
+    length = int.from_bytes(raw[:4], "big")
+    if raw[4:4 + length].decode("ascii", "replace") != kind:
+        return f"the key's contents are not a {kind} key"
+    return ""
