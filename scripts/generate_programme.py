@@ -324,7 +324,10 @@ def school_yaml(rng: random.Random, plan: SchoolPlan, macs: object) -> str:
     ssh_host_key: {fake_host_key(rng)}"""]
     switches = 1 + min(3, plan.students // 300)
     for n in range(1, switches + 1):
-        serial = f"FOC{rng.randint(2400, 2899)}{token(rng, 4)}" if switch_model else f"2102{token(rng, 6, string.digits)}P{token(rng, 9)}"
+        if switch_model:
+            serial = f"FOC{rng.randint(2400, 2899)}{token(rng, 4)}"
+        else:
+            serial = f"2102{token(rng, 6, string.digits)}P{token(rng, 9)}"
         model_line = f"\n    model: {switch_model}" if switch_model else ""
         devices.append(f"""  - kind: switch{model_line}
     serial: {serial}
@@ -363,8 +366,9 @@ def tablet_yaml(rng: random.Random, plan: SchoolPlan, slot: int, mac_bits: int) 
     if status != "in_stock":
         day = date(2025, 9, 1) + timedelta(days=rng.randint(0, 45))
         digest = hashlib.sha256(f"{plan.id}/{slot}".encode()).hexdigest()[:6].upper()
+        certificate = f"NX-HO-{day.year}-{plan.id.split('-')[1].upper()}{plan.number:03d}-{slot:03d}-{digest}"
         lines += f"""
-    handover: {{certificate: NX-HO-{day.year}-{plan.id.split('-')[1].upper()}{plan.number:03d}-{slot:03d}-{digest}, date: {day.isoformat()}, received_by: {rng.choice(RECEIVERS)}}}"""
+    handover: {{certificate: {certificate}, date: {day.isoformat()}, received_by: {rng.choice(RECEIVERS)}}}"""
     return lines
 
 
@@ -389,7 +393,8 @@ def datacenter_yaml(rng: random.Random) -> str:
             for i, network in enumerate(networks):
                 counter[network] += 1
                 name = "mgmt" if network == "mgmt" else f"eno{i}"
-                lines.append(f"      - {{name: {name}, network: {network}, address: {base[network]}.{counter[network]}}}")
+                address = f"{base[network]}.{counter[network]}"
+                lines.append(f"      - {{name: {name}, network: {network}, address: {address}}}")
         devices.append("\n".join(lines))
 
     for rack in ("r01", "r02", "r03", "r04"):

@@ -59,7 +59,8 @@ declare("SN001", "yaml-syntax", "The file is not valid YAML.",
 declare("SN002", "duplicate-key", "A key appears twice in one mapping; YAML would silently keep the last.",
         bad="serial: A1\nserial: A2", good="serial: A1", stage=LOAD)
 declare("SN003", "alias-expansion", "Anchors and aliases expand past the safety bound (a 'billion laughs' file).",
-        bad="a: &a [x, x]\nb: &b [*a, *a]\n# ... nested ten times", good="use programme defaults instead of deep aliases",
+        bad="a: &a [x, x]\nb: &b [*a, *a]\n# ... nested ten times",
+        good="use programme defaults instead of deep aliases",
         stage=LOAD)
 declare("SN004", "not-utf8", "The file is not UTF-8 text.",
         bad="name: Ordubad (saved as Latin-1)", good="name: Ordubad (saved as UTF-8)", stage=LOAD)

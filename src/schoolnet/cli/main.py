@@ -11,6 +11,7 @@ from schoolnet.cli.common import fail
 from schoolnet.cli.inventory_cmds import inventory, ipam, schema, validate
 from schoolnet.problems import InventoryError
 
+
 class SchoolnetGroup(click.Group):
     """Turns inventory errors into one-line messages and exit 1, never a traceback."""
 

@@ -146,10 +146,15 @@ class _Walker:
     def _where(self, node: Node) -> Location:
         return Location(self.name, node.start_mark.line + 1, node.start_mark.column + 1)
 
+    def _top_level(self, path: PathKey, node: Node) -> Location:
+        """The top-level key being expanded: an aliased node's own mark points at its anchor."""
+        mark = self.marks.get(path[:1]) if path else None
+        return Location(self.name, *mark) if mark else self._where(node)
+
     def value(self, node: Node, path: PathKey, depth: int) -> Any:
         self.budget -= 1
         if self.budget < 0:
-            raise _error("SN003", self._where(node),
+            raise _error("SN003", self._top_level(path, node),
                          "anchors and aliases expand past the safety bound",
                          "do not nest aliases; shared values belong in programme.yaml defaults")
         if isinstance(node, ScalarNode):
@@ -164,7 +169,7 @@ class _Walker:
             except (ValueError, yaml.YAMLError):
                 return node.value  # e.g. 2025-13-45: left as text for the schema to reject precisely
         if depth >= MAX_DEPTH:
-            raise _error("SN003", self._where(node), f"nesting deeper than {MAX_DEPTH} levels "
+            raise _error("SN003", self._top_level(path, node), f"nesting deeper than {MAX_DEPTH} levels "
                          "(a recursive alias?)", "remove the recursive alias")
         if isinstance(node, SequenceNode):
             if node.tag != _SEQ_TAG:
@@ -172,7 +177,7 @@ class _Walker:
                              "write plain lists without tags")
             items = []
             for index, item in enumerate(node.value):
-                child = path + (index,)
+                child = (*path, index)
                 self.marks[child] = (item.start_mark.line + 1, item.start_mark.column + 1)
                 items.append(self.value(item, child, depth + 1))
             return items
@@ -199,7 +204,7 @@ class _Walker:
                              f"key {key!r} is already set at line {explicit[key]} of this mapping",
                              "keep one of them")
             explicit[key] = line
-            child = path + (key,)
+            child = (*path, key)
             mark_node = value_node if isinstance(value_node, ScalarNode) else key_node
             self.marks[child] = (mark_node.start_mark.line + 1, mark_node.start_mark.column + 1)
             result[key] = self.value(value_node, child, depth + 1)

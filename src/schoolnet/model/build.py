@@ -22,6 +22,9 @@ from schoolnet.rulebook import problem
 
 M = TypeVar("M", bound=BaseModel)
 
+# Problems that leave every object typed and usable: cross-object rules still run.
+NON_BLOCKING = frozenset({"SN011"})
+
 _TYPE_ERRORS = {"string_type", "int_type", "float_type", "bool_type", "dict_type", "list_type",
                 "model_type", "model_attributes_type", "date_type", "int_from_float", "none_required",
                 "mapping_type", "is_instance_of"}
@@ -67,9 +70,14 @@ def build_fleet(files: InventoryFiles) -> tuple[Fleet | None, list[Problem]]:
     return fleet, problems
 
 
+def is_complete(problems: list[Problem]) -> bool:
+    """True when every file loaded and typed, so cross-object rules see the whole fleet."""
+    return all(p.code in NON_BLOCKING for p in problems)
+
+
 def load_fleet_or_raise(root: Path) -> Fleet:
     fleet, problems = load_fleet(root)
-    if fleet is None or problems:
+    if fleet is None or not is_complete(problems):
         raise InventoryError(problems)
     return fleet
 
@@ -78,7 +86,7 @@ def apply_defaults(data: Any, programme: Programme) -> Any:
     """Fill a school's devices and tablets with the programme's defaults per kind."""
     if not isinstance(data, dict):
         return data
-    defaults = programme.defaults
+    defaults: dict[Any, Any] = dict(programme.defaults)
     result = dict(data)
     devices = data.get("devices")
     if isinstance(devices, list):
@@ -140,7 +148,7 @@ def _type_problem(error: Any, loc: tuple[Any, ...], where: Location, doc: Docume
         return problem("SN007", where,
                        f"{field}: YAML reads {written} as {_yaml_reading(value)}, but text is expected",
                        f'quote it: "{written}"')
-    got = {dict: "a mapping", list: "a list"}.get(type(value), type(value).__name__)
+    got = "a mapping" if isinstance(value, dict) else "a list" if isinstance(value, list) else type(value).__name__
     return problem("SN007", where, f"{field}: {error['msg'].lower()}, got {got}", "fix the value's type")
 
 

@@ -6,7 +6,15 @@ from pydantic import Field
 
 from schoolnet.model.school import Circuit, Coordinates
 from schoolnet.model.types import (
-    Address, DeviceKind, DeviceStatus, Name, Network, Strict, Text, VlanId, Watts,
+    Address,
+    DeviceKind,
+    DeviceStatus,
+    Name,
+    Network,
+    Strict,
+    Text,
+    VlanId,
+    Watts,
 )
 
 

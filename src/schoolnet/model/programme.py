@@ -7,7 +7,13 @@ import re
 from pydantic import Field
 
 from schoolnet.model.types import (
-    DeviceKind, Name, Network, Strict, Text, VlanId, Watts,
+    DeviceKind,
+    Name,
+    Network,
+    Strict,
+    Text,
+    VlanId,
+    Watts,
 )
 
 

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-
 from typing import Literal
 
+from pydantic import Field
+
 from schoolnet.model.types import (
-    CircuitStatus, DeviceStatus, LaxDate, Mbps, Name, ReceiverRole, Strict, TabletStatus, Text,
+    CircuitStatus,
+    DeviceStatus,
+    LaxDate,
+    Mbps,
+    Name,
+    ReceiverRole,
+    Strict,
+    TabletStatus,
+    Text,
 )
 
 SchoolDeviceKind = Literal["edge", "switch", "access_point"]

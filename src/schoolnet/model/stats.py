@@ -15,7 +15,7 @@ TABLET_STATUSES: tuple[str, ...] = TabletStatus.__args__  # type: ignore[attr-de
 
 def fleet_stats(fleet: Fleet) -> dict[str, Any]:
     kinds = Counter(host.kind for host in fleet.hosts)
-    tablets = Counter(t.status for s in fleet.schools for t in s.tablets)
+    tablets: Counter[str] = Counter(t.status for s in fleet.schools for t in s.tablets)
     circuits = [c for s in fleet.schools for c in s.uplinks] + [c for d in fleet.datacenters for c in d.circuits]
     return {
         "programme": fleet.programme.name,

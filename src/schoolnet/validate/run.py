@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from schoolnet.model import Fleet, load_fleet
+from schoolnet.model.build import is_complete
 from schoolnet.problems import Problem
 from schoolnet.rulebook import RULES
 from schoolnet.validate import rules as _rules  # noqa: F401  (registers the rules)
@@ -21,8 +22,8 @@ def validate_fleet(fleet: Fleet) -> list[Problem]:
 
 
 def validate_inventory(root: Path) -> tuple[Fleet | None, list[Problem]]:
-    """Load, type and validate; rules run only on a fleet that loaded completely."""
+    """Load, type and validate; cross-object rules run only on a fleet whose every file typed."""
     fleet, problems = load_fleet(root)
-    if fleet is None or problems:
+    if fleet is None or not is_complete(problems):
         return fleet, sorted(problems, key=Problem.sort_key)
-    return fleet, validate_fleet(fleet)
+    return fleet, sorted(problems + validate_fleet(fleet), key=Problem.sort_key)

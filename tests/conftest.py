@@ -1,0 +1,34 @@
+"""Shared fixtures: a small generated programme, copied fresh for each test that edits it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GENERATOR = ROOT / "scripts" / "generate_programme.py"
+
+
+def generate(out: Path, schools: int, tablets: int) -> Path:
+    subprocess.run([sys.executable, str(GENERATOR), "--out", str(out), "--schools", str(schools),
+                    "--tablets", str(tablets)], check=True, capture_output=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def small_programme(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """16 schools, 160 tablets, same shape as the reference programme."""
+    return generate(tmp_path_factory.mktemp("small") / "inventory", 16, 160)
+
+
+@pytest.fixture
+def inventory(small_programme: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A writable copy of the small programme at ./inventory (so messages say inventory/...)."""
+    target = tmp_path / "inventory"
+    shutil.copytree(small_programme, target)
+    monkeypatch.chdir(tmp_path)
+    return target
