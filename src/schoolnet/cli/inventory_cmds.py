@@ -144,8 +144,8 @@ def ipam_show(school: str | None, inventory: Path, fmt: str) -> None:
         "school": school, "prefix": str(plan.prefix),
         "vlans": [{"name": v.vlan.name, "vid": v.vlan.vid, "subnet": str(v.network), "gateway": str(v.gateway)}
                   for v in plan.vlans],
-        "addresses": [{"name": a.name, "vlan": a.vlan, "address": str(a.address)} for a in plan.assigned
-                      if a.kind != "edge"],
+        "addresses": [{"name": a.name, "vlan": a.vlan, "address": str(a.address)}
+                      for a in plan.assigned + plan.tablet_addresses() if a.kind != "edge"],
     }
     if fmt == "json":
         click.echo(json.dumps(data, indent=2))

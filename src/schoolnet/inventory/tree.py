@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,7 +12,8 @@ from schoolnet.problems import InventoryError, Location, Problem
 from schoolnet.rulebook import problem
 
 REQUIRED = ("programme.yaml", "hardware.yaml", "ipam.yaml")
-KNOWN_TOP = {*REQUIRED, "secrets.sops.yaml", ".sops.yaml"}
+PARALLEL_FROM = 400  # below this many files, starting workers costs more than it saves
+MAX_WORKERS = 8
 
 
 @dataclass
@@ -66,12 +69,34 @@ def _school_paths(root: Path, problems: list[Problem]) -> list[Path]:
 
 
 def _load_all(paths: list[Path], problems: list[Problem]) -> list[Document]:
+    """Load in this process, or split across the cores when there are enough files to pay for it."""
+    workers = min(os.cpu_count() or 1, MAX_WORKERS)
+    if len(paths) < PARALLEL_FROM or workers < 2:
+        docs, found = _load_batch(paths)
+    else:
+        chunks = [paths[i::workers] for i in range(workers)]
+        with multiprocessing.get_context("fork").Pool(workers - 1) as pool:
+            pending = [pool.apply_async(_load_batch, (chunk,)) for chunk in chunks[1:]]
+            docs, found = _load_batch(chunks[0])
+            for result in pending:
+                more_docs, more_found = result.get()
+                docs += more_docs
+                found += more_found
+        docs.sort(key=lambda d: d.path)
+    problems.extend(sorted(found, key=Problem.sort_key))
+    return docs
+
+
+def _load_batch(paths: list[Path]) -> tuple[list[Document], list[Problem]]:
+    """Documents travel between processes without their text; it is re-read if a position is needed."""
+    problems: list[Problem] = []
     docs = []
     for path in paths:
         doc = _load(path, problems)
         if doc is not None:
+            doc.drop_text()
             docs.append(doc)
-    return docs
+    return docs, problems
 
 
 def _load(path: Path, problems: list[Problem]) -> Document | None:

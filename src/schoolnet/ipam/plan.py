@@ -8,10 +8,11 @@ twice is how fleets drift; deriving it is how they don't.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from ipaddress import IPv4Address, IPv4Network
-from typing import Any
+from typing import Any, NamedTuple
 
 from schoolnet.model.fleet import Fleet
 from schoolnet.model.programme import Programme, Vlan
@@ -23,28 +24,35 @@ class VlanSubnet:
     vlan: Vlan
     network: IPv4Network
 
+    @cached_property
+    def base(self) -> int:
+        return int(self.network.network_address)
+
     def host(self, index: int) -> IPv4Address:
-        return self.network.network_address + index
+        return IPv4Address(self.base + index)
 
     @property
     def gateway(self) -> IPv4Address:
         return self.host(self.vlan.gateway)
 
-    @property
+    @cached_property
     def last_host_index(self) -> int:
         return self.network.num_addresses - 2
 
 
-@dataclass(frozen=True)
-class AssignedAddress:
-    """One derived address and the inventory path of what it belongs to."""
+class AssignedAddress(NamedTuple):
+    """One derived address (an int and a tuple: 100,000 tablets are checked often) and whose it is."""
 
     name: str
     kind: str
     vlan: str
-    address: IPv4Address
-    index: int
+    value: int
+    host_index: int
     path: tuple[Any, ...]
+
+    @property
+    def address(self) -> IPv4Address:
+        return IPv4Address(self.value)
 
 
 def vlan_network(prefix: IPv4Network, vlan: Vlan) -> IPv4Network | None:
@@ -70,30 +78,43 @@ class SchoolAddressing:
 
     @cached_property
     def assigned(self) -> list[AssignedAddress]:
-        """Every fixed address of the school: gateways, device reservations, tablet reservations."""
+        """Every fixed address of the school's devices: gateways and device reservations."""
         result: list[AssignedAddress] = []
         names = self.school.device_hostnames()
         ordinals = self.school.device_ordinals()
         for index, device in enumerate(self.school.devices):
             path = ("devices", index)
             if device.kind == "edge":
-                result += [AssignedAddress(names[index], "edge", v.vlan.name, v.gateway, v.vlan.gateway, path)
-                           for v in self.vlans]
+                result += [AssignedAddress(names[index], "edge", v.vlan.name, v.base + v.vlan.gateway,
+                                           v.vlan.gateway, path) for v in self.vlans]
                 continue
             subnet = self.reserving(device.kind)
             if subnet is not None:
                 host_index = subnet.vlan.reservations[device.kind] + ordinals[index] - 1
                 result.append(AssignedAddress(names[index], device.kind, subnet.vlan.name,
-                                              subnet.host(host_index), host_index, path))
-        tablets = self.reserving("tablet")
-        if tablets is not None:
-            first = tablets.vlan.reservations["tablet"]
-            for index, tablet in enumerate(self.school.tablets):
-                host_index = first + tablet.slot - 1
-                result.append(AssignedAddress(f"{self.school.id}-t{tablet.slot:03d}", "tablet",
-                                              tablets.vlan.name, tablets.host(host_index), host_index,
-                                              ("tablets", index)))
+                                              subnet.base + host_index, host_index, path))
         return result
+
+    def tablet_reservations(self) -> Iterator[tuple[int, int, int]]:
+        """(position in the tablet list, host index, address as int) for each tablet, by its slot.
+
+        Plain tuples: this runs for every tablet of the fleet on every validate."""
+        subnet = self.reserving("tablet")
+        if subnet is None:
+            return
+        offset = subnet.vlan.reservations["tablet"] - 1
+        base = subnet.base
+        for position, tablet in enumerate(self.school.tablets):
+            host_index = offset + tablet.slot
+            yield position, host_index, base + host_index
+
+    def tablet_addresses(self) -> list[AssignedAddress]:
+        """The tablets' reservations as named addresses, for people and templates."""
+        subnet = self.reserving("tablet")
+        tablets = self.school.tablets
+        return [AssignedAddress(f"{self.school.id}-t{tablets[p].slot:03d}", "tablet", subnet.vlan.name, value,
+                                index, ("tablets", p))
+                for p, index, value in self.tablet_reservations() if subnet is not None]
 
     def management_address(self, hostname: str) -> IPv4Address | None:
         """The address a host is managed on: its reservation, or the edge server's first VLAN gateway."""

@@ -32,6 +32,13 @@ class Host:
     path: PathKey
 
     @property
+    def owner(self) -> School | Datacenter:
+        """The file-level object the host is written in."""
+        owner = self.school if self.school is not None else self.datacenter
+        assert owner is not None
+        return owner
+
+    @property
     def site(self) -> str:
         if self.school is not None:
             return self.school.id
@@ -82,8 +89,7 @@ class Fleet:
         return hosts
 
     def host_location(self, host: Host, *path: Any) -> Location:
-        owner: Any = host.school if host.school is not None else host.datacenter
-        return self.loc(owner, *host.path, *path)
+        return self.loc(host.owner, *host.path, *path)
 
     @cached_property
     def schools_by_id(self) -> dict[str, School]:

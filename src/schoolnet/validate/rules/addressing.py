@@ -87,11 +87,12 @@ def ledger_overlaps(ctx: Context) -> Iterator[Problem]:
     ordered = sorted(ledger.allocations.items(), key=lambda item: (int(item[1].network_address), item[0]))
     previous: tuple[str, IPv4Network] | None = None
     for school_id, prefix in ordered:
-        where = fleet.loc(ledger, "allocations", school_id)
         if prefix.prefixlen != length:
+            where = fleet.loc(ledger, "allocations", school_id)
             yield problem("SN303", where, f"{school_id} holds {prefix}, but schools get a /{length}",
                           f"use `schoolnet ipam allocate {school_id}` for a /{length}")
         if previous is not None and prefix.overlaps(previous[1]):
+            where = fleet.loc(ledger, "allocations", school_id)
             yield problem("SN303", where, f"{school_id} {prefix} overlaps {previous[0]} {previous[1]}",
                           f"give {school_id} a free prefix (`schoolnet ipam allocate`)",
                           related=(fleet.loc(ledger, "allocations", previous[0]),))
@@ -146,15 +147,23 @@ def reservations_fit(ctx: Context) -> Iterator[Problem]:
         if plan is None:
             continue
         subnets = {v.vlan.name: v for v in plan.vlans}
-        for assigned in plan.assigned:
-            subnet = subnets[assigned.vlan]
+        reservations = [(a.host_index, a.name, a.vlan, (*a.path, "kind")) for a in plan.assigned if a.kind != "edge"]
+        tablets = plan.reserving("tablet")
+        if tablets is not None:
+            last, dhcp = tablets.last_host_index, tablets.vlan.dhcp
+            low, high = (dhcp.first, dhcp.last) if dhcp else (0, -1)
+            reservations += [(index, f"tablet slot {school.tablets[position].slot}", tablets.vlan.name,
+                              ("tablets", position, "slot"))
+                             for position, index, _ in plan.tablet_reservations()
+                             if index > last or low <= index <= high]
+        for index, name, vlan, path in reservations:
+            subnet = subnets[vlan]
             dhcp = subnet.vlan.dhcp
-            key = "slot" if assigned.kind == "tablet" else "kind"
-            if assigned.index > subnet.last_host_index:
-                yield problem("SN307", fleet.loc(school, *assigned.path, key),
-                              f"{assigned.name} would get host {assigned.index} of VLAN {assigned.vlan}, "
-                              f"which has only {subnet.last_host_index}", "use a lower slot, or widen the VLAN")
-            elif assigned.kind != "edge" and dhcp is not None and dhcp.first <= assigned.index <= dhcp.last:
-                yield problem("SN307", fleet.loc(school, *assigned.path, key),
-                              f"{assigned.name} reservation {assigned.address} is inside the DHCP range of VLAN "
-                              f"{assigned.vlan}", "use a lower slot, or move the DHCP range")
+            if index > subnet.last_host_index:
+                yield problem("SN307", fleet.loc(school, *path),
+                              f"{name} would get host {index} of VLAN {vlan}, which has only "
+                              f"{subnet.last_host_index}", "use a lower slot, or widen the VLAN")
+            elif dhcp is not None and dhcp.first <= index <= dhcp.last:
+                yield problem("SN307", fleet.loc(school, *path),
+                              f"{name} reservation {subnet.host(index)} is inside the DHCP range of VLAN {vlan}",
+                              "use a lower slot, or move the DHCP range")

@@ -10,8 +10,9 @@ import base64
 import binascii
 import re
 from collections.abc import Iterator
+from typing import Any
 
-from schoolnet.problems import Location, Problem
+from schoolnet.problems import Problem
 from schoolnet.rulebook import problem
 from schoolnet.validate.registry import Context, rule
 
@@ -19,7 +20,7 @@ HOSTNAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 SAFE_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,46}[a-z0-9])?$")
 MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 SERIAL = re.compile(r"^[A-Z0-9][A-Z0-9-]{3,39}$")
-SCHOOL_ID = re.compile(r"^(?P<programme>[a-z0-9]+)-(?P<district>[a-z]{3})-(?P<number>\d{3})$")
+SCHOOL_ID = re.compile(r"^(?P<programme>[a-z0-9]+)-(?P<district>[a-z]{3})-(?P<number>\d{3,4})$")
 KEY_TYPES = {"ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ssh-rsa"}
 
 
@@ -40,22 +41,22 @@ def hostname_format(ctx: Context) -> Iterator[Problem]:
 def mac_format(ctx: Context) -> Iterator[Problem]:
     fleet = ctx.fleet
 
-    def check(mac: str, where: Location) -> Iterator[Problem]:
+    def check(mac: str, owner: Any, path: tuple[Any, ...]) -> Iterator[Problem]:
         if not MAC.match(mac):
-            yield problem("SN502", where, f"MAC {mac!r} is not in the form 02:5c:4a:51:0b:63",
+            yield problem("SN502", fleet.loc(owner, *path), f"MAC {mac!r} is not in the form 02:5c:4a:51:0b:63",
                           "write six lowercase hex pairs separated by colons, in quotes")
         elif int(mac[:2], 16) & 1:
-            yield problem("SN502", where, f"MAC {mac} is a multicast address; no device has one",
+            yield problem("SN502", fleet.loc(owner, *path), f"MAC {mac} is a multicast address; no device has one",
                           "copy the MAC from the device's label again")
 
     for school in fleet.schools:
         for index, tablet in enumerate(school.tablets):
-            yield from check(tablet.mac, fleet.loc(school, "tablets", index, "mac"))
+            yield from check(tablet.mac, school, ("tablets", index, "mac"))
     for site in fleet.datacenters:
         for d, device in enumerate(site.devices):
             for i, interface in enumerate(device.interfaces):
                 if interface.mac is not None:
-                    yield from check(interface.mac, fleet.loc(site, "devices", d, "interfaces", i, "mac"))
+                    yield from check(interface.mac, site, ("devices", d, "interfaces", i, "mac"))
 
 
 @rule("SN503", "serial-format", "A serial number is not 4-40 uppercase letters, digits and hyphens.",
@@ -81,41 +82,42 @@ def safe_names(ctx: Context) -> Iterator[Problem]:
     fleet = ctx.fleet
     programme = fleet.programme
 
-    def names() -> Iterator[tuple[str, Location]]:
-        yield programme.code, fleet.loc(programme, "code")
+    def names() -> Iterator[tuple[str, Any, tuple[Any, ...]]]:
+        yield programme.code, programme, ("code",)
         for i, district in enumerate(programme.districts):
-            yield district.id, fleet.loc(programme, "districts", i, "id")
+            yield district.id, programme, ("districts", i, "id")
         for i, vlan in enumerate(programme.vlans):
-            yield vlan.name, fleet.loc(programme, "vlans", i, "name")
+            yield vlan.name, programme, ("vlans", i, "name")
         for i, provider in enumerate(programme.providers):
-            yield provider.id, fleet.loc(programme, "providers", i, "id")
+            yield provider.id, programme, ("providers", i, "id")
         for kind, defaults in programme.defaults.items():
             for i, role in enumerate(defaults.roles or []):
-                yield role, fleet.loc(programme, "defaults", kind, "roles", i)
+                yield role, programme, ("defaults", kind, "roles", i)
         for i, model in enumerate(fleet.hardware.models):
-            yield model.id, fleet.loc(fleet.hardware, "models", i, "id")
+            yield model.id, fleet.hardware, ("models", i, "id")
         for school in fleet.schools:
-            yield school.id, fleet.loc(school, "id")
+            yield school.id, school, ("id",)
             for d, device in enumerate(school.devices):
                 for r, role in enumerate(device.roles or []):
-                    yield role, fleet.loc(school, "devices", d, "roles", r)
+                    yield role, school, ("devices", d, "roles", r)
         for site in fleet.datacenters:
-            yield site.site, fleet.loc(site, "site")
+            yield site.site, site, ("site",)
             for i, rack in enumerate(site.racks):
-                yield rack.name, fleet.loc(site, "racks", i, "name")
+                yield rack.name, site, ("racks", i, "name")
             for i, network in enumerate(site.networks):
-                yield network.name, fleet.loc(site, "networks", i, "name")
+                yield network.name, site, ("networks", i, "name")
             for d, dc_device in enumerate(site.devices):
                 for r, role in enumerate(dc_device.roles):
-                    yield role, fleet.loc(site, "devices", d, "roles", r)
+                    yield role, site, ("devices", d, "roles", r)
 
-    for name, where in names():
+    for name, owner, path in names():
         if not SAFE_NAME.match(name):
-            yield problem("SN504", where, f"name {name!r} is not safe as a file name and shell word",
+            yield problem("SN504", fleet.loc(owner, *path), f"name {name!r} is not safe as a file name and shell word",
                           "use lowercase letters, digits and inner hyphens, at most 48 characters")
 
 
-@rule("SN505", "school-id-format", "A school id does not follow <programme>-<district code>-<NNN>.",
+@rule("SN505", "school-id-format",
+      "A school id does not follow <programme>-<district code>-<NNN>, three or four digits.",
       bad="id: ordubad-12", good="id: nx-ord-012")
 def school_ids(ctx: Context) -> Iterator[Problem]:
     fleet = ctx.fleet

@@ -46,12 +46,13 @@ def unknown_districts(ctx: Context) -> Iterator[Problem]:
       bad="uplink_port: XGigabitEthernet0/0/9", good="uplink_port: XGigabitEthernet0/0/1")
 def unknown_ports(ctx: Context) -> Iterator[Problem]:
     fleet = ctx.fleet
+    ports_of = {m.id: set(m.port_names()) for m in fleet.hardware.models}
     for host in fleet.hosts:
         port = getattr(host.device, "uplink_port", None)
         model = fleet.catalog.get(host.model)
         if port is None or model is None:
             continue
-        ports = model.port_names()
+        ports = ports_of[model.id]
         if port not in ports:
             yield _unknown("SN203", fleet.host_location(host, "uplink_port"), f"port of {model.id}", port, ports,
                            f"the ports of {model.id} in hardware.yaml")

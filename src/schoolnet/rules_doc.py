@@ -1,0 +1,41 @@
+"""docs/rules.md, generated from the rule catalogue so the docs cannot drift from the code."""
+
+from __future__ import annotations
+
+from schoolnet.rulebook import RULES, Rule
+
+STAGE_TITLES = {
+    "load": "Reading the files (loader and schema)",
+    "validate": "Cross-object rules (validate)",
+}
+
+
+def render_rules_doc() -> str:
+    from schoolnet.validate import rules as _  # noqa: F401  (registers every rule)
+
+    lines = [
+        "# Rule codes",
+        "",
+        "Every problem schoolnet reports carries one of these stable codes. This page is generated",
+        "from the rule registry (`make docs`); a test fails when it is out of date.",
+        "",
+        "A problem is printed as one line:",
+        "",
+        "```",
+        "inventory/schools/ordubad/nx-ord-012.yaml:41:9: error SN104 duplicate-mac: MAC 02:5c:... is also at "
+        "inventory/schools/ordubad/nx-ord-011.yaml:37:12 (each MAC must be unique fleet-wide)",
+        "```",
+        "",
+    ]
+    stages: dict[str, list[Rule]] = {}
+    for rule in sorted(RULES.values(), key=lambda r: r.code):
+        stages.setdefault(rule.stage, []).append(rule)
+    for stage, rules in stages.items():
+        lines += [f"## {STAGE_TITLES.get(stage, stage)}", "", "| code | name | severity | what it means |",
+                  "|---|---|---|---|"]
+        lines += [f"| [{r.code}](#{r.code.lower()}) | `{r.name}` | {r.severity.value} | {r.doc} |" for r in rules]
+        lines.append("")
+        for rule in rules:
+            lines += [f"### {rule.code}", "", f"**{rule.name}** ({rule.severity.value}). {rule.doc}", "",
+                      "Bad:", "", "```yaml", rule.bad, "```", "", "Good:", "", "```yaml", rule.good, "```", ""]
+    return "\n".join(lines)

@@ -1,0 +1,124 @@
+"""The command line: output formats, look-ups, generated files kept current, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+from click.testing import CliRunner
+
+from schoolnet.cli.main import cli
+from schoolnet.model.schema import SCHEMAS, schema_text
+from schoolnet.rulebook import RULES
+from schoolnet.rules_doc import render_rules_doc
+from tests.conftest import ROOT
+
+DC = "inventory/datacenter/nx-dc1.yaml"
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def broken(inventory: Path) -> Path:
+    """Two problems: a duplicate hostname and a rack over its power budget."""
+    path = inventory / "datacenter/nx-dc1.yaml"
+    text = path.read_text().replace("hostname: nx-dc1-dns-02", "hostname: nx-dc1-dns-01")
+    path.write_text(text.replace("{name: r02, u_height: 42, power_budget_w: 5000}",
+                                 "{name: r02, u_height: 42, power_budget_w: 100}"))
+    return inventory
+
+
+def test_json_format(broken: Path) -> None:
+    code, out = invoke("validate", "--format", "json")
+    assert code == 1
+    data = json.loads(out)
+    assert data["ok"] is False and data["errors"] == 2
+    assert {(p["code"], p["file"]) for p in data["problems"]} == {("SN101", DC), ("SN403", DC)}
+    assert all(isinstance(p["line"], int) and p["line"] > 1 for p in data["problems"])
+
+
+def test_junit_format_has_a_case_per_rule(broken: Path) -> None:
+    code, out = invoke("validate", "--format", "junit")
+    assert code == 1
+    suite = ET.fromstring(out.split("\n", 1)[1]).find("testsuite")
+    assert suite is not None
+    cases = suite.findall("testcase")
+    assert len(cases) == len(RULES)
+    failed = {c.get("name") for c in cases if c.find("failure") is not None}
+    assert failed == {"SN101 duplicate-hostname", "SN403 rack-power"}
+    assert suite.get("failures") == "2"
+
+
+def test_github_annotations(broken: Path) -> None:
+    code, out = invoke("validate", "--format", "github")
+    assert code == 1
+    lines = out.strip().splitlines()
+    assert len(lines) == 2
+    assert all(line.startswith(f"::error file={DC},line=") for line in lines)
+    assert any("title=SN403 rack-power::" in line for line in lines)
+
+
+def test_clean_inventory_in_every_format(inventory: Path) -> None:
+    for fmt in ("text", "json", "junit", "github"):
+        code, out = invoke("validate", "--format", fmt)
+        assert code == 0, (fmt, out)
+
+
+def test_usage_errors_exit_2(inventory: Path) -> None:
+    assert invoke("validate", "--format", "yaml")[0] == 2
+    assert invoke("no-such-command")[0] == 2
+
+
+def test_missing_inventory_directory_is_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out = invoke("inventory", "stats")
+    assert code == 1
+    assert "SN012 missing-file: the inventory directory does not exist" in out
+
+
+@pytest.mark.parametrize(("name", "kind", "where"), [
+    ("nx-ord-001", "school", "inventory/schools/ordubad/nx-ord-001.yaml:2:"),
+    ("nx-ord-001-edge", "edge", "inventory/schools/ordubad/nx-ord-001.yaml:"),
+    ("nx-dc1-vpn-01", "server", "inventory/datacenter/nx-dc1.yaml:"),
+])
+def test_show_finds_and_locates(inventory: Path, name: str, kind: str, where: str) -> None:
+    code, out = invoke("inventory", "show", name, "--format", "json")
+    assert code == 0, out
+    (found,) = json.loads(out)
+    assert found["kind"] == kind and found["defined_at"].startswith(where)
+
+
+def test_show_a_tablet_by_serial(inventory: Path) -> None:
+    text = (inventory / "schools/ordubad/nx-ord-001.yaml").read_text()
+    lines = text.splitlines()
+    line = next(n for n, t in enumerate(lines, 1) if t.strip().startswith("serial: R9"))
+    serial = lines[line - 1].split(": ")[1]
+    code, out = invoke("inventory", "show", serial.lower())
+    assert code == 0
+    assert f"tablet {serial}  (defined at inventory/schools/ordubad/nx-ord-001.yaml:{line - 1}:5)" in out
+    assert invoke("inventory", "show", "NOPE")[0] == 1
+
+
+def test_committed_schemas_are_current() -> None:
+    for kind in SCHEMAS:
+        committed = (ROOT / "schema" / f"{kind}.schema.json").read_text()
+        assert committed == schema_text(kind), f"schema/{kind}.schema.json is stale: run `make docs`"
+
+
+def test_schema_rejects_what_validate_rejects() -> None:
+    school = json.loads(schema_text("school"))
+    assert school["additionalProperties"] is False
+    assert set(school["required"]) >= {"id", "name", "district", "coordinates"}
+
+
+def test_rules_doc_is_current_and_complete() -> None:
+    committed = (ROOT / "docs" / "rules.md").read_text()
+    assert committed == render_rules_doc(), "docs/rules.md is stale: run `make docs`"
+    for code in RULES:
+        assert f"### {code}" in committed
