@@ -122,3 +122,21 @@ def test_rules_doc_is_current_and_complete() -> None:
     assert committed == render_rules_doc(), "docs/rules.md is stale: run `make docs`"
     for code in RULES:
         assert f"### {code}" in committed
+
+
+def test_warnings_alone_exit_0_unless_strict(inventory: Path) -> None:
+    school = inventory / "schools/ordubad/nx-ord-001.yaml"
+    school.write_text(school.read_text().replace("    status: handed_over\n", "    status: in_stock\n", 1))
+    code, out = invoke("validate")
+    assert code == 0 and "warning SN609 stock-with-handover" in out
+    assert invoke("validate", "--strict")[0] == 1
+
+
+def test_demo_script_runs_on_the_reference_programme() -> None:
+    import subprocess
+
+    result = subprocess.run(["bash", str(ROOT / "scripts" / "demo.sh")], cwd=ROOT, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "inventory valid: 216 schools" in result.stdout + result.stderr
+    assert "nx-ord-012" in result.stdout
