@@ -134,6 +134,12 @@ description: >-
   Reference programme shipped with schoolnet.  Every school, serial, address,
   circuit and key in this inventory is synthetic.
 
+domain: nx.schoolnet.internal   # each school is <school-id>.nx.schoolnet.internal
+
+vpn:                            # the data center's WireGuard hub, as schools reach it
+  endpoint: 203.0.113.10        # a documentation address: replace with the real public one
+  port: 51820
+
 supernets:
   schools: {supernet}       # each school holds one /22 from here (see ipam.yaml)
   datacenter: 10.0.0.0/16

@@ -79,6 +79,8 @@ class Fleet:
             for index, device in enumerate(school.devices):
                 default_roles = defaults[device.kind].roles if device.kind in defaults else None
                 roles = device.roles if device.roles is not None else (default_roles or [])
+                if not roles and device.kind == "switch" and device.model in self.catalog:
+                    roles = [f"switch-{self.catalog[device.model].os}"]  # the vendor decides the dialect
                 hosts.append(Host(names[index], device.kind, device.model, device.serial, tuple(roles),
                                   device.status, school, None, ordinals[index], device, ("devices", index)))
         for site in self.datacenters:

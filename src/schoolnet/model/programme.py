@@ -7,6 +7,7 @@ import re
 from pydantic import Field
 
 from schoolnet.model.types import (
+    Address,
     DeviceKind,
     Name,
     Network,
@@ -59,6 +60,13 @@ class Supernets(Strict):
     tunnels: Network
 
 
+class VpnHub(Strict):
+    """Where school edge servers reach the data center's WireGuard hub (its public address)."""
+
+    endpoint: Address
+    port: int = Field(51820, ge=1, le=65535)
+
+
 class Expected(Strict):
     """Fleet invariants the procurement contract fixes; validation holds the inventory to them."""
 
@@ -72,6 +80,8 @@ class Programme(Strict):
     code: Name
     synthetic: bool = False
     description: str = ""
+    domain: Name = Field(description="DNS domain of the programme; each school is <school-id>.<domain>")
+    vpn: VpnHub
     supernets: Supernets
     school_prefix_length: int = Field(ge=16, le=28)
     vlans: list[Vlan] = Field(min_length=1)

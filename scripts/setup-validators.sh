@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Install the programs `schoolnet check` runs, from Debian, without starting any service.
+# Idempotent: does nothing when everything is present.  Needs root (or nothing to do).
+set -euo pipefail
+
+PACKAGES=(dnsmasq-base unbound bind9-utils nftables nginx-light chrony openssh-server
+          wireguard-tools ifupdown iproute2 systemd)
+TOOLS_DIR=${SCHOOLNET_TOOLS:-/opt/schoolnet-tools}
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+done
+need_promtool=0
+[ -x "$TOOLS_DIR/promtool" ] || need_promtool=1
+
+if [ ${#missing[@]} -eq 0 ] && [ $need_promtool -eq 0 ]; then
+    exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+    echo "setup-validators: missing ${missing[*]:-promtool}; run as root to install them" >&2
+    exit 1
+fi
+
+# Installing a daemon must not start it on this machine.
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy"
+    chmod 755 "$policy"
+    created_policy=1
+fi
+trap '[ $created_policy -eq 1 ] && rm -f "$policy"' EXIT
+
+export DEBIAN_FRONTEND=noninteractive RUNLEVEL=1
+echo "setup-validators: installing ${missing[*]:-} ${need_promtool:+promtool}"
+apt-get update -qq
+if [ ${#missing[@]} -gt 0 ]; then
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ $need_promtool -eq 1 ]; then
+    # prometheus pulls 316 MiB of dependencies; promtool alone is one static binary in the package.
+    work=$(mktemp -d)
+    (cd "$work" && apt-get download -qq prometheus >/dev/null && dpkg-deb -x prometheus_*.deb root)
+    mkdir -p "$TOOLS_DIR"
+    install -m 755 "$work/root/usr/bin/promtool" "$TOOLS_DIR/promtool"
+    rm -rf "$work"
+fi
+echo "setup-validators: done"
