@@ -164,6 +164,7 @@ vlans:
     prefix_length: 26
     gateway: 1
     dhcp: {{first: 10, last: 62}}
+    access_ports: 1-8
   - name: guest
     vid: 40
     purpose: visitors' devices, internet only
@@ -171,6 +172,7 @@ vlans:
     prefix_length: 25
     gateway: 1
     dhcp: {{first: 10, last: 126}}
+    access_ports: 21-24
   - name: tablets
     vid: 30
     purpose: the class set of tablets, one reservation per tablet slot
@@ -179,6 +181,8 @@ vlans:
     gateway: 1
     reservations: {{tablet: 16}}
     dhcp: {{first: 400, last: 509}}
+    access_ports: 9-20            # classroom access points
+    wifi: true
 
 districts:
 {districts}
@@ -192,6 +196,12 @@ expected:
   schools: {schools}
   districts: {len(DISTRICTS)}
   tablets: {tablets}
+
+mdm:                            # Headwind MDM: what each tablet's enrollment QR code carries
+  base_url: https://mdm.nx.schoolnet.internal
+  configuration: nx-tablets
+  launcher_url: https://mdm.nx.schoolnet.internal/files/hmdm-6.14-os.apk
+  launcher_checksum: qJzD3x7t0yG1nPp2x2H6n8Kc0Lr5bW9sUuQy4fTgVmE   # synthetic
 
 defaults:
   edge:
@@ -422,7 +432,7 @@ def datacenter_yaml(rng: random.Random) -> str:
         ("mdm-01", ["base", "mdm"]),
         ("content-01", ["base", "content"]),
         ("content-02", ["base", "content"]),
-        ("backup-01", ["base", "backup"]),
+        ("backup-01", ["base"]),
     ]):
         device(f"nx-dc1-{name}", "server", "dell-poweredge-r650", "r03", 1 + n, roles, ["mgmt", "servers"], True)
     device("nx-dc1-stor-01", "storage", "netapp-aff-a250", "r04", 1, [], ["mgmt", "storage"], False)

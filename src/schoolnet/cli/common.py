@@ -41,3 +41,16 @@ def fail(problems: list[Problem]) -> NoReturn:
     sys.exit(EXIT_PROBLEMS)
 
 
+
+
+def emit(problems: list[Problem], fmt: str, suite: str) -> None:
+    """Print problems in the chosen format (the summary line is the caller's)."""
+    from schoolnet.rulebook import RULES
+
+    if fmt == "json":
+        click.echo(output.as_json(problems))
+    elif fmt == "junit":
+        stage = suite.rsplit(".", 1)[-1]
+        click.echo(output.as_junit(problems, [r for r in RULES.values() if r.stage == stage], suite))
+    elif problems:
+        click.echo(output.as_github(problems) if fmt == "github" else output.as_text(problems))

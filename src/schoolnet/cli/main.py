@@ -9,6 +9,7 @@ import click
 from schoolnet import __version__
 from schoolnet.cli.common import fail
 from schoolnet.cli.inventory_cmds import inventory, ipam, schema, validate
+from schoolnet.cli.render_cmds import check, render
 from schoolnet.problems import InventoryError
 
 
@@ -39,5 +40,5 @@ def main() -> None:
     cli(prog_name="schoolnet")
 
 
-for command in (validate, inventory, ipam, schema):
+for command in (validate, inventory, ipam, schema, render, check):
     cli.add_command(command)

@@ -42,6 +42,10 @@ class Vlan(Strict):
     reservations: dict[DeviceKind, int] = Field(
         default_factory=dict,
         description="first host index reserved per device kind (switch 1 gets it, switch 2 the next)")
+    access_ports: str | None = Field(
+        None, pattern=r"^\d+(-\d+)?(,\d+(-\d+)?)*$",
+        description="access-switch port numbers in this VLAN, e.g. '1-8' or '9-20,23'")
+    wifi: bool = Field(False, description="broadcast as SSID <programme code>-<vlan name>, per-school passphrase")
 
 
 class Provider(Strict):
@@ -67,6 +71,15 @@ class VpnHub(Strict):
     port: int = Field(51820, ge=1, le=65535)
 
 
+class Mdm(Strict):
+    """Headwind MDM enrollment: what every tablet's provisioning QR code carries."""
+
+    base_url: Text
+    configuration: Name
+    launcher_url: Text
+    launcher_checksum: Text = Field(description="URL-safe base64 SHA-256 of the launcher APK")
+
+
 class Expected(Strict):
     """Fleet invariants the procurement contract fixes; validation holds the inventory to them."""
 
@@ -88,6 +101,7 @@ class Programme(Strict):
     districts: list[District] = Field(min_length=1)
     providers: list[Provider] = Field(default_factory=list)
     expected: Expected
+    mdm: Mdm
     defaults: dict[DeviceKind, KindDefaults] = Field(default_factory=dict)
 
 

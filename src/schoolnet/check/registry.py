@@ -1,0 +1,119 @@
+"""Validators: which program reads a kind of file, and how to make it strict.
+
+Each validator is registered once with its name (what template headers say), a
+rule code and a doc line.  It receives a batch of files and returns findings with
+the line the program named.  Adding a validator is adding one function here or in
+a sibling module; nothing else switches on names.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from schoolnet.rulebook import declare
+
+STAGE = "check"
+TOOLS_DIR = Path(os.environ.get("SCHOOLNET_TOOLS", "/opt/schoolnet-tools"))
+
+
+@dataclass(frozen=True)
+class CheckItem:
+    """One rendered file to check: where it is in build/, and its manifest entry."""
+
+    file: Path
+    host: str
+    destination: str
+    role: str
+    template: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    line: int
+    message: str
+
+
+@dataclass
+class Workspace:
+    """Scratch space shared by a check run: a throwaway SSH host key, wrapper configs."""
+
+    root: Path
+
+    def path(self, name: str) -> Path:
+        return self.root / name
+
+
+CheckFile = Callable[[CheckItem, Workspace], list[Finding]]
+
+
+@dataclass(frozen=True)
+class Validator:
+    name: str
+    code: str
+    doc: str
+    programs: tuple[str, ...]
+    check: CheckFile
+
+    def missing_programs(self) -> list[str]:
+        return [p for p in self.programs if find_program(p) is None]
+
+
+VALIDATORS: dict[str, Validator] = {}
+
+declare("SN800", "validator-unavailable", "A template names a validator that does not exist, or whose program "
+        "is not installed here.", bad="{#- schoolnet: validator=dnsmasqq -#}",
+        good="{#- schoolnet: validator=dnsmasq -#}", stage=STAGE)
+
+
+def validator(name: str, code: str, doc: str, *, programs: tuple[str, ...] = (), bad: str = "",
+              good: str = "") -> Callable[[CheckFile], CheckFile]:
+    def register(check: CheckFile) -> CheckFile:
+        declare(code, f"{name}-rejected", doc, bad=bad, good=good, stage=STAGE)
+        VALIDATORS[name] = Validator(name, code, doc, programs, check)
+        return check
+    return register
+
+
+def find_program(name: str) -> str | None:
+    """On PATH, in /usr/sbin (not always on a user's PATH), or in the project's tools directory."""
+    for directory in (None, "/usr/sbin", "/sbin", str(TOOLS_DIR)):
+        found = shutil.which(name, path=directory)
+        if found:
+            return found
+    return None
+
+
+def run(argv: list[str], stdin: bytes | None = None, timeout: float = 60,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    program = find_program(argv[0]) or argv[0]
+    return subprocess.run([program, *argv[1:]], input=stdin.decode() if stdin is not None else None,
+                          capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "LC_ALL": "C", **(env or {})})
+
+
+def findings_from(output: str, pattern: str, file: Path, fallback: str) -> list[Finding]:
+    """Findings from a program's output: `pattern` has groups `line` and `message` (or the whole line)."""
+    found = []
+    regex = re.compile(pattern)
+    for raw in output.splitlines():
+        match = regex.search(raw)
+        if match:
+            groups = match.groupdict()
+            message = (groups.get("message") or raw).strip().replace(str(file), file.name)
+            found.append(Finding(int(groups.get("line") or 1), message))
+    return found or [Finding(1, fallback)]
+
+
+def line_of(file: Path, needle: str) -> int:
+    """The first line of `file` containing `needle`, for programs that quote the bad line instead of numbering it."""
+    needle = needle.strip()
+    for number, text in enumerate(file.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+        if needle and needle in text:
+            return number
+    return 1

@@ -1,0 +1,110 @@
+"""Run every rendered file through its validator, in parallel, and report file:line problems."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from schoolnet.check import lints as _lints  # noqa: F401  (registers the validators)
+from schoolnet.check import programs as _programs  # noqa: F401
+from schoolnet.check.registry import VALIDATORS, CheckItem, Finding, Workspace
+from schoolnet.inventory.yamlload import display_name
+from schoolnet.problems import InventoryError, Location, Problem
+from schoolnet.render.engine import load_manifest
+from schoolnet.rulebook import declare, problem
+
+declare("SN818", "build-modified", "A file in build/ differs from what render wrote (its manifest sha256), or "
+        "build/ is missing.", bad="(a hand edit in build/hosts/...)", good="schoolnet render", stage="check")
+
+
+@dataclass
+class CheckReport:
+    files: int = 0
+    runs: int = 0
+    by_validator: Counter[str] = field(default_factory=Counter)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def check_build(build: Path, jobs: int | None = None,
+                progress: Callable[[int, int], None] | None = None) -> CheckReport:
+    try:
+        manifest = load_manifest(build)
+    except (OSError, ValueError):
+        raise InventoryError([problem("SN818", Location(display_name(build / "manifest.json")),
+                                      "no rendered build here", "run `schoolnet render` first")]) from None
+    report = CheckReport()
+    root = build.resolve() / "hosts"  # absolute: validators run from scratch directories
+    groups: dict[tuple[str, str, str, str], list[CheckItem]] = {}
+    for host, entry in manifest["hosts"].items():
+        for spec in entry["files"]:
+            item = CheckItem(root / host / spec["path"].lstrip("/"), host, spec["path"], spec["role"],
+                             spec["template"])
+            if not _intact(item, spec["sha256"], report):
+                continue
+            if spec["validator"] is None:
+                continue
+            report.files += 1
+            report.by_validator[spec["validator"]] += 1
+            # identical bytes under the same name are checked once: base files repeat on every host
+            key = (spec["validator"], spec["sha256"], item.file.name, spec["role"])
+            groups.setdefault(key, []).append(item)
+    runnable = _runnable(groups, report)
+    report.runs = len(runnable)
+    with tempfile.TemporaryDirectory(prefix="schoolnet-check-") as scratch:
+        workspace = Workspace(Path(scratch))
+        (workspace.root / "ifstate").mkdir()
+        done = 0
+        with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
+            futures = [(key, pool.submit(VALIDATORS[key[0]].check, groups[key][0], workspace)) for key in runnable]
+            for key, future in futures:
+                report.problems += _problems(VALIDATORS[key[0]].code, groups[key], future.result())
+                done += 1
+                if progress:
+                    progress(done, len(futures))
+    report.problems.sort(key=Problem.sort_key)
+    return report
+
+
+def _intact(item: CheckItem, sha256: str, report: CheckReport) -> bool:
+    try:
+        actual = hashlib.sha256(item.file.read_bytes()).hexdigest()
+    except OSError:
+        actual = "missing"
+    if actual == sha256:
+        return True
+    report.problems.append(problem("SN818", Location(display_name(item.file)),
+                                   "the file differs from what render wrote" if actual != "missing"
+                                   else "the file is missing", "run `schoolnet render` again"))
+    return False
+
+
+def _runnable(groups: dict[tuple[str, str, str, str], list[CheckItem]],
+              report: CheckReport) -> list[tuple[str, str, str, str]]:
+    runnable, reported = [], set()
+    for key, items in groups.items():
+        name = key[0]
+        validator = VALIDATORS.get(name)
+        missing = validator.missing_programs() if validator else []
+        if validator is None or missing:
+            if name not in reported:
+                reported.add(name)
+                what = (f"unknown validator {name!r} (known: {', '.join(sorted(VALIDATORS))})" if validator is None
+                        else f"validator {name} needs {', '.join(missing)}, which is not installed")
+                report.problems.append(problem("SN800", Location(items[0].template), what,
+                                               "fix the template header" if validator is None
+                                               else "run scripts/setup-validators.sh as root"))
+            continue
+        runnable.append(key)
+    return runnable
+
+
+def _problems(code: str, items: list[CheckItem], findings: list[Finding]) -> list[Problem]:
+    return [problem(code, Location(display_name(item.file), finding.line, 1),
+                    f"{finding.message} (template {item.template})")
+            for item in items for finding in findings]

@@ -1,0 +1,80 @@
+"""render and check."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from schoolnet.check import check_build
+from schoolnet.cli.common import EXIT_PROBLEMS, F, emit, fail, inventory_option, usage_error
+from schoolnet.model.select import LimitError, select_hosts
+from schoolnet.problems import Severity
+from schoolnet.render import render_fleet
+from schoolnet.validate import validate_inventory
+
+
+def limit_option(func: F) -> F:
+    return click.option("--limit", "limits", multiple=True, metavar="EXPR",
+                        help="district:NAME, school:ID, site:NAME, role:NAME, kind:NAME or host:GLOB "
+                             "(globs allowed, repeatable; a host matching any is selected).")(func)
+
+
+@click.command()
+@inventory_option
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("build"), show_default=True,
+              help="Where the rendered tree goes (replaced atomically).")
+@click.option("--templates", "templates_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("templates"), show_default=True)
+@limit_option
+def render(inventory: Path, out: Path, templates_dir: Path, limits: tuple[str, ...]) -> None:
+    """Render every host's intended files into OUT/hosts/<host>/<path>, with OUT/manifest.json.
+
+    Validates first; a failed render leaves the previous OUT untouched. With --limit,
+    only the selected hosts are re-rendered and the others keep their files.
+
+    \b
+    Example:
+      schoolnet render --limit school:nx-ord-012 --limit role:vpn-hub
+    """
+    started = time.perf_counter()
+    fleet, problems = validate_inventory(inventory)
+    if fleet is None or any(p.severity is Severity.ERROR for p in problems):
+        fail(problems)
+    try:
+        hosts = select_hosts(fleet, limits)
+    except LimitError as exc:
+        usage_error(str(exc))
+    summary = render_fleet(fleet, hosts, out, templates_dir, limited=bool(limits))
+    click.echo(f"✓ rendered {summary.rendered_hosts} host(s); {out}/ holds {summary.files:,} files for "
+               f"{summary.hosts} hosts ({time.perf_counter() - started:.1f} s)", err=True)
+
+
+@click.command()
+@click.option("--build", type=click.Path(path_type=Path, file_okay=False), default=Path("build"),
+              show_default=True, help="The rendered tree to check.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Parallel checks (default: one per core).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "github"]), default="text",
+              show_default=True)
+def check(build: Path, jobs: int | None, fmt: str) -> None:
+    """Validate every rendered file with the program that will read it (dnsmasq, unbound, nft, ...).
+
+    Problems read `build/hosts/HOST/PATH:LINE: error CODE name: message (template templates/ROLE/...)`.
+    Files with identical bytes are checked once.
+
+    \b
+    Example:
+      schoolnet render && schoolnet check --jobs 2
+    """
+    started = time.perf_counter()
+    report = check_build(build, jobs)
+    emit(report.problems, fmt, "schoolnet.check")
+    summary = ", ".join(f"{name} {count}" for name, count in sorted(report.by_validator.items()))
+    state = "✗" if report.problems else "✓"
+    click.echo(f"{state} checked {report.files:,} files ({report.runs:,} distinct) with "
+               f"{len(report.by_validator)} validators in {time.perf_counter() - started:.1f} s: {summary}",
+               err=True)
+    if report.problems:
+        sys.exit(EXIT_PROBLEMS)

@@ -1,0 +1,294 @@
+"""Render every selected host's files into build/, atomically, with a manifest.
+
+A file is rendered once: `check` validates these bytes, `plan` diffs them and
+`deploy` pushes them.  The new tree is written beside the old one and swapped in
+only when every file rendered, so a failed render leaves the previous build/ intact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import shutil
+import tempfile
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from schoolnet.model.fleet import Fleet, Host
+from schoolnet.problems import InventoryError, Location, Problem
+from schoolnet.render.context import ContextBuilder
+from schoolnet.render.secrets import DemoSecrets, SecretError, SecretStore, wireguard_public_key
+from schoolnet.render.templates import PLACEHOLDER, TemplateSpec, discover
+from schoolnet.rulebook import declare, problem
+
+STAGE = "render"
+declare("SN701", "template-error", "A template failed to render for a host: syntax error, undefined value, "
+        "or an operation the sandbox refuses.", bad="{{ school.nmae }}", good="{{ school.name }}", stage=STAGE)
+declare("SN702", "unknown-role", "A host has a role with no templates/<role>/ directory.",
+        bad="roles: [base, dchp]", good="roles: [base, dhcp]", stage=STAGE)
+declare("SN703", "template-header", "A template's header comment is malformed or misses its validator.",
+        bad="{#- schoolnet: mode=644 -#}", good="{#- schoolnet: mode=0644 validator=dnsmasq -#}", stage=STAGE)
+
+MANIFEST = "manifest.json"
+MANIFEST_VERSION = 1
+PARALLEL_FROM = 150  # hosts; below this, forking costs more than it saves
+
+
+@dataclass
+class RenderedFile:
+    path: str
+    role: str
+    template: str
+    mode: str
+    owner: str
+    group: str
+    validator: str | None
+    sha256: str
+    secret: bool
+    secrets: list[str] = field(default_factory=list)
+
+
+@dataclass
+class HostResult:
+    hostname: str
+    kind: str
+    roles: list[str]
+    files: list[RenderedFile]
+
+
+@dataclass
+class RenderSummary:
+    out: Path
+    hosts: int
+    files: int
+    rendered_hosts: int
+
+
+def render_fleet(fleet: Fleet, hosts: list[Host], out: Path, templates_dir: Path,
+                 secrets: SecretStore | None = None, limited: bool = False,
+                 progress: Callable[[int, int], None] | None = None) -> RenderSummary:
+    """Render `hosts` into `out`; with `limited`, other hosts keep their files from the previous build."""
+    try:
+        specs = discover(templates_dir)
+    except ValueError as exc:
+        source, _, message = str(exc).partition(":1: ")
+        raise InventoryError([problem("SN703", Location(source, 1, 1), message, "see docs/templates.md")]) from None
+    _check_roles(fleet, hosts, specs)
+    renderer = _Renderer(fleet, specs, templates_dir, secrets or DemoSecrets())
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    staging.chmod(0o755)
+    try:
+        results, problems = renderer.render_all(hosts, staging / "hosts", progress)
+        if problems:
+            raise InventoryError(problems)
+        manifest = _manifest(fleet, results, out if limited else None, staging, {h.hostname for h in hosts})
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        _swap(staging, out)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    total = sum(len(h["files"]) for h in manifest["hosts"].values())
+    return RenderSummary(out, len(manifest["hosts"]), total, len(results))
+
+
+def _check_roles(fleet: Fleet, hosts: list[Host], specs: dict[str, list[TemplateSpec]]) -> None:
+    problems = []
+    for host in hosts:
+        for index, role in enumerate(host.roles):
+            if role not in specs:
+                where = fleet.host_location(host, "roles", index) if host.device.roles else fleet.host_location(host)
+                problems.append(problem("SN702", where, f"{host.hostname} has role {role!r}, which has no templates",
+                                        f"add templates/{role}/ or fix the role name"))
+    if problems:
+        raise InventoryError(problems)
+
+
+class _Renderer:
+    def __init__(self, fleet: Fleet, specs: dict[str, list[TemplateSpec]], templates_dir: Path,
+                 secrets: SecretStore) -> None:
+        self.fleet = fleet
+        self.specs = specs
+        self.secrets = secrets
+        self.contexts = ContextBuilder(fleet)
+        self.env = SandboxedEnvironment(
+            loader=jinja2.FileSystemLoader(templates_dir), undefined=jinja2.StrictUndefined, autoescape=False,
+            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+        self.env.filters["json"] = lambda value, indent=2: json.dumps(value, indent=indent, sort_keys=True)
+
+    def render_all(self, hosts: list[Host], root: Path,
+                   progress: Callable[[int, int], None] | None) -> tuple[list[HostResult], list[Problem]]:
+        if len(hosts) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
+            return self._render_batch(hosts, root, progress)
+        self.contexts.fleet_wide  # noqa: B018  (computed once, before the fork, and shared)
+        workers = min(os.cpu_count() or 1, 8)
+        chunks = [hosts[i::workers] for i in range(workers)]
+        global _FORKED  # the workers inherit this renderer by fork; only host names cross the pipe
+        _FORKED = (self, {h.hostname: h for h in hosts})
+        try:
+            with multiprocessing.get_context("fork").Pool(workers - 1) as pool:
+                pending = [pool.apply_async(_render_forked, ([h.hostname for h in chunk], root))
+                           for chunk in chunks[1:]]
+                results, problems = self._render_batch(chunks[0], root, progress and _scaled(progress, workers))
+                for job in pending:
+                    more_results, more_problems = job.get()
+                    results += more_results
+                    problems += more_problems
+        finally:
+            _FORKED = None
+        return results, problems
+
+    def _render_batch(self, hosts: Iterable[Host], root: Path,
+                      progress: Callable[[int, int], None] | None) -> tuple[list[HostResult], list[Problem]]:
+        results, problems = [], []
+        hosts = list(hosts)
+        for done, host in enumerate(hosts, 1):
+            try:
+                results.append(self._render_host(host, root / host.hostname))
+            except _TemplateFailure as failure:
+                problems.append(failure.problem)
+            if progress:
+                progress(done, len(hosts))
+        return results, problems
+
+    def _render_host(self, host: Host, root: Path) -> HostResult:
+        context = self.contexts.for_host(host)
+        files = []
+        for role in host.roles:
+            for spec in self.specs[role]:
+                items = context[spec.each] if spec.each else [None]
+                for item in items:
+                    files.append(self._render_file(host, spec, context, item, root))
+        return HostResult(host.hostname, host.kind, list(host.roles), files)
+
+    def _render_file(self, host: Host, spec: TemplateSpec, context: dict[str, Any], item: Any,
+                     root: Path) -> RenderedFile:
+        used: list[str] = []
+
+        def secret(name: str) -> str:
+            try:
+                value = self.secrets.get(name)
+            except SecretError as exc:
+                raise jinja2.TemplateRuntimeError(str(exc)) from None
+            if name not in used:
+                used.append(name)
+            return value
+
+        def public_key(name: str) -> str:
+            return wireguard_public_key(self.secrets.get(name))  # the public half is not a secret
+
+        destination = spec.destination
+        if item is not None:
+            destination = destination.replace(PLACEHOLDER, str(item.get("key") or item["id"]))
+        try:
+            template = self.env.get_template(spec.name)
+            text = template.render({**context, "item": item, "secret": secret, "wireguard_public_key": public_key})
+        except jinja2.TemplateSyntaxError as exc:
+            raise _TemplateFailure(problem("SN701", Location(spec.source, exc.lineno or 1, 1),
+                                           f"{exc.message} (rendering {host.hostname})", "fix the template")) from None
+        except (jinja2.TemplateError, SecretError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
+            line = _template_line(exc, spec.name)
+            raise _TemplateFailure(problem("SN701", Location(spec.source, line, 1),
+                                           f"{type(exc).__name__}: {exc} (rendering {host.hostname} {destination})",
+                                           "fix the template or the value it reads")) from None
+        data = text.encode("utf-8")
+        target = root / destination.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        target.chmod(0o600 if used else 0o644)
+        return RenderedFile(destination, spec.role, spec.source, "0600" if used and spec.mode == "0644" else spec.mode,
+                            spec.owner, spec.group, spec.validator, hashlib.sha256(data).hexdigest(), bool(used),
+                            used)
+
+
+_FORKED: tuple[_Renderer, dict[str, Host]] | None = None
+
+
+def _render_forked(hostnames: list[str], root: Path) -> tuple[list[HostResult], list[Problem]]:
+    assert _FORKED is not None
+    renderer, by_name = _FORKED
+    return renderer._render_batch([by_name[n] for n in hostnames], root, None)
+
+
+class _TemplateFailure(Exception):
+    def __init__(self, found: Problem) -> None:
+        super().__init__(found.message)
+        self.problem = found
+
+
+def _template_line(exc: BaseException, name: str) -> int:
+    """The template line of a runtime error: Jinja rewrites tracebacks to point into the template."""
+    line = 1
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        if frame.f_code.co_filename.endswith(name):
+            line = lineno
+    return line
+
+
+def _scaled(progress: Callable[[int, int], None], workers: int) -> Callable[[int, int], None]:
+    return lambda done, total: progress(done * workers, total * workers)
+
+
+def _manifest(fleet: Fleet, results: list[HostResult], previous_build: Path | None, staging: Path,
+              selected: set[str]) -> dict[str, Any]:
+    hosts: dict[str, Any] = {}
+    if previous_build is not None:
+        hosts = _carry_over(previous_build, staging, selected, {h.hostname for h in fleet.hosts})
+    for result in results:
+        hosts[result.hostname] = {"kind": result.kind, "roles": result.roles,
+                                  "files": [asdict(f) for f in sorted(result.files, key=lambda f: f.path)]}
+    return {"version": MANIFEST_VERSION, "inventory_sha256": inventory_digest(fleet.root),
+            "hosts": dict(sorted(hosts.items()))}
+
+
+def _carry_over(previous_build: Path, staging: Path, selected: set[str], known: set[str]) -> dict[str, Any]:
+    """Hosts not re-rendered keep their files (hard links: nothing is rewritten) and manifest entries."""
+    try:
+        previous = json.loads((previous_build / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    kept = {}
+    for hostname, entry in previous.get("hosts", {}).items():
+        source = previous_build / "hosts" / hostname
+        if hostname in selected or hostname not in known or not source.is_dir():
+            continue
+        shutil.copytree(source, staging / "hosts" / hostname, copy_function=os.link)
+        kept[hostname] = entry
+    return kept
+
+
+def inventory_digest(root: Path) -> str:
+    """One hash over every inventory file: deploy refuses a build older than the inventory."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _swap(staging: Path, out: Path) -> None:
+    """Put the new tree in place of the old with two renames; the old one is removed last."""
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.rename(out, old)
+    try:
+        os.rename(staging, out)
+    except OSError:
+        if old is not None:
+            os.rename(old, out)
+        raise
+    if old is not None:
+        shutil.rmtree(old)
+
+
+def load_manifest(build: Path) -> dict[str, Any]:
+    return dict(json.loads((build / MANIFEST).read_text(encoding="utf-8")))
