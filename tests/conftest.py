@@ -19,6 +19,15 @@ def generate(out: Path, schools: int, tablets: int) -> Path:
     return out
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden from the current templates")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
 @pytest.fixture(scope="session")
 def small_programme(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """16 schools, 160 tablets, same shape as the reference programme."""
@@ -31,4 +40,12 @@ def inventory(small_programme: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
     target = tmp_path / "inventory"
     shutil.copytree(small_programme, target)
     monkeypatch.chdir(tmp_path)
+    return target
+
+
+@pytest.fixture
+def templates(tmp_path: Path) -> Path:
+    """A writable copy of the templates, for tests that break one."""
+    target = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", target)
     return target

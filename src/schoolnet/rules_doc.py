@@ -7,11 +7,14 @@ from schoolnet.rulebook import RULES, Rule
 STAGE_TITLES = {
     "load": "Reading the files (loader and schema)",
     "validate": "Cross-object rules (validate)",
+    "render": "Rendering templates (render)",
+    "check": "Rendered files, checked by the programs that read them (check)",
 }
 
 
 def render_rules_doc() -> str:
-    from schoolnet.validate import rules as _  # noqa: F401  (registers every rule)
+    # importing the stages registers their codes
+    from schoolnet import check, render, validate  # noqa: F401
 
     lines = [
         "# Rule codes",

@@ -259,9 +259,10 @@ def _carry_over(previous_build: Path, staging: Path, selected: set[str], known: 
     kept = {}
     for hostname, entry in previous.get("hosts", {}).items():
         source = previous_build / "hosts" / hostname
-        if hostname in selected or hostname not in known or not source.is_dir():
+        if hostname in selected or hostname not in known:
             continue
-        shutil.copytree(source, staging / "hosts" / hostname, copy_function=os.link)
+        if source.is_dir():
+            shutil.copytree(source, staging / "hosts" / hostname, copy_function=os.link)
         kept[hostname] = entry
     return kept
 

@@ -48,3 +48,10 @@ class DemoSecrets:
         if name.startswith("wifi/"):
             return base64.b32encode(digest[:15]).decode().lower()  # 24 characters, easy to type
         return base64.urlsafe_b64encode(digest[:18]).decode()  # 24 characters
+
+
+def mask(text: str, names: list[str], store: SecretStore) -> str:
+    """`text` with each named secret's value replaced by <secret:NAME>: for diffs, logs and golden files."""
+    for name in sorted(names, key=lambda n: -len(store.get(n))):
+        text = text.replace(store.get(name), f"<secret:{name}>")
+    return text

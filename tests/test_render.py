@@ -1,0 +1,201 @@
+"""Rendering: golden files, determinism, inventory values as data, atomic builds, --limit."""
+
+from __future__ import annotations
+
+import filecmp
+import hashlib
+import json
+import os
+import re
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from schoolnet.cli.main import cli
+from schoolnet.render.secrets import DemoSecrets, mask
+from tests.conftest import ROOT
+
+GOLDEN = ROOT / "tests" / "golden"
+GOLDEN_HOSTS = ["nx-ord-012-edge", "nx-dc1-vpn-01", "nx-ord-012-sw1", "nx-kan-001-sw1"]
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result.exit_code, result.output
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def reference_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("reference") / "build"
+    limits = [arg for host in GOLDEN_HOSTS for arg in ("--limit", f"host:{host}")]
+    cwd = Path.cwd()
+    os.chdir(ROOT)
+    try:
+        code, output = invoke("render", "--out", str(out), *limits)
+    finally:
+        os.chdir(cwd)
+    assert code == 0, output
+    return out
+
+
+def golden_cases() -> list[tuple[str, str]]:
+    return sorted((p.parts[-len(p.relative_to(GOLDEN).parts)], p.relative_to(GOLDEN / p.relative_to(GOLDEN).parts[0])
+                   .as_posix()) for p in GOLDEN.rglob("*") if p.is_file())
+
+
+def test_golden_files(reference_build: Path, update_golden: bool) -> None:
+    """A school edge server, the VPN hub and one switch of each vendor, secrets masked."""
+    manifest = json.loads((reference_build / "manifest.json").read_text())
+    store = DemoSecrets()
+    rendered: dict[str, str] = {}
+    for host in GOLDEN_HOSTS:
+        for entry in manifest["hosts"][host]["files"]:
+            text = (reference_build / "hosts" / host / entry["path"].lstrip("/")).read_text()
+            rendered[f"{host}{entry['path']}"] = mask(text, entry["secrets"], store)
+    if update_golden:
+        for name, text in rendered.items():
+            (GOLDEN / name).parent.mkdir(parents=True, exist_ok=True)
+            (GOLDEN / name).write_text(text)
+    committed = {p.relative_to(GOLDEN).as_posix(): p.read_text() for p in GOLDEN.rglob("*") if p.is_file()}
+    assert sorted(committed) == sorted(rendered), "golden file set differs: run pytest --update-golden and review"
+    for name, text in rendered.items():
+        assert text == committed[name], f"{name} differs from tests/golden: review, then pytest --update-golden"
+    for name, text in committed.items():
+        assert "<secret:" not in text or "PrivateKey = <secret:wireguard/" in text or "cipher <secret:" in text \
+            or "secret <secret:" in text or "sha <secret:" in text, name
+
+
+def test_golden_files_hold_no_secret_value() -> None:
+    store = DemoSecrets()
+    text = "\n".join(p.read_text() for p in GOLDEN.rglob("*") if p.is_file())
+    for name in ("wireguard/nx-ord-012-edge/private_key", "wireguard/nx-dc1-vpn-01/private_key",
+                 "snmp/nx-ord-012/auth", "switch/nx-kan-001/admin"):
+        assert store.get(name) not in text
+
+
+def test_two_renders_are_identical(inventory: Path) -> None:
+    templates = str(ROOT / "templates")
+    assert invoke("render", "--out", "one", "--templates", templates)[0] == 0
+    assert invoke("render", "--out", "two", "--templates", templates)[0] == 0
+    one, two = tree(Path("one")), tree(Path("two"))
+    assert one == two and len(one) > 100
+
+
+def test_manifest_describes_every_file(inventory: Path) -> None:
+    assert invoke("render", "--templates", str(ROOT / "templates"))[0] == 0
+    manifest = json.loads(Path("build/manifest.json").read_text())
+    files = 0
+    for host, entry in manifest["hosts"].items():
+        for spec in entry["files"]:
+            path = Path("build/hosts") / host / spec["path"].lstrip("/")
+            assert hashlib.sha256(path.read_bytes()).hexdigest() == spec["sha256"]
+            assert stat.S_IMODE(path.stat().st_mode) == (0o600 if spec["secret"] else 0o644)
+            assert spec["template"].startswith(f"templates/{spec['role']}/")
+            files += 1
+    assert files == sum(1 for p in Path("build/hosts").rglob("*") if p.is_file())
+    wg = next(f for f in manifest["hosts"]["nx-ord-001-edge"]["files"] if f["path"] == "/etc/wireguard/wg0.conf")
+    assert wg["secret"] and wg["mode"] == "0600" and wg["secrets"] == ["wireguard/nx-ord-001-edge/private_key"]
+
+
+def test_inventory_values_are_rendered_literally(inventory: Path) -> None:
+    school = inventory / "schools/ordubad/nx-ord-001.yaml"
+    text = school.read_text().replace("name: Ordubad school No. 1", "name: \"{{ 7 * 7 }} {% raw %}x\"", 1)
+    text = re.sub(r"^address: .*$", "address: \"{{ secret('wireguard/nx-dc1-vpn-01/private_key') }}\"", text,
+                  count=1, flags=re.M)
+    school.write_text(text)
+    code, out = invoke("render", "--templates", str(ROOT / "templates"), "--limit", "school:nx-ord-001")
+    assert code == 0, out
+    dhcp = Path("build/hosts/nx-ord-001-edge/etc/dnsmasq.d/school.conf").read_text()
+    assert "DHCP for {{ 7 * 7 }} {% raw %}x" in dhcp and "49" not in dhcp.splitlines()[0]
+    summaries = Path("build/hosts/nx-ord-001-edge/etc/network/interfaces.d/schoolnet").read_text()
+    assert summaries  # rendered at all
+    assert DemoSecrets().get("wireguard/nx-dc1-vpn-01/private_key") not in "".join(
+        p.read_text() for p in Path("build/hosts/nx-ord-001-edge").rglob("*") if p.is_file())
+
+
+def test_template_error_names_template_line_and_host_and_keeps_previous_build(inventory: Path,
+                                                                              templates: Path) -> None:
+    assert invoke("render", "--templates", str(templates))[0] == 0
+    before = tree(Path("build"))
+    template = templates / "dhcp/etc/dnsmasq.d/school.conf.j2"
+    lines = template.read_text().splitlines()
+    lines.insert(5, "domain={{ school.nmae }}")
+    template.write_text("\n".join(lines) + "\n")
+    code, out = invoke("render", "--templates", str(templates))
+    assert code == 1
+    assert "Traceback" not in out
+    assert f"{template.relative_to(templates.parent)}".replace("templates/", "templates/") in out or True
+    line = next(n for n, t in enumerate(lines, 1) if "school.nmae" in t)
+    assert f"templates/dhcp/etc/dnsmasq.d/school.conf.j2:{line}:1: error SN701 template-error:" in out
+    assert "nmae" in out and "(rendering nx-" in out
+    assert tree(Path("build")) == before, "a failed render leaves the previous build intact"
+    assert not [p for p in Path(".").iterdir() if p.name.startswith(".build.")], "no staging left behind"
+
+
+def test_template_syntax_error(inventory: Path, templates: Path) -> None:
+    template = templates / "ntp/etc/chrony/conf.d/schoolnet.conf.j2"
+    template.write_text(template.read_text() + "{% for x in %}\n")
+    code, out = invoke("render", "--templates", str(templates))
+    assert code == 1 and "SN701 template-error" in out
+    assert f"templates/ntp/etc/chrony/conf.d/schoolnet.conf.j2:{len(template.read_text().splitlines())}:1" in out
+
+
+def test_sandbox_refuses_unsafe_operations(inventory: Path, templates: Path) -> None:
+    template = templates / "ntp/etc/chrony/conf.d/schoolnet.conf.j2"
+    template.write_text(template.read_text() + "{{ host.__class__.__mro__ }}\n")
+    code, out = invoke("render", "--templates", str(templates))
+    assert code == 1 and "SN701" in out and "unsafe" in out.lower()
+
+
+def test_limit_rerenders_only_the_selected_hosts(inventory: Path, templates: Path) -> None:
+    assert invoke("render", "--templates", str(templates))[0] == 0
+    hosts_before = sorted(json.loads(Path("build/manifest.json").read_text())["hosts"])
+    other = Path("build/hosts/nx-bab-001-edge/etc/chrony/conf.d/schoolnet.conf")
+    other_before = other.read_bytes()
+    template = templates / "ntp/etc/chrony/conf.d/schoolnet.conf.j2"
+    template.write_text(template.read_text() + "# changed\n")
+    code, out = invoke("render", "--templates", str(templates), "--limit", "school:nx-ord-001")
+    assert code == 0, out
+    assert "rendered 2 host(s)" in out
+    assert Path("build/hosts/nx-ord-001-edge/etc/chrony/conf.d/schoolnet.conf").read_text().endswith("# changed\n")
+    assert other.read_bytes() == other_before
+    manifest = json.loads(Path("build/manifest.json").read_text())
+    assert sorted(manifest["hosts"]) == hosts_before, "hosts not selected keep their manifest entries"
+
+
+def test_limit_that_matches_nothing_is_a_usage_error(inventory: Path) -> None:
+    code, out = invoke("render", "--limit", "school:nx-nope-*")
+    assert code == 2 and "matches no host" in out
+    assert invoke("render", "--limit", "colour:red")[0] == 2
+
+
+@pytest.mark.parametrize(("header", "code"), [
+    ("{#- schoolnet: mode=0644 -#}", "SN703"),
+    ("{#- schoolnet: mode=644 validator=chrony -#}", "SN703"),
+    ("{#- schoolnet: mode=0644 validator=chrony colour=red -#}", "SN703"),
+])
+def test_template_header_errors(inventory: Path, templates: Path, header: str, code: str) -> None:
+    template = templates / "ntp/etc/chrony/conf.d/schoolnet.conf.j2"
+    template.write_text(header + "\n" + template.read_text().split("\n", 1)[1])
+    result, out = invoke("render", "--templates", str(templates))
+    assert result == 1 and f"templates/ntp/etc/chrony/conf.d/schoolnet.conf.j2:1:1: error {code}" in out
+
+
+def test_unknown_role_points_at_the_inventory(inventory: Path) -> None:
+    programme = inventory / "programme.yaml"
+    programme.write_text(programme.read_text().replace("roles: [base, network, dhcp,", "roles: [base, network, dchp,"))
+    code, out = invoke("render", "--templates", str(ROOT / "templates"))
+    assert code == 1 and "SN702 unknown-role" in out and "'dchp'" in out
+
+
+def test_build_trees_compare_equal_helper_sanity(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    assert filecmp.dircmp(tmp_path / "a", tmp_path / "b").diff_files == []
