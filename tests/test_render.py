@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import filecmp
 import hashlib
 import json
 import os
@@ -45,11 +44,6 @@ def reference_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def golden_cases() -> list[tuple[str, str]]:
-    return sorted((p.parts[-len(p.relative_to(GOLDEN).parts)], p.relative_to(GOLDEN / p.relative_to(GOLDEN).parts[0])
-                   .as_posix()) for p in GOLDEN.rglob("*") if p.is_file())
-
-
 def test_golden_files(reference_build: Path, update_golden: bool) -> None:
     """A school edge server, the VPN hub and one switch of each vendor, secrets masked."""
     manifest = json.loads((reference_build / "manifest.json").read_text())
@@ -67,9 +61,8 @@ def test_golden_files(reference_build: Path, update_golden: bool) -> None:
     assert sorted(committed) == sorted(rendered), "golden file set differs: run pytest --update-golden and review"
     for name, text in rendered.items():
         assert text == committed[name], f"{name} differs from tests/golden: review, then pytest --update-golden"
-    for name, text in committed.items():
-        assert "<secret:" not in text or "PrivateKey = <secret:wireguard/" in text or "cipher <secret:" in text \
-            or "secret <secret:" in text or "sha <secret:" in text, name
+    hub = committed["nx-dc1-vpn-01/etc/wireguard/wg0.conf"]
+    assert "PrivateKey = <secret:wireguard/nx-dc1-vpn-01/private_key>" in hub
 
 
 def test_golden_files_hold_no_secret_value() -> None:
@@ -131,7 +124,6 @@ def test_template_error_names_template_line_and_host_and_keeps_previous_build(in
     code, out = invoke("render", "--templates", str(templates))
     assert code == 1
     assert "Traceback" not in out
-    assert f"{template.relative_to(templates.parent)}".replace("templates/", "templates/") in out or True
     line = next(n for n, t in enumerate(lines, 1) if "school.nmae" in t)
     assert f"templates/dhcp/etc/dnsmasq.d/school.conf.j2:{line}:1: error SN701 template-error:" in out
     assert "nmae" in out and "(rendering nx-" in out
@@ -193,9 +185,3 @@ def test_unknown_role_points_at_the_inventory(inventory: Path) -> None:
     programme.write_text(programme.read_text().replace("roles: [base, network, dhcp,", "roles: [base, network, dchp,"))
     code, out = invoke("render", "--templates", str(ROOT / "templates"))
     assert code == 1 and "SN702 unknown-role" in out and "'dchp'" in out
-
-
-def test_build_trees_compare_equal_helper_sanity(tmp_path: Path) -> None:
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    assert filecmp.dircmp(tmp_path / "a", tmp_path / "b").diff_files == []
