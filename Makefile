@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup lint typecheck docs clean
+.PHONY: demo test setup validators lint docs clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found; apt-get install python3" >&2; exit 2; }
@@ -17,10 +17,14 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-demo: setup
+# the programs `schoolnet check` runs (dnsmasq, unbound, nft, ...), from Debian; starts no service
+validators:
+	@scripts/setup-validators.sh
+
+demo: setup validators
 	@scripts/demo.sh
 
-test: setup
+test: setup validators
 	$(BIN)/pytest -q
 
 lint: setup

@@ -98,16 +98,27 @@ def run(argv: list[str], stdin: bytes | None = None, timeout: float = 60,
 
 
 def findings_from(output: str, pattern: str, file: Path, fallback: str) -> list[Finding]:
-    """Findings from a program's output: `pattern` has groups `line` and `message` (or the whole line)."""
+    """Findings from a program's output: `pattern` has groups `line` and `message` (or the whole line).
+
+    When no line matches, the program's message becomes one finding on one line; if it quotes a
+    value ("sixty"), the finding points at the line holding that value."""
     found = []
     regex = re.compile(pattern)
     for raw in output.splitlines():
         match = regex.search(raw)
         if match:
             groups = match.groupdict()
-            message = (groups.get("message") or raw).strip().replace(str(file), file.name)
-            found.append(Finding(int(groups.get("line") or 1), message))
-    return found or [Finding(1, fallback)]
+            found.append(Finding(int(groups.get("line") or 1), _one_line(groups.get("message") or raw, file)))
+    if found:
+        return found
+    message = _one_line(fallback, file)
+    quoted = re.search(r'"([^"/]{2,})"', message)
+    return [Finding(line_of(file, quoted.group(1)) if quoted else 1, message)]
+
+
+def _one_line(text: str, file: Path) -> str:
+    lines = [t.strip() for t in text.replace(str(file), file.name).splitlines()]
+    return "; ".join(t for t in lines if t and not t.startswith("Checking ")) or "rejected"
 
 
 def line_of(file: Path, needle: str) -> int:

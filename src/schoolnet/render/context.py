@@ -41,6 +41,7 @@ class ContextBuilder:
         self.programme = fleet.programme
         self.addressing = Addressing(fleet)
         self.domain = self.programme.domain
+        self._summaries: dict[str, dict[str, Any]] = {}
 
     def for_host(self, host: Host) -> Context:
         base: Context = {
@@ -106,9 +107,12 @@ class ContextBuilder:
             raise ValueError(f"{school.id} has no address plan; run `schoolnet validate`")
         return plan
 
-    @cached_property
-    def _school_summaries(self) -> dict[str, dict[str, Any]]:
-        return {s.id: self._summary(s) for s in self.fleet.schools}
+    def _school_summary(self, school: School) -> dict[str, Any]:
+        """Computed once per school, on first use: a one-school render does not pay for the fleet."""
+        summary = self._summaries.get(school.id)
+        if summary is None:
+            summary = self._summaries[school.id] = self._summary(school)
+        return summary
 
     def _summary(self, school: School) -> dict[str, Any]:
         plan = self._plan(school)
@@ -145,7 +149,7 @@ class ContextBuilder:
 
     def _school_context(self, host: Host, school: School) -> Context:
         plan = self._plan(school)
-        summary = self._school_summaries[school.id]
+        summary = self._school_summary(school)
         edge_model = self.fleet.catalog[next(d.model for d in school.devices if d.kind == "edge")]
         ports = edge_model.port_names()
         lan = ports[LAN] if len(ports) > LAN else "eth1"
@@ -195,7 +199,7 @@ class ContextBuilder:
 
     @cached_property
     def fleet_wide(self) -> Context:
-        schools = [self._school_summaries[s.id] for s in self.fleet.schools]
+        schools = [self._school_summary(s) for s in self.fleet.schools]
         dc_hosts: list[dict[str, Any]] = [
             {"hostname": h.hostname, "fqdn": f"{h.hostname}.{self.domain}", "roles": list(h.roles), "kind": h.kind,
              "addresses": self._dc_addresses(h), "service_address": self._service_address(h)}

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,18 +42,7 @@ MANIFEST_VERSION = 1
 PARALLEL_FROM = 150  # hosts; below this, forking costs more than it saves
 
 
-@dataclass
-class RenderedFile:
-    path: str
-    role: str
-    template: str
-    mode: str
-    owner: str
-    group: str
-    validator: str | None
-    sha256: str
-    secret: bool
-    secrets: list[str] = field(default_factory=list)
+RenderedFile = dict[str, Any]  # path, role, template, mode, owner, group, validator, sha256, secret, secrets
 
 
 @dataclass
@@ -62,6 +51,9 @@ class HostResult:
     kind: str
     roles: list[str]
     files: list[RenderedFile]
+
+    def entry(self) -> dict[str, Any]:
+        return {"kind": self.kind, "roles": self.roles, "files": sorted(self.files, key=lambda f: f["path"])}
 
 
 @dataclass
@@ -85,15 +77,21 @@ def render_fleet(fleet: Fleet, hosts: list[Host], out: Path, templates_dir: Path
     renderer = _Renderer(fleet, specs, templates_dir, secrets or DemoSecrets())
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
+    previous = _previous_hosts(out, {h.hostname for h in fleet.hosts}) if limited else None
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     staging.chmod(0o755)
     try:
         results, problems = renderer.render_all(hosts, staging / "hosts", progress)
         if problems:
-            raise InventoryError(problems)
-        manifest = _manifest(fleet, results, out if limited else None, staging, {h.hostname for h in hosts})
+            raise InventoryError(problems)  # nothing was swapped: the previous build/ is intact
+        entries = {r.hostname: r.entry() for r in results}
+        manifest: dict[str, Any] = {"version": MANIFEST_VERSION, "inventory_sha256": inventory_digest(fleet.root),
+                    "hosts": dict(sorted(((previous or {}) | entries).items()))}
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-        _swap(staging, out)
+        if previous is None:
+            _swap(staging, out)
+        else:
+            _swap_hosts(staging, out, [r.hostname for r in results])
     finally:
         if staging.exists():
             shutil.rmtree(staging)
@@ -122,7 +120,8 @@ class _Renderer:
         self.contexts = ContextBuilder(fleet)
         self.env = SandboxedEnvironment(
             loader=jinja2.FileSystemLoader(templates_dir), undefined=jinja2.StrictUndefined, autoescape=False,
-            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False)
+        self.made_dirs: set[Path] = set()
         self.env.filters["json"] = lambda value, indent=2: json.dumps(value, indent=indent, sort_keys=True)
 
     def render_all(self, hosts: list[Host], root: Path,
@@ -190,7 +189,7 @@ class _Renderer:
         if item is not None:
             destination = destination.replace(PLACEHOLDER, str(item.get("key") or item["id"]))
         try:
-            template = self.env.get_template(spec.name)
+            template = self.env.get_template(spec.name)  # compiled once: auto_reload is off
             text = template.render({**context, "item": item, "secret": secret, "wireguard_public_key": public_key})
         except jinja2.TemplateSyntaxError as exc:
             raise _TemplateFailure(problem("SN701", Location(spec.source, exc.lineno or 1, 1),
@@ -202,12 +201,16 @@ class _Renderer:
                                            "fix the template or the value it reads")) from None
         data = text.encode("utf-8")
         target = root / destination.lstrip("/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        target.chmod(0o600 if used else 0o644)
-        return RenderedFile(destination, spec.role, spec.source, "0600" if used and spec.mode == "0644" else spec.mode,
-                            spec.owner, spec.group, spec.validator, hashlib.sha256(data).hexdigest(), bool(used),
-                            used)
+        if target.parent not in self.made_dirs:
+            os.makedirs(target.parent, exist_ok=True)
+            self.made_dirs.add(target.parent)
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if used else 0o644)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        mode = "0600" if used and spec.mode == "0644" else spec.mode  # a file holding a secret is never world-readable
+        return {"path": destination, "role": spec.role, "template": spec.source, "mode": mode, "owner": spec.owner,
+                "group": spec.group, "validator": spec.validator, "sha256": hashlib.sha256(data).hexdigest(),
+                "secret": bool(used), "secrets": used}
 
 
 _FORKED: tuple[_Renderer, dict[str, Host]] | None = None
@@ -238,33 +241,15 @@ def _scaled(progress: Callable[[int, int], None], workers: int) -> Callable[[int
     return lambda done, total: progress(done * workers, total * workers)
 
 
-def _manifest(fleet: Fleet, results: list[HostResult], previous_build: Path | None, staging: Path,
-              selected: set[str]) -> dict[str, Any]:
-    hosts: dict[str, Any] = {}
-    if previous_build is not None:
-        hosts = _carry_over(previous_build, staging, selected, {h.hostname for h in fleet.hosts})
-    for result in results:
-        hosts[result.hostname] = {"kind": result.kind, "roles": result.roles,
-                                  "files": [asdict(f) for f in sorted(result.files, key=lambda f: f.path)]}
-    return {"version": MANIFEST_VERSION, "inventory_sha256": inventory_digest(fleet.root),
-            "hosts": dict(sorted(hosts.items()))}
-
-
-def _carry_over(previous_build: Path, staging: Path, selected: set[str], known: set[str]) -> dict[str, Any]:
-    """Hosts not re-rendered keep their files (hard links: nothing is rewritten) and manifest entries."""
+def _previous_hosts(out: Path, known: set[str]) -> dict[str, Any] | None:
+    """The previous build's manifest entries of hosts still in the inventory; None if there is no usable build."""
     try:
-        previous = json.loads((previous_build / MANIFEST).read_text(encoding="utf-8"))
+        previous = load_manifest(out)
     except (OSError, ValueError):
-        return {}
-    kept = {}
-    for hostname, entry in previous.get("hosts", {}).items():
-        source = previous_build / "hosts" / hostname
-        if hostname in selected or hostname not in known:
-            continue
-        if source.is_dir():
-            shutil.copytree(source, staging / "hosts" / hostname, copy_function=os.link)
-        kept[hostname] = entry
-    return kept
+        return None
+    if previous.get("version") != MANIFEST_VERSION:
+        return None
+    return {name: entry for name, entry in previous.get("hosts", {}).items() if name in known}
 
 
 def inventory_digest(root: Path) -> str:
@@ -289,6 +274,23 @@ def _swap(staging: Path, out: Path) -> None:
         raise
     if old is not None:
         shutil.rmtree(old)
+
+
+def _swap_hosts(staging: Path, out: Path, hostnames: list[str]) -> None:
+    """A limited render replaces only its hosts' directories, each with renames, then the manifest.
+
+    If this is interrupted half-way, hosts whose files no longer match the manifest are
+    reported by `check` (SN818) and refused by deploy until the next render."""
+    hosts = out / "hosts"
+    hosts.mkdir(exist_ok=True)
+    for hostname in hostnames:
+        new, current = staging / "hosts" / hostname, hosts / hostname
+        old = staging / f"old-{hostname}"
+        if current.exists():
+            os.rename(current, old)
+        if new.exists():
+            os.rename(new, current)
+    os.replace(staging / MANIFEST, out / MANIFEST)
 
 
 def load_manifest(build: Path) -> dict[str, Any]:
