@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The synthetic reference programme's secrets are encrypted to this public demo key.
+export SOPS_AGE_KEY_FILE ?= $(CURDIR)/keys/demo.agekey
 
 .PHONY: demo test setup validators lint docs clean
 

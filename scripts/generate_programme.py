@@ -43,6 +43,14 @@ STREETS = ["Heydar Aliyev avenue", "Istiglal street", "Azadlig street", "Nizami 
            "Tabriz street", "Araz street", "Ataturk street", "Samad Vurgun street", "Khatai street"]
 RECEIVERS = ["class-teacher", "class-teacher", "class-teacher", "it-coordinator", "deputy-director"]
 MODELINE = "# yaml-language-server: $schema={rel}schema/{name}.schema.json"
+# keys/demo.agekey's public half: synthetic programmes are encrypted to it, and it protects nothing
+DEMO_AGE_RECIPIENT = "age1j2ev4k76fpytccnvgu48jtzwlt77fv3vuep45cexlsq790pufguqyhfuqt"
+SOPS_CONFIG = f"""# Who can read inventory/secrets.sops.yaml: the age public keys of the programme's administrators.
+# DEMO: the reference programme is encrypted to the public demo key (keys/demo.agekey) only.
+creation_rules:
+  - path_regex: secrets\\.sops\\.yaml$
+    age: {DEMO_AGE_RECIPIENT}
+"""
 
 
 @dataclass
@@ -81,6 +89,7 @@ def generate(out: Path, schools: int, tablets: int, seed: int) -> None:
     supernet = "10.64.0.0/12" if schools <= 1024 else "10.128.0.0/9"
     try:
         write(staging / "programme.yaml", programme_yaml(schools, tablets, supernet))
+        write(staging / ".sops.yaml", SOPS_CONFIG)  # secrets: `schoolnet secrets generate` afterwards
         write(staging / "hardware.yaml", HARDWARE_YAML)
         write(staging / "ipam.yaml", ipam_yaml(plans, supernet))
         write(staging / "datacenter" / "nx-dc1.yaml", datacenter_yaml(rng))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -11,11 +12,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = ROOT / "scripts" / "generate_programme.py"
+DEMO_KEY = ROOT / "keys" / "demo.agekey"
+SCHOOLNET = str(Path(sys.executable).parent / "schoolnet")
+
+# The synthetic programmes are encrypted to the public demo key; tests decrypt with it.
+os.environ["SOPS_AGE_KEY_FILE"] = str(DEMO_KEY)
 
 
-def generate(out: Path, schools: int, tablets: int) -> Path:
+def generate(out: Path, schools: int, tablets: int, secrets: bool = False) -> Path:
     subprocess.run([sys.executable, str(GENERATOR), "--out", str(out), "--schools", str(schools),
                     "--tablets", str(tablets)], check=True, capture_output=True)
+    if secrets:
+        subprocess.run([SCHOOLNET, "secrets", "generate", "--inventory", str(out)], check=True, capture_output=True)
     return out
 
 
@@ -31,7 +39,7 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 @pytest.fixture(scope="session")
 def small_programme(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """16 schools, 160 tablets, same shape as the reference programme."""
-    return generate(tmp_path_factory.mktemp("small") / "inventory", 16, 160)
+    return generate(tmp_path_factory.mktemp("small") / "inventory", 16, 160, secrets=True)
 
 
 @pytest.fixture

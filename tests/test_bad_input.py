@@ -243,6 +243,8 @@ CASES = [
                                           lambda inv: None), "programme.yaml", "id: sadarak", strict=True),
     Case("handed-over-without-record", "SN608", regex_sub(SCHOOL, r"^(    status: handed_over)\n    handover: .*$",
                                                           r"\g<1>"), SCHOOL, "status: handed_over"),
+    Case("plaintext-password-field", "SN901", sub(SCHOOL, "students:", "wifi_password: correct-horse-9\nstudents:"),
+         SCHOOL, "wifi_password"),
     Case("stock-with-record", "SN609", regex_sub(SCHOOL, r"^    status: handed_over$", "    status: in_stock"),
          SCHOOL, "handover:", strict=True),
 ]

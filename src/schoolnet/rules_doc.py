@@ -9,12 +9,14 @@ STAGE_TITLES = {
     "validate": "Cross-object rules (validate)",
     "render": "Rendering templates (render)",
     "check": "Rendered files, checked by the programs that read them (check)",
+    "secrets": "Encrypted secrets (secrets)",
 }
 
 
 def render_rules_doc() -> str:
     # importing the stages registers their codes
     from schoolnet import check, render, validate  # noqa: F401
+    from schoolnet.secrets import manage  # noqa: F401
 
     lines = [
         "# Rule codes",

@@ -107,7 +107,7 @@ def sshd(item: CheckItem, ws: Workspace) -> list[Finding]:
 
 @validator("wireguard", "SN809", "wg rejects the tunnel configuration (`wg-quick strip` then `wg setconf` against "
            "a device that does not exist: the parse happens first).", programs=("wg", "wg-quick", "unshare"),
-           bad="PublicKey = not-a-key", good="PublicKey = XRKNE+qpVQQLTX6FKSz727FTx4hd5C+6OAX/IEfshk8=")
+           bad="PublicKey = not-a-key", good="PublicKey = <the peer's 44-character base64 key>")
 def wireguard(item: CheckItem, ws: Workspace) -> list[Finding]:
     stripped = run(["wg-quick", "strip", str(item.file)], env={"WG_ENDPOINT_RESOLUTION_RETRIES": "0"})
     if stripped.returncode != 0:

@@ -10,6 +10,7 @@ from schoolnet import __version__
 from schoolnet.cli.common import fail
 from schoolnet.cli.inventory_cmds import inventory, ipam, schema, validate
 from schoolnet.cli.render_cmds import check, render
+from schoolnet.cli.secrets_cmds import secrets
 from schoolnet.problems import InventoryError
 
 
@@ -40,5 +41,5 @@ def main() -> None:
     cli(prog_name="schoolnet")
 
 
-for command in (validate, inventory, ipam, schema, render, check):
+for command in (validate, inventory, ipam, schema, secrets, render, check):
     cli.add_command(command)

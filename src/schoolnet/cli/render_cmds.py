@@ -13,6 +13,7 @@ from schoolnet.cli.common import EXIT_PROBLEMS, F, emit, fail, inventory_option,
 from schoolnet.model.select import LimitError, select_hosts
 from schoolnet.problems import Severity
 from schoolnet.render import render_fleet
+from schoolnet.secrets import open_store
 from schoolnet.validate import validate_inventory
 
 
@@ -47,7 +48,7 @@ def render(inventory: Path, out: Path, templates_dir: Path, limits: tuple[str, .
         hosts = select_hosts(fleet, limits)
     except LimitError as exc:
         usage_error(str(exc))
-    summary = render_fleet(fleet, hosts, out, templates_dir, limited=bool(limits))
+    summary = render_fleet(fleet, hosts, out, templates_dir, open_store(inventory), limited=bool(limits))
     click.echo(f"✓ rendered {summary.rendered_hosts} host(s); {out}/ holds {summary.files:,} files for "
                f"{summary.hosts} hosts ({time.perf_counter() - started:.1f} s)", err=True)
 

@@ -26,7 +26,7 @@ from schoolnet.rulebook import problem
 M = TypeVar("M", bound=BaseModel)
 
 # Problems that leave every object typed and usable: cross-object rules still run.
-NON_BLOCKING = frozenset({"SN011"})
+NON_BLOCKING = frozenset({"SN011", "SN901"})
 
 _TYPE_ERRORS = {"string_type", "int_type", "float_type", "bool_type", "dict_type", "list_type",
                 "model_type", "model_attributes_type", "date_type", "int_from_float", "none_required",

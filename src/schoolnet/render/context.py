@@ -14,6 +14,7 @@ from typing import Any
 from schoolnet.ipam.plan import Addressing, SchoolAddressing
 from schoolnet.model.fleet import Fleet, Host
 from schoolnet.model.school import School
+from schoolnet.secrets import names as secret_names
 
 Context = dict[str, Any]
 
@@ -86,7 +87,7 @@ class ContextBuilder:
         tunnels = self.programme.supernets.tunnels
         return {
             "hostname": hubs[0].hostname if hubs else None,
-            "private_key_secret": f"wireguard/{hubs[0].hostname}/private_key" if hubs else None,
+            "private_key_secret": secret_names.wireguard_key(hubs[0].hostname) if hubs else None,
             "endpoint": str(self.programme.vpn.endpoint), "port": self.programme.vpn.port,
             "address": str(tunnels.network_address + 1), "tunnels": str(tunnels),
             "prefix_length": tunnels.prefixlen,
@@ -125,10 +126,13 @@ class ContextBuilder:
             "domain": f"{school.id}.{self.domain}", "prefix": str(plan.prefix),
             "edge": {"hostname": edge, "address": str(management.gateway),
                      "tunnel_address": str(self.tunnel_address(plan)),
-                     "private_key_secret": f"wireguard/{edge}/private_key"},
+                     "private_key_secret": secret_names.wireguard_key(edge)},
             "switches": [{"hostname": n, "address": assigned[n]} for n, d in zip(names, school.devices, strict=True)
                          if d.kind == "switch" and n in assigned],
             "tablets": [{"serial": t.serial, "slot": t.slot, "status": t.status} for t in school.tablets],
+            "wifi": [{"vlan": v.name, "ssid": f"{self.programme.code}-{v.name}",
+                      "passphrase_secret": secret_names.wifi_passphrase(school.id, v.name)}
+                     for v in self.programme.vlans if v.wifi],
         }
 
     def _vlans(self, plan: SchoolAddressing, lan: str) -> list[dict[str, Any]]:
@@ -191,8 +195,9 @@ class ContextBuilder:
             "gateway": management["gateway"], "management_vid": management["vid"],
             "uplink_port": uplink, "edge": summary["edge"]["hostname"],
             "access": sorted(assignments, key=lambda a: ports.index(a["port"])),
-            "snmp_auth_secret": f"snmp/{school.id}/auth", "snmp_priv_secret": f"snmp/{school.id}/priv",
-            "admin_secret": f"switch/{school.id}/admin",
+            "snmp_auth_secret": secret_names.snmp_auth(school.id),
+            "snmp_priv_secret": secret_names.snmp_priv(school.id),
+            "admin_secret": secret_names.switch_admin(school.id),
         }
 
     # --- what data-center hosts see of the whole fleet -------------------------------------------
@@ -208,9 +213,7 @@ class ContextBuilder:
         return {"schools": schools, "dc_hosts": dc_hosts, "nameservers": nameservers,
                 "reverse_zones": self._reverse_zones(schools, dc_hosts),
                 "monitoring_targets": self._monitoring_targets(schools, dc_hosts),
-                "mdm": self.programme.mdm.model_dump(mode="json"),
-                "wifi_vlans": [{"name": v.name, "ssid": f"{self.programme.code}-{v.name}"}
-                               for v in self.programme.vlans if v.wifi]}
+                "mdm": self.programme.mdm.model_dump(mode="json")}
 
     @staticmethod
     def _monitoring_targets(schools: list[dict[str, Any]], dc_hosts: list[dict[str, Any]]) -> dict[str, Any]:

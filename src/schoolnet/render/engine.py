@@ -25,9 +25,9 @@ from jinja2.sandbox import SandboxedEnvironment
 from schoolnet.model.fleet import Fleet, Host
 from schoolnet.problems import InventoryError, Location, Problem
 from schoolnet.render.context import ContextBuilder
-from schoolnet.render.secrets import DemoSecrets, SecretError, SecretStore, wireguard_public_key
 from schoolnet.render.templates import PLACEHOLDER, TemplateSpec, discover
 from schoolnet.rulebook import declare, problem
+from schoolnet.secrets.store import SecretError, SecretStore, wireguard_public_key
 
 STAGE = "render"
 declare("SN701", "template-error", "A template failed to render for a host: syntax error, undefined value, "
@@ -64,8 +64,8 @@ class RenderSummary:
     rendered_hosts: int
 
 
-def render_fleet(fleet: Fleet, hosts: list[Host], out: Path, templates_dir: Path,
-                 secrets: SecretStore | None = None, limited: bool = False,
+def render_fleet(fleet: Fleet, hosts: list[Host], out: Path, templates_dir: Path, secrets: SecretStore,
+                 limited: bool = False,
                  progress: Callable[[int, int], None] | None = None) -> RenderSummary:
     """Render `hosts` into `out`; with `limited`, other hosts keep their files from the previous build."""
     try:
@@ -74,7 +74,7 @@ def render_fleet(fleet: Fleet, hosts: list[Host], out: Path, templates_dir: Path
         source, _, message = str(exc).partition(":1: ")
         raise InventoryError([problem("SN703", Location(source, 1, 1), message, "see docs/templates.md")]) from None
     _check_roles(fleet, hosts, specs)
-    renderer = _Renderer(fleet, specs, templates_dir, secrets or DemoSecrets())
+    renderer = _Renderer(fleet, specs, templates_dir, secrets)
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     previous = _previous_hosts(out, {h.hostname for h in fleet.hosts}) if limited else None
@@ -174,10 +174,7 @@ class _Renderer:
         used: list[str] = []
 
         def secret(name: str) -> str:
-            try:
-                value = self.secrets.get(name)
-            except SecretError as exc:
-                raise jinja2.TemplateRuntimeError(str(exc)) from None
+            value = self.secrets.get(name)
             if name not in used:
                 used.append(name)
             return value
@@ -191,10 +188,14 @@ class _Renderer:
         try:
             template = self.env.get_template(spec.name)  # compiled once: auto_reload is off
             text = template.render({**context, "item": item, "secret": secret, "wireguard_public_key": public_key})
+        except SecretError as exc:
+            raise _TemplateFailure(problem("SN903", Location(spec.source, _template_line(exc, spec.name), 1),
+                                           f"{exc} (rendering {host.hostname})",
+                                           "run `schoolnet secrets generate`")) from None
         except jinja2.TemplateSyntaxError as exc:
             raise _TemplateFailure(problem("SN701", Location(spec.source, exc.lineno or 1, 1),
                                            f"{exc.message} (rendering {host.hostname})", "fix the template")) from None
-        except (jinja2.TemplateError, SecretError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
+        except (jinja2.TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
             line = _template_line(exc, spec.name)
             raise _TemplateFailure(problem("SN701", Location(spec.source, line, 1),
                                            f"{type(exc).__name__}: {exc} (rendering {host.hostname} {destination})",

