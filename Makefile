@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The synthetic reference programme's secrets are encrypted to this public demo key.
 export SOPS_AGE_KEY_FILE ?= $(CURDIR)/keys/demo.agekey
 
-.PHONY: demo test setup validators lint docs clean
+.PHONY: demo test ci setup validators lint docs clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found; apt-get install python3" >&2; exit 2; }
@@ -28,6 +28,10 @@ demo: setup validators
 
 test: setup validators
 	$(BIN)/pytest -q
+
+# the gate a programme's CI runs: validate, render, check the inventory, one summary
+ci: setup validators
+	$(BIN)/schoolnet ci
 
 lint: setup
 	$(BIN)/ruff check src tests scripts benchmarks

@@ -190,3 +190,16 @@ def test_json_outputs_carry_no_secret_value(inventory: Path, templates: Path) ->
                  ["inventory", "show", "nx-ord-001-edge", "--format", "json"]):
         _, out = invoke(*args)
         assert not [n for n, v in values.items() if v in out], args
+
+
+def test_a_rejected_line_holding_a_secret_is_masked_in_check_output(inventory: Path, templates: Path) -> None:
+    """wg quotes the line it cannot parse; when that line holds the private key, the key must not be printed."""
+    template = templates / "vpn/etc/wireguard/wg0.conf.j2"
+    template.write_text(template.read_text().replace("PrivateKey = {{", "PrivateKey = x{{"))
+    assert invoke("render", "--templates", str(templates), "--limit", "host:nx-ord-001-edge")[0] == 0
+    key = open_store(inventory).get("wireguard/nx-ord-001-edge/private_key")
+    code, out = invoke("check")
+    assert code == 1 and "SN809" in out
+    assert key not in out and "<secret:wireguard/nx-ord-001-edge/private_key>" in out
+    code, out = invoke("check", env={"SOPS_AGE_KEY_FILE": None})
+    assert code == 1 and key not in out and "withheld" in out

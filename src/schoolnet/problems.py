@@ -54,3 +54,6 @@ class InventoryError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("\n".join(p.line() for p in problems))
         self.problems = problems
+
+    def __reduce__(self) -> tuple[type[InventoryError], tuple[list[Problem]]]:
+        return (InventoryError, (self.problems,))  # crosses process boundaries intact

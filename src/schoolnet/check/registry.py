@@ -31,6 +31,7 @@ class CheckItem:
     destination: str
     role: str
     template: str
+    secrets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

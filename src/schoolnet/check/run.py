@@ -18,6 +18,7 @@ from schoolnet.inventory.yamlload import display_name
 from schoolnet.problems import InventoryError, Location, Problem
 from schoolnet.render.engine import load_manifest
 from schoolnet.rulebook import declare, problem
+from schoolnet.secrets.store import SecretStore, mask
 
 declare("SN818", "build-modified", "A file in build/ differs from what render wrote (its manifest sha256), or "
         "build/ is missing.", bad="(a hand edit in build/hosts/...)", good="schoolnet render", stage="check")
@@ -31,8 +32,9 @@ class CheckReport:
     problems: list[Problem] = field(default_factory=list)
 
 
-def check_build(build: Path, jobs: int | None = None,
-                progress: Callable[[int, int], None] | None = None) -> CheckReport:
+def check_build(build: Path, jobs: int | None = None, progress: Callable[[int, int], None] | None = None,
+                secrets: SecretStore | None = None) -> CheckReport:
+    """Check every file of `build`; `secrets` masks values a program quotes back from a file holding them."""
     try:
         manifest = load_manifest(build)
     except (OSError, ValueError):
@@ -44,7 +46,7 @@ def check_build(build: Path, jobs: int | None = None,
     for host, entry in manifest["hosts"].items():
         for spec in entry["files"]:
             item = CheckItem(root / host / spec["path"].lstrip("/"), host, spec["path"], spec["role"],
-                             spec["template"])
+                             spec["template"], tuple(spec.get("secrets", ())))
             if not _intact(item, spec["sha256"], report):
                 continue
             if spec["validator"] is None:
@@ -63,7 +65,7 @@ def check_build(build: Path, jobs: int | None = None,
         with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
             futures = [(key, pool.submit(VALIDATORS[key[0]].check, groups[key][0], workspace)) for key in runnable]
             for key, future in futures:
-                report.problems += _problems(VALIDATORS[key[0]].code, groups[key], future.result())
+                report.problems += _problems(VALIDATORS[key[0]].code, groups[key], future.result(), secrets)
                 done += 1
                 if progress:
                     progress(done, len(futures))
@@ -104,7 +106,20 @@ def _runnable(groups: dict[tuple[str, str, str, str], list[CheckItem]],
     return runnable
 
 
-def _problems(code: str, items: list[CheckItem], findings: list[Finding]) -> list[Problem]:
+def _problems(code: str, items: list[CheckItem], findings: list[Finding],
+              secrets: SecretStore | None) -> list[Problem]:
     return [problem(code, Location(display_name(item.file), finding.line, 1),
-                    f"{finding.message} (template {item.template})")
+                    f"{_contained(finding.message, item, secrets)} (template {item.template})")
             for item in items for finding in findings]
+
+
+def _contained(message: str, item: CheckItem, secrets: SecretStore | None) -> str:
+    """A program may quote the line it rejects; in a file holding secrets, that line may be one."""
+    if not item.secrets:
+        return message
+    if secrets is None:
+        return "the program's message is withheld: this file holds secrets (check with SOPS_AGE_KEY_FILE set)"
+    try:
+        return mask(message, list(item.secrets), secrets)
+    except (InventoryError, LookupError):
+        return "the program's message is withheld: this file holds secrets and they cannot be decrypted here"

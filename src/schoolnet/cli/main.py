@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from schoolnet import __version__
+from schoolnet.cli.ci_cmds import ci
 from schoolnet.cli.common import fail
 from schoolnet.cli.inventory_cmds import inventory, ipam, schema, validate
 from schoolnet.cli.render_cmds import check, render
@@ -41,5 +42,5 @@ def main() -> None:
     cli(prog_name="schoolnet")
 
 
-for command in (validate, inventory, ipam, schema, secrets, render, check):
+for command in (validate, inventory, ipam, schema, secrets, render, check, ci):
     cli.add_command(command)

@@ -54,12 +54,13 @@ def render(inventory: Path, out: Path, templates_dir: Path, limits: tuple[str, .
 
 
 @click.command()
+@inventory_option
 @click.option("--build", type=click.Path(path_type=Path, file_okay=False), default=Path("build"),
               show_default=True, help="The rendered tree to check.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Parallel checks (default: one per core).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "github"]), default="text",
               show_default=True)
-def check(build: Path, jobs: int | None, fmt: str) -> None:
+def check(inventory: Path, build: Path, jobs: int | None, fmt: str) -> None:
     """Validate every rendered file with the program that will read it (dnsmasq, unbound, nft, ...).
 
     Problems read `build/hosts/HOST/PATH:LINE: error CODE name: message (template templates/ROLE/...)`.
@@ -70,7 +71,7 @@ def check(build: Path, jobs: int | None, fmt: str) -> None:
       schoolnet render && schoolnet check --jobs 2
     """
     started = time.perf_counter()
-    report = check_build(build, jobs)
+    report = check_build(build, jobs, secrets=open_store(inventory))
     emit(report.problems, fmt, "schoolnet.check")
     summary = ", ".join(f"{name} {count}" for name, count in sorted(report.by_validator.items()))
     state = "✗" if report.problems else "✓"

@@ -74,6 +74,7 @@ def render_fleet(fleet: Fleet, hosts: list[Host], out: Path, templates_dir: Path
         source, _, message = str(exc).partition(":1: ")
         raise InventoryError([problem("SN703", Location(source, 1, 1), message, "see docs/templates.md")]) from None
     _check_roles(fleet, hosts, specs)
+    secrets.load()  # a locked store fails here, before anything is written or forked
     renderer = _Renderer(fleet, specs, templates_dir, secrets)
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)

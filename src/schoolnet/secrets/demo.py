@@ -19,6 +19,9 @@ DEMO_SEED = b"schoolnet public demo seed -- NOT A SECRET -- benchmarks and unit 
 class DemoSecrets:
     """Deterministic stand-ins, shaped by the secret's name."""
 
+    def load(self) -> None:
+        return None
+
     def get(self, name: str) -> str:
         digest = hmac.new(DEMO_SEED, name.encode(), hashlib.sha256).digest()
         return shape(kind_of(name), digest)

@@ -35,6 +35,7 @@ PATTERNS = [
 ]
 SECRET_FIELD = re.compile(r"(?i)(pass(word|phrase)?|secret|psk|private_?key|token|community|api_?key)")
 TOKEN = re.compile(r"^[A-Za-z0-9+/=_]{24,}$")
+SOURCE_SUFFIXES = frozenset({".py", ".pyi"})
 PUBLIC_FIELDS = frozenset({"ssh_host_key", "launcher_checksum"})  # random-looking on purpose, and public
 # Files that hold secret-shaped text by design: the encrypted store and the public demo identity.
 EXEMPT_FILES = frozenset({"inventory/secrets.sops.yaml", "keys/demo.agekey"})
@@ -76,13 +77,16 @@ def _document_hits(data: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any
 
 
 def scan_text(path: Path, name: str) -> list[Problem]:
+    """Key material anywhere; password-like assignments only outside program source, where
+    `TOKEN = "token"` is a constant, not a credential."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return []
+    patterns = PATTERNS[:3] if path.suffix in SOURCE_SUFFIXES else PATTERNS
     found = []
     for number, line in enumerate(text.splitlines(), 1):
-        for what, pattern in PATTERNS:
+        for what, pattern in patterns:
             match = pattern.search(line)
             if match:
                 found.append(_found(Location(name, number, match.start() + 1), what))

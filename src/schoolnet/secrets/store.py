@@ -33,6 +33,9 @@ declare("SN903", "secret-missing", "A template refers to a secret that the encry
 
 
 class SecretStore(Protocol):
+    def load(self) -> None:
+        """Make every value available now (decrypt), or raise: called before any file is written."""
+
     def get(self, name: str) -> str: ...
 
 
@@ -96,6 +99,9 @@ class SopsSecrets:
             raise self._locked(f"cannot decrypt: {reason}", "use the age key this programme's secrets are "
                                "encrypted to (SOPS_AGE_KEY_FILE)")
         return flatten(json.loads(result.stdout))
+
+    def load(self) -> None:
+        self.values  # noqa: B018  (decrypts once)
 
     def get(self, name: str) -> str:
         try:

@@ -1,0 +1,129 @@
+"""ci: validate, render and check in one go, with one summary, in the formats CI systems read."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import click
+
+from schoolnet.check import check_build
+from schoolnet.cli import output
+from schoolnet.cli.common import EXIT_PROBLEMS, inventory_option
+from schoolnet.model import Fleet
+from schoolnet.model.select import select_hosts
+from schoolnet.problems import InventoryError, Problem, Severity
+from schoolnet.render import render_fleet
+from schoolnet.rulebook import RULES
+from schoolnet.secrets import open_store
+from schoolnet.validate import validate_inventory
+
+STAGES = {"validate": ("load", "validate"), "render": ("render", "secrets"), "check": ("check",)}
+
+
+@dataclass
+class StageResult:
+    name: str
+    status: str = "skipped"
+    seconds: float = 0.0
+    detail: str = ""
+    problems: list[Problem] = field(default_factory=list)
+
+
+@click.command()
+@inventory_option
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("build"), show_default=True)
+@click.option("--templates", "templates_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("templates"), show_default=True)
+@click.option("--format", "fmt", type=click.Choice(output.FORMATS), default="text", show_default=True)
+def ci(inventory: Path, out: Path, templates_dir: Path, fmt: str) -> None:
+    """validate → render → check, one summary; exit 1 on any error.
+
+    \b
+    Example (GitLab CI, GitHub Actions):
+      schoolnet ci --format junit > schoolnet.xml
+      schoolnet ci --format github
+    """
+    results = [StageResult(name) for name in STAGES]
+    fleet: Fleet | None = None
+
+    def run(stage: StageResult, work: Callable[[], str]) -> bool:
+        started = time.perf_counter()
+        try:
+            stage.detail = work()
+        except InventoryError as exc:
+            stage.problems = exc.problems
+        stage.seconds = time.perf_counter() - started
+        failed = any(p.severity is Severity.ERROR for p in stage.problems)
+        stage.status = "failed" if failed else "passed"
+        return not failed
+
+    def validate() -> str:
+        nonlocal fleet
+        fleet, problems = validate_inventory(inventory)
+        if fleet is None or any(p.severity is Severity.ERROR for p in problems):
+            raise InventoryError(problems)
+        results[0].problems = problems  # warnings
+        return f"{len(fleet.schools)} schools, {len(fleet.hosts)} hosts"
+
+    def render() -> str:
+        assert fleet is not None
+        summary = render_fleet(fleet, select_hosts(fleet, []), out, templates_dir, open_store(inventory))
+        return f"{summary.files:,} files for {summary.hosts} hosts"
+
+    def check() -> str:
+        report = check_build(out, secrets=open_store(inventory))
+        if report.problems:
+            raise InventoryError(report.problems)
+        return f"{report.files:,} files, {len(report.by_validator)} validators"
+
+    for stage, work in zip(results, (validate, render, check), strict=True):
+        if not run(stage, work):
+            break
+    problems = sorted((p for r in results for p in r.problems), key=Problem.sort_key)
+    ok = all(r.status == "passed" for r in results)
+    if fmt == "json":
+        click.echo(json.dumps({"ok": ok, "stages": [{"name": r.name, "status": r.status, "seconds": round(r.seconds, 2),
+                                                    "detail": r.detail, "problems": len(r.problems)} for r in results],
+                               "problems": [output.problem_dict(p) for p in problems]}, indent=2))
+    elif fmt == "junit":
+        click.echo(_junit(results))
+    elif problems:
+        click.echo(output.as_github(problems) if fmt == "github" else output.as_text(problems))
+    for r in results:
+        mark = {"passed": "✓", "failed": "✗", "skipped": "·"}[r.status]
+        click.echo(f"{mark} {r.name:<9} {r.status:<8} {r.seconds:6.1f} s  "
+                   f"{r.detail or (str(len(r.problems)) + ' problem(s)' if r.problems else '')}", err=True)
+    if not ok:
+        sys.exit(EXIT_PROBLEMS)
+
+
+def _junit(results: list[StageResult]) -> str:
+    """One test suite per stage, one test case per rule of the stage; a skipped stage's cases are skipped."""
+    root = ET.Element("testsuites", name="schoolnet.ci")
+    for result in results:
+        rules = [r for r in RULES.values() if r.stage in STAGES[result.name]]
+        by_code: dict[str, list[Problem]] = {}
+        for p in result.problems:
+            by_code.setdefault(p.code, []).append(p)
+        failures = sum(1 for r in rules if any(p.severity is Severity.ERROR for p in by_code.get(r.code, [])))
+        suite = ET.SubElement(root, "testsuite", name=f"schoolnet.{result.name}", tests=str(len(rules)),
+                              failures=str(failures), errors="0",
+                              skipped=str(len(rules) if result.status == "skipped" else 0),
+                              time=f"{result.seconds:.2f}")
+        for rule in rules:
+            case = ET.SubElement(suite, "testcase", classname=f"schoolnet.{result.name}",
+                                 name=f"{rule.code} {rule.name}")
+            if result.status == "skipped":
+                ET.SubElement(case, "skipped", message="an earlier stage failed")
+            elif rule.code in by_code:
+                found = by_code[rule.code]
+                failure = ET.SubElement(case, "failure", message=f"{len(found)} problem(s)", type=rule.code)
+                failure.text = output.as_text(found)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode")
