@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The synthetic reference programme's secrets are encrypted to this public demo key.
 export SOPS_AGE_KEY_FILE ?= $(CURDIR)/keys/demo.agekey
 
-.PHONY: demo test ci setup validators lint docs clean
+.PHONY: demo test ci setup validators lab-tools lint docs clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found; apt-get install python3" >&2; exit 2; }
@@ -23,10 +23,14 @@ setup: $(STAMP)
 validators:
 	@scripts/setup-validators.sh
 
+# what `schoolnet lab` needs: debootstrap, systemd-nspawn, socat, apt-cacher-ng (starts no service)
+lab-tools:
+	@scripts/setup-lab.sh
+
 demo: setup validators
 	@scripts/demo.sh
 
-test: setup validators
+test: setup validators lab-tools
 	$(BIN)/pytest -q
 
 # the gate a programme's CI runs: validate, render, check the inventory, one summary

@@ -15,7 +15,6 @@ For each fleet, in a fresh interpreter:
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import subprocess
@@ -23,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from fleets import ROOT, arguments, measure_both
 
 PROBE = r"""
 import json, sys, time, tempfile, gc
@@ -98,19 +97,8 @@ def measure(inventory: Path, repeat: int) -> dict[str, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--schools", type=int, default=5000)
-    parser.add_argument("--tablets", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    results = {"reference (inventory/)": measure(ROOT / "inventory", args.repeat)}
-    with tempfile.TemporaryDirectory() as tmp:
-        fleet = Path(tmp) / "fleet"
-        subprocess.run([sys.executable, str(ROOT / "scripts" / "generate_programme.py"), "--out", str(fleet),
-                        "--schools", str(args.schools), "--tablets", str(args.tablets)], check=True,
-                       capture_output=True)
-        results[f"generated {args.schools:,} schools"] = measure(fleet, args.repeat)
+    args = arguments(__doc__, repeat=3)
+    results = measure_both(measure, args)
     if args.json:
         print(json.dumps(results, indent=2))
         return 0

@@ -11,15 +11,13 @@ Results go to stdout as a table and, with --json, as JSON.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from fleets import arguments, measure_both
 
 PROBE = r"""
 import json, resource, sys, time
@@ -53,19 +51,8 @@ def measure(inventory: Path, repeat: int) -> dict[str, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--schools", type=int, default=5000)
-    parser.add_argument("--tablets", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=5, help="runs per fleet; the best and the median are reported")
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    results = {"reference (inventory/)": measure(ROOT / "inventory", args.repeat)}
-    with tempfile.TemporaryDirectory() as tmp:
-        fleet = Path(tmp) / "fleet"
-        subprocess.run([sys.executable, str(ROOT / "scripts" / "generate_programme.py"), "--out", str(fleet),
-                        "--schools", str(args.schools), "--tablets", str(args.tablets)], check=True,
-                       capture_output=True)
-        results[f"generated {args.schools:,} schools"] = measure(fleet, args.repeat)
+    args = arguments(__doc__, repeat=5)
+    results = measure_both(measure, args)
     if args.json:
         print(json.dumps(results, indent=2))
         return 0

@@ -9,6 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+
+from schoolnet.cli.main import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = ROOT / "scripts" / "generate_programme.py"
@@ -57,3 +60,10 @@ def templates(tmp_path: Path) -> Path:
     target = tmp_path / "templates"
     shutil.copytree(ROOT / "templates", target)
     return target
+
+
+def invoke(*args: str, env: dict[str, str | None] | None = None) -> tuple[int, str]:
+    """Run the CLI in-process; a crash (anything but a clean exit) fails the test, as a traceback would."""
+    result = CliRunner().invoke(cli, list(args), env=env)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result.exit_code, result.output

@@ -9,21 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from schoolnet.check.registry import VALIDATORS
-from schoolnet.cli.main import cli
 from schoolnet.rulebook import RULES
-from tests.conftest import ROOT
+from tests.conftest import ROOT, invoke
 
 EDGE, SWITCH_VRP, SWITCH_IOS, DNS, MON, MDM = ("nx-ord-001-edge", "nx-ord-001-sw1", "nx-kan-001-sw1",
                                                "nx-dc1-dns-01", "nx-dc1-mon-01", "nx-dc1-mdm-01")
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result.exit_code, result.output
 
 
 @dataclass

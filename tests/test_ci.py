@@ -6,16 +6,7 @@ import json
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from click.testing import CliRunner
-
-from schoolnet.cli.main import cli
-from tests.conftest import ROOT
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result.exit_code, result.output
+from tests.conftest import ROOT, invoke
 
 
 def test_ci_passes_every_stage(inventory: Path) -> None:

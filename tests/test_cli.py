@@ -7,21 +7,13 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
-from click.testing import CliRunner
 
-from schoolnet.cli.main import cli
 from schoolnet.model.schema import SCHEMAS, schema_text
 from schoolnet.rulebook import RULES
 from schoolnet.rules_doc import render_rules_doc
-from tests.conftest import ROOT
+from tests.conftest import ROOT, invoke
 
 DC = "inventory/datacenter/nx-dc1.yaml"
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result.exit_code, result.output
 
 
 @pytest.fixture

@@ -7,17 +7,9 @@ import re
 from ipaddress import IPv4Network
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from schoolnet.cli.main import cli
+from tests.conftest import invoke
 
 NEW = "nx-ord-099"
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result.exit_code, result.output
 
 
 def add_school(inventory: Path) -> None:

@@ -10,22 +10,14 @@ import stat
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from schoolnet.cli.main import cli
 from schoolnet.secrets import open_store, wireguard_public_key
 from schoolnet.secrets.names import WIREGUARD, kind_of
 from schoolnet.secrets.store import mask
-from tests.conftest import ROOT
+from tests.conftest import ROOT, invoke
 
 GOLDEN = ROOT / "tests" / "golden"
 GOLDEN_HOSTS = ["nx-ord-012-edge", "nx-dc1-vpn-01", "nx-ord-012-sw1", "nx-kan-001-sw1"]
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result.exit_code, result.output
 
 
 def tree(root: Path) -> dict[str, bytes]:

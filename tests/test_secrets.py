@@ -12,21 +12,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from pyrage import x25519
 
-from schoolnet.cli.main import cli
 from schoolnet.secrets import open_store, wireguard_public_key
 from schoolnet.secrets.plaintext import scan_repository
-from tests.conftest import ROOT
-
-
-def invoke(*args: str, env: dict[str, str | None] | None = None) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, list(args), env=env)
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result.exit_code, result.output
+from tests.conftest import ROOT, invoke
 
 
 def fresh_wireguard_key() -> str:

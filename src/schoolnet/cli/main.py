@@ -10,6 +10,7 @@ from schoolnet import __version__
 from schoolnet.cli.ci_cmds import ci
 from schoolnet.cli.common import fail
 from schoolnet.cli.inventory_cmds import inventory, ipam, schema, validate
+from schoolnet.cli.lab_cmds import lab
 from schoolnet.cli.render_cmds import check, render
 from schoolnet.cli.secrets_cmds import secrets
 from schoolnet.problems import InventoryError
@@ -42,5 +43,5 @@ def main() -> None:
     cli(prog_name="schoolnet")
 
 
-for command in (validate, inventory, ipam, schema, secrets, render, check, ci):
+for command in (validate, inventory, ipam, schema, secrets, render, check, ci, lab):
     cli.add_command(command)

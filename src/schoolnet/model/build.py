@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from schoolnet.inventory.tree import InventoryFiles, load_tree
 from schoolnet.inventory.yamlload import Document
 from schoolnet.model.datacenter import Datacenter
+from schoolnet.model.environment import Environment
 from schoolnet.model.fleet import Fleet
 from schoolnet.model.ledger import Ledger
 from schoolnet.model.programme import Hardware, Programme
@@ -82,10 +83,11 @@ def build_fleet(files: InventoryFiles) -> tuple[Fleet | None, list[Problem]]:
         if school is not None:
             problems.extend(_placement(school, doc))
             schools.append(school)
+    environments = {doc.path.stem: env for doc in files.environments if (env := typed(doc, Environment)) is not None}
     if programme is None or hardware is None or ledger is None:
         return None, problems
     schools.sort(key=lambda s: s.id)
-    fleet = Fleet(files.root, programme, hardware, ledger, schools, datacenters, documents)
+    fleet = Fleet(files.root, programme, hardware, ledger, schools, datacenters, documents, environments)
     return fleet, problems
 
 

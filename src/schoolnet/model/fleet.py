@@ -9,6 +9,7 @@ from typing import Any
 
 from schoolnet.inventory.yamlload import Document, PathKey
 from schoolnet.model.datacenter import Datacenter, DcDevice
+from schoolnet.model.environment import Environment
 from schoolnet.model.ledger import Ledger
 from schoolnet.model.programme import Hardware, HardwareModel, Programme
 from schoolnet.model.school import School, SchoolDevice
@@ -57,6 +58,7 @@ class Fleet:
     schools: list[School]
     datacenters: list[Datacenter]
     documents: dict[int, Document] = field(default_factory=dict, repr=False)
+    environments: dict[str, Environment] = field(default_factory=dict)
 
     def doc(self, obj: Any) -> Document:
         return self.documents[id(obj)]

@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from schoolnet.model.datacenter import Datacenter
+from schoolnet.model.environment import Environment
 from schoolnet.model.ledger import Ledger
 from schoolnet.model.programme import Hardware, Programme
 from schoolnet.model.school import School
@@ -18,6 +19,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "ipam": Ledger,
     "datacenter": Datacenter,
     "school": School,
+    "environment": Environment,
 }
 
 

@@ -1,0 +1,338 @@
+"""`schoolnet lab up|down|status`: real Debian 12 hosts, booted by systemd-nspawn, reached over loopback.
+
+Every process the lab starts is recorded in its state file with its PID; `down` stops
+those PIDs and nothing else.  `up` is idempotent: running hosts are left alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from schoolnet.ipam.plan import Addressing
+from schoolnet.lab import network
+from schoolnet.lab.image import ensure_base
+from schoolnet.lab.paths import (
+    APT_PORT,
+    APT_SOCKET,
+    CACHE_DIR,
+    HOSTS_DIR,
+    KEY,
+    LAB_DIR,
+    LOGS,
+    LOOPBACK_OCTET,
+    PREFIX,
+    RUN_DIR,
+    STATE,
+)
+from schoolnet.model.fleet import Fleet, Host
+
+LAB_KINDS = ("edge", "server")  # switches, PDUs and storage are not Debian hosts
+CGROUP_ROOTS = (Path("/sys/fs/cgroup/systemd"), Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup"))
+BOOT_TIMEOUT = 60.0
+
+
+class LabError(RuntimeError):
+    """The lab cannot do what was asked; the message says why and what to do."""
+
+
+@dataclass
+class LabHost:
+    hostname: str
+    index: int
+    address: str
+    netns: str
+    host_key: str = ""
+    pids: dict[str, int] = field(default_factory=dict)
+    segments: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LabState:
+    hosts: dict[str, LabHost] = field(default_factory=dict)
+    pids: dict[str, int] = field(default_factory=dict)  # lab-wide helpers: apt cache and its relay
+
+    @classmethod
+    def load(cls) -> LabState:
+        if not STATE.exists():
+            return cls()
+        raw = json.loads(STATE.read_text())
+        return cls({name: LabHost(**h) for name, h in raw.get("hosts", {}).items()}, raw.get("pids", {}))
+
+    def save(self) -> None:
+        STATE.parent.mkdir(parents=True, exist_ok=True)
+        temp = STATE.with_suffix(".tmp")
+        temp.write_text(json.dumps({"hosts": {n: asdict(h) for n, h in sorted(self.hosts.items())},
+                                    "pids": self.pids}, indent=1))
+        temp.replace(STATE)
+
+    def next_index(self) -> int:
+        used = {h.index for h in self.hosts.values()}
+        return next(i for i in range(1, 60_000) if i not in used)
+
+
+def require_root() -> None:
+    if os.geteuid() != 0:
+        raise LabError("the lab needs root (network namespaces, overlay mounts, systemd-nspawn): run it as root")
+    missing = [p for p in ("systemd-nspawn", "debootstrap", "socat", "apt-cacher-ng", "ssh-keygen", "zstd")
+               if shutil.which(p) is None and not Path(f"/usr/sbin/{p}").exists()]
+    if missing:
+        raise LabError(f"missing {', '.join(missing)}: run scripts/setup-lab.sh (or `make lab-tools`) as root")
+
+
+def lab_hosts(hosts: list[Host]) -> list[Host]:
+    return [h for h in hosts if h.kind in LAB_KINDS]
+
+
+def loopback(index: int) -> str:
+    return f"127.{LOOPBACK_OCTET}.{index // 250}.{index % 250 + 1}"
+
+
+def ssh_banner(address: str, port: int = 22) -> str:
+    """What answers on address:port, through the forwarder and into the host: empty until sshd is up."""
+    try:
+        with socket.create_connection((address, port), timeout=3) as conn:
+            conn.settimeout(3)
+            return conn.recv(64).decode("ascii", "replace")
+    except OSError:
+        return ""
+
+
+def alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _spawn(name: str, argv: list[str], netns: str | None = None, cgroup: str | None = None) -> int:
+    """Start a daemon detached from our terminal (its own session, no inherited descriptors), logging to a file."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log = open(LOGS / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child
+    command = ["ip", "netns", "exec", netns, *argv] if netns else argv
+
+    def enter_cgroup() -> None:
+        if cgroup:
+            for root in CGROUP_ROOTS:
+                procs = root / cgroup / "cgroup.procs"
+                if procs.exists():
+                    procs.write_text(str(os.getpid()))
+
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+                               close_fds=True, preexec_fn=enter_cgroup)
+    log.close()
+    return process.pid
+
+
+def _stop(pid: int | None, wait: float = 10.0) -> None:
+    if not alive(pid):
+        return
+    assert pid is not None
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + wait
+    while alive(pid) and time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reap it if it is our child, so it stops being "alive"
+        time.sleep(0.1)
+    if alive(pid):
+        os.kill(pid, signal.SIGKILL)
+
+
+class Lab:
+    def __init__(self, fleet: Fleet, say: Callable[[str], None]) -> None:
+        self.fleet = fleet
+        self.say = say
+        self.addressing = Addressing(fleet)
+
+    # --- up ---------------------------------------------------------------------------------------
+
+    def up(self, hosts: list[Host]) -> LabState:
+        require_root()
+        state = LabState.load()
+        base = ensure_base(self.say)
+        self._ensure_key()
+        self._ensure_apt_cache(state)
+        started = []
+        for host in lab_hosts(hosts):
+            entry = state.hosts.get(host.hostname)
+            if entry is None:
+                index = state.next_index()
+                entry = LabHost(host.hostname, index, loopback(index), f"{PREFIX}-h{index}")
+                state.hosts[host.hostname] = entry
+            if alive(entry.pids.get("nspawn")):
+                continue
+            self._prepare(host, entry, base)
+            self._boot(entry)
+            started.append(entry)
+            state.save()
+        for entry in started:
+            self._wait_ready(entry)
+            self.say(f"  {entry.hostname:<22} up at {entry.address}")
+        state.save()
+        return state
+
+    def _ensure_key(self) -> None:
+        if not KEY.exists():
+            KEY.parent.mkdir(parents=True, exist_ok=True)
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "schoolnet-lab", "-f", str(KEY)],
+                           check=True)
+
+    def _ensure_apt_cache(self, state: LabState) -> None:
+        """apt-cacher-ng on 127.0.0.1:3142 here, relayed into each host through a UNIX socket."""
+        if alive(state.pids.get("apt-cacher-ng")) and alive(state.pids.get("apt-relay")):
+            return
+        config = LAB_DIR / "apt-cacher-ng"
+        cache = CACHE_DIR / f"apt-{PREFIX}"  # two labs never write one cache
+        for directory in (config, cache, LOGS):
+            directory.mkdir(parents=True, exist_ok=True)
+        (config / "acng.conf").write_text(f"CacheDir: {cache}\nLogDir: {LOGS}\nSupportDir: /usr/lib/apt-cacher-ng\n"
+                                          f"Port: {APT_PORT}\nBindAddress: 127.0.0.1\nForeGround: 1\n")
+        state.pids["apt-cacher-ng"] = _spawn("apt-cacher-ng", ["apt-cacher-ng", "-c", str(config)])
+        RUN_DIR.mkdir(parents=True, exist_ok=True)
+        APT_SOCKET.unlink(missing_ok=True)
+        state.pids["apt-relay"] = _spawn("apt-relay", ["socat", f"UNIX-LISTEN:{APT_SOCKET},fork,mode=600",
+                                                       f"TCP:127.0.0.1:{APT_PORT}"])
+        state.save()
+
+    def _segments(self, host: Host) -> list[tuple[str, str, str | None]]:
+        """(interface inside the host, bridge, address) for each segment the host sits on."""
+        if host.school is not None:
+            plan = self.addressing.school(host.school)
+            if plan is None:
+                raise LabError(f"{host.hostname}: its school has no prefix; run `schoolnet validate`")
+            seg = f"s{self.fleet.schools.index(host.school) + 1}"
+            return [(f"eno2.{v.vlan.vid}", f"b{seg}v{v.vlan.vid}", f"{v.gateway}/{v.network.prefixlen}")
+                    for v in plan.vlans]
+        site = host.datacenter
+        assert site is not None
+        networks = {n.name: n.prefix for n in site.networks}
+        segments: list[tuple[str, str, str | None]] = []
+        for number, interface in enumerate(getattr(host.device, "interfaces", [])):
+            if interface.network and interface.address and interface.network in networks:
+                prefix = networks[interface.network]
+                segments.append((f"eno{number + 1}", f"bdc-{interface.network}"[:15],
+                                 f"{interface.address}/{prefix.prefixlen}"))
+        return segments
+
+    def _prepare(self, host: Host, entry: LabHost, base: Path) -> None:
+        home = HOSTS_DIR / host.hostname
+        upper, work, merged = home / "upper", home / "work", home / "merged"
+        for directory in (upper, work, merged):
+            directory.mkdir(parents=True, exist_ok=True)
+        if not os.path.ismount(merged):
+            subprocess.run(["mount", "-t", "overlay", "overlay", "-o",
+                            f"lowerdir={base},upperdir={upper},workdir={work}", str(merged)], check=True)
+        key = home / "ssh_host_ed25519_key"
+        if not key.exists():
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", host.hostname, "-f", str(key)],
+                           check=True)
+        ssh = merged / "etc/ssh"
+        shutil.copy2(key, ssh / "ssh_host_ed25519_key")
+        shutil.copy2(key.with_suffix(".pub"), ssh / "ssh_host_ed25519_key.pub")
+        entry.host_key = " ".join(key.with_suffix(".pub").read_text().split()[:2])
+        (merged / "etc/hostname").write_text(host.hostname + "\n")
+        (merged / "etc/hosts").write_text(f"127.0.0.1 localhost\n127.0.1.1 {host.hostname}\n")
+        machine_id = merged / "etc/machine-id"
+        if not machine_id.read_text().strip():
+            machine_id.write_text(os.urandom(16).hex() + "\n")
+        authorized = merged / "home/deploy/.ssh/authorized_keys"
+        authorized.parent.mkdir(parents=True, exist_ok=True)
+        authorized.write_text(KEY.with_suffix(".pub").read_text())
+        subprocess.run(["chroot", str(merged), "chown", "-R", "deploy:deploy", "/home/deploy/.ssh"], check=True)
+        network.ensure_netns(entry.netns)
+        entry.segments = []
+        for number, (inside, bridge, address) in enumerate(self._segments(host)):
+            network.plug(entry.netns, inside, bridge, f"h{entry.index}p{number}", address)
+            entry.segments.append(bridge)
+
+    def _boot(self, entry: LabHost) -> None:
+        cgroup = f"schoolnet-lab-{PREFIX}/{entry.hostname}"
+        for root in CGROUP_ROOTS[:2]:
+            if root.exists():
+                (root / cgroup).mkdir(parents=True, exist_ok=True)
+        merged = HOSTS_DIR / entry.hostname / "merged"
+        entry.pids["nspawn"] = _spawn(entry.hostname, [
+            "systemd-nspawn", "-D", str(merged), "--boot", "--register=no", "--keep-unit",
+            f"--network-namespace-path=/run/netns/{entry.netns}", "--console=passive", "--resolv-conf=off",
+            "--timezone=off", "--link-journal=no", f"--machine={entry.hostname}"], cgroup=cgroup)
+        entry.pids["ssh-forward"] = _spawn(f"{entry.hostname}-ssh", [
+            "socat", f"TCP-LISTEN:22,bind={entry.address},reuseaddr,fork",
+            f"EXEC:ip netns exec {entry.netns} socat STDIO TCP\\:127.0.0.1\\:22"])
+        entry.pids["apt-relay"] = _spawn(f"{entry.hostname}-apt", [
+            "socat", "TCP-LISTEN:3142,bind=127.0.0.1,reuseaddr,fork", f"UNIX-CONNECT:{APT_SOCKET}"],
+            netns=entry.netns)
+
+    def _wait_ready(self, entry: LabHost) -> None:
+        deadline = time.monotonic() + BOOT_TIMEOUT
+        while time.monotonic() < deadline:
+            if not alive(entry.pids.get("nspawn")):
+                raise LabError(f"{entry.hostname} stopped while booting; see {LOGS / entry.hostname}.log")
+            if ssh_banner(entry.address).startswith("SSH-"):
+                return
+            time.sleep(0.3)
+        raise LabError(f"{entry.hostname} did not answer SSH within {BOOT_TIMEOUT:.0f} s; "
+                       f"see {LOGS / entry.hostname}.log")
+
+    # --- down ------------------------------------------------------------------------------------
+
+    def down(self) -> int:
+        require_root()
+        state = LabState.load()
+        for entry in state.hosts.values():  # ask every container to halt at once, then wait for each
+            pid = entry.pids.get("nspawn")
+            if alive(pid):
+                assert pid is not None
+                os.kill(pid, signal.SIGTERM)
+        for entry in state.hosts.values():
+            self._stop_host(entry)
+        for name in ("apt-relay", "apt-cacher-ng"):
+            _stop(state.pids.pop(name, None))
+        network.delete_netns(network.LAB_NS)
+        count = len(state.hosts)
+        state.hosts.clear()
+        state.save()
+        return count
+
+    def _stop_host(self, entry: LabHost) -> None:
+        for name in ("ssh-forward", "apt-relay", "nspawn"):
+            _stop(entry.pids.pop(name, None), wait=20.0)
+        merged = HOSTS_DIR / entry.hostname / "merged"
+        if os.path.ismount(merged):
+            subprocess.run(["umount", str(merged)], check=False)
+        network.delete_netns(entry.netns)
+        for root in CGROUP_ROOTS[:2]:
+            cgroup = root / f"schoolnet-lab-{PREFIX}" / entry.hostname
+            if cgroup.exists():
+                for directory in sorted(cgroup.rglob("*"), key=lambda p: -len(p.parts)):
+                    if directory.is_dir():
+                        directory.rmdir()
+                cgroup.rmdir()
+
+    def stop_host(self, hostname: str) -> None:
+        """Stop one host (its container and forwarders) but keep its place in the lab: tests of unreachable hosts."""
+        state = LabState.load()
+        self._stop_host(state.hosts[hostname])
+        state.save()
+
+
+def status() -> list[dict[str, Any]]:
+    state = LabState.load()
+    rows = []
+    for entry in sorted(state.hosts.values(), key=lambda e: e.index):
+        running = alive(entry.pids.get("nspawn"))
+        rows.append({"host": entry.hostname, "address": entry.address, "running": running,
+                     "ssh": running and ssh_banner(entry.address).startswith("SSH-"), "segments": entry.segments})
+    return rows

@@ -1,0 +1,32 @@
+"""environments/<env>.yaml: how the hosts of one environment are reached.
+
+`prod` takes each host's management address from IPAM and its pinned key from the
+inventory; `lab` is written by `schoolnet lab up` with loopback addresses and the
+keys the lab generated.  Deploys check host keys strictly against these.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from schoolnet.model.types import Address, Name, Strict, Text
+
+
+class EnvironmentHost(Strict):
+    address: Address
+    port: int = Field(22, ge=1, le=65535)
+    host_key: Text = Field(description="pinned public host key, 'ssh-ed25519 AAAA...'")
+
+
+class Environment(Strict):
+    name: Name
+    ssh_user: Name = "schoolnet"
+    ssh_port: int = Field(22, ge=1, le=65535)
+    ssh_key: Text | None = Field(None, description="private key file of the deploying user")
+    sudo: bool = True
+    jump_host: Text | None = None
+    addresses: Literal["management", "explicit"] = Field(
+        "management", description="management: from IPAM; explicit: the hosts map below")
+    hosts: dict[Name, EnvironmentHost] = Field(default_factory=dict)

@@ -1,0 +1,143 @@
+"""The lab: real Debian 12 hosts booted by systemd-nspawn, reached over loopback with pinned host keys.
+
+These tests use labs of their own (names, loopback range and port apart from a user's lab)
+and need root, as `make test` runs them; the base image is built once and cached.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import SCHOOLNET
+
+LAB_ENV = {"SCHOOLNET_LAB_DIR": "/var/lib/schoolnet-lab-test", "SCHOOLNET_LAB_RUN": "/run/schoolnet-lab-test",
+           "SCHOOLNET_LAB_PREFIX": "snt", "SCHOOLNET_LAB_LOOPBACK": "21", "SCHOOLNET_LAB_APT_PORT": "3143"}
+# a second, separate lab for the test that takes one down while the first runs
+OTHER_LAB_ENV = {"SCHOOLNET_LAB_DIR": "/var/lib/schoolnet-lab-test2", "SCHOOLNET_LAB_RUN": "/run/schoolnet-lab-test2",
+                 "SCHOOLNET_LAB_PREFIX": "snu", "SCHOOLNET_LAB_LOOPBACK": "22", "SCHOOLNET_LAB_APT_PORT": "3144"}
+HOSTS = ["nx-sad-001-edge", "nx-dc1-vpn-01"]
+
+
+def lab(*args: str, inventory: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([SCHOOLNET, "lab", *args, "--inventory", str(inventory)],
+                            env={**os.environ, **(env or LAB_ENV)}, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def copy_programme(small_programme: Path, target: Path) -> Path:
+    subprocess.run(["cp", "-a", str(small_programme), str(target)], check=True)
+    return target
+
+
+@pytest.fixture(scope="module")
+def running_lab(small_programme: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    if os.geteuid() != 0:
+        pytest.fail("the lab tests need root; run them through `make test` as root")
+    inventory = copy_programme(small_programme, tmp_path_factory.mktemp("lab") / "inventory")
+    lab("up", *[arg for host in HOSTS for arg in ("--limit", f"host:{host}")], inventory=inventory)
+    yield inventory
+    lab("down", inventory=inventory)
+
+
+def ssh(inventory: Path, host: str, command: str, known_hosts: Path) -> subprocess.CompletedProcess[str]:
+    environment = yaml.safe_load((inventory / "environments/lab.yaml").read_text())
+    entry = environment["hosts"][host]
+    return subprocess.run(["ssh", "-i", environment["ssh_key"], "-o", f"UserKnownHostsFile={known_hosts}",
+                           "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
+                           f"{environment['ssh_user']}@{entry['address']}", command],
+                          capture_output=True, text=True, timeout=120)
+
+
+def pinned(inventory: Path, tmp_path: Path) -> Path:
+    environment = yaml.safe_load((inventory / "environments/lab.yaml").read_text())
+    known = tmp_path / "known_hosts"
+    known.write_text("".join(f"{h['address']} {h['host_key']}\n" for h in environment["hosts"].values()))
+    return known
+
+
+def test_lab_hosts_are_booted_debian_reached_with_pinned_keys(running_lab: Path, tmp_path: Path) -> None:
+    known = pinned(running_lab, tmp_path)
+    environment = yaml.safe_load((running_lab / "environments/lab.yaml").read_text())
+    assert sorted(environment["hosts"]) == sorted(HOSTS)
+    assert all(h["address"].startswith("127.21.") for h in environment["hosts"].values())
+    for host in HOSTS:
+        result = ssh(running_lab, host, "hostname; cat /etc/debian_version; systemctl is-system-running; "
+                     "ps -p 1 -o comm=; sudo -n true && echo sudo-ok", known)
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.split()
+        assert lines[0] == host and lines[1].startswith("12.")
+        assert lines[2] in ("running", "degraded") and lines[3] == "systemd" and lines[4] == "sudo-ok"
+
+
+def test_the_edge_sits_on_one_segment_per_vlan(running_lab: Path, tmp_path: Path) -> None:
+    result = ssh(running_lab, "nx-sad-001-edge", "ip -br -4 addr", pinned(running_lab, tmp_path))
+    interfaces = {line.split()[0].split("@")[0] for line in result.stdout.splitlines()}
+    assert {"eno2.10", "eno2.20", "eno2.30", "eno2.40"} <= interfaces
+
+
+def test_apt_reaches_debian_through_the_lab_cache(running_lab: Path, tmp_path: Path) -> None:
+    result = ssh(running_lab, "nx-dc1-vpn-01", "sudo apt-get update -qq && apt-cache policy sudo | head -3",
+                 pinned(running_lab, tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "Installed:" in result.stdout
+
+
+def test_a_changed_host_key_is_refused(running_lab: Path, tmp_path: Path) -> None:
+    known = pinned(running_lab, tmp_path)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "other")], check=True)
+    impostor = " ".join((tmp_path / "other.pub").read_text().split()[:2])
+    known.write_text("".join(f"{line.split()[0]} {impostor}\n" for line in known.read_text().splitlines()))
+    result = ssh(running_lab, "nx-sad-001-edge", "true", known)
+    assert result.returncode != 0 and "Host key verification failed" in result.stderr
+
+
+def test_up_again_leaves_running_hosts_alone(running_lab: Path) -> None:
+    state = Path(LAB_ENV["SCHOOLNET_LAB_DIR"], "state.json")
+    before = json.loads(state.read_text())
+    lab("up", "--limit", "host:nx-sad-001-edge", inventory=running_lab)
+    after = json.loads(state.read_text())
+    assert after["hosts"]["nx-sad-001-edge"]["pids"] == before["hosts"]["nx-sad-001-edge"]["pids"]
+
+
+def test_status_reports_each_host(running_lab: Path) -> None:
+    result = subprocess.run([SCHOOLNET, "lab", "status", "--format", "json"], env={**os.environ, **LAB_ENV},
+                            capture_output=True, text=True, check=True)
+    rows = {row["host"]: row for row in json.loads(result.stdout)}
+    assert set(rows) == set(HOSTS) and all(r["running"] and r["ssh"] for r in rows.values())
+
+
+def test_lab_needs_root_and_says_so() -> None:
+    result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
+                             "from schoolnet.lab.lab import require_root, LabError\n"
+                             "try:\n    require_root()\nexcept LabError as e:\n    print(e)"],
+                            capture_output=True, text=True, env={**os.environ, **LAB_ENV})
+    assert "the lab needs root" in result.stdout, result.stderr
+
+
+def test_down_stops_only_what_the_lab_started(small_programme: Path, tmp_path: Path, running_lab: Path) -> None:
+    """Neither a process that looks like the lab's nor another lab's hosts are touched by `down`."""
+    inventory = copy_programme(small_programme, tmp_path / "inventory")
+    decoy = subprocess.Popen(["socat", "TCP-LISTEN:22,bind=127.22.250.250,reuseaddr,fork", "SYSTEM:true"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        lab("up", "--limit", "host:nx-bab-002-edge", inventory=inventory, env=OTHER_LAB_ENV)
+        state = json.loads(Path(OTHER_LAB_ENV["SCHOOLNET_LAB_DIR"], "state.json").read_text())
+        pids = state["hosts"]["nx-bab-002-edge"]["pids"]
+        lab("down", inventory=inventory, env=OTHER_LAB_ENV)
+        assert decoy.poll() is None, "a process the lab did not start was stopped"
+        others = json.loads(Path(LAB_ENV["SCHOOLNET_LAB_DIR"], "state.json").read_text())["hosts"]
+        assert all(Path(f"/proc/{h['pids']['nspawn']}").exists() for h in others.values()), "the other lab runs on"
+        assert not any(Path(f"/proc/{pid}").exists() for pid in pids.values())
+        assert not (inventory / "environments/lab.yaml").exists()
+    finally:
+        decoy.terminate()
+        decoy.wait()
