@@ -33,7 +33,7 @@ class CheckReport:
 
 
 def check_build(build: Path, jobs: int | None = None, progress: Callable[[int, int], None] | None = None,
-                secrets: SecretStore | None = None) -> CheckReport:
+                secrets: SecretStore | None = None, hosts: set[str] | None = None) -> CheckReport:
     """Check every file of `build`; `secrets` masks values a program quotes back from a file holding them."""
     try:
         manifest = load_manifest(build)
@@ -44,6 +44,8 @@ def check_build(build: Path, jobs: int | None = None, progress: Callable[[int, i
     root = build.resolve() / "hosts"  # absolute: validators run from scratch directories
     groups: dict[tuple[str, str, str, str], list[CheckItem]] = {}
     for host, entry in manifest["hosts"].items():
+        if hosts is not None and host not in hosts:
+            continue
         for spec in entry["files"]:
             item = CheckItem(root / host / spec["path"].lstrip("/"), host, spec["path"], spec["role"],
                              spec["template"], tuple(spec.get("secrets", ())))

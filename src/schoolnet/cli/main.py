@@ -9,6 +9,7 @@ import click
 from schoolnet import __version__
 from schoolnet.cli.ci_cmds import ci
 from schoolnet.cli.common import fail
+from schoolnet.cli.deploy_cmds import deploy, plan
 from schoolnet.cli.inventory_cmds import inventory, ipam, schema, validate
 from schoolnet.cli.lab_cmds import lab
 from schoolnet.cli.render_cmds import check, render
@@ -43,5 +44,5 @@ def main() -> None:
     cli(prog_name="schoolnet")
 
 
-for command in (validate, inventory, ipam, schema, secrets, render, check, ci, lab):
+for command in (validate, inventory, ipam, schema, secrets, render, check, ci, lab, plan, deploy):
     cli.add_command(command)

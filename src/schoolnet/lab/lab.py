@@ -267,7 +267,9 @@ class Lab:
         entry.pids["nspawn"] = _spawn(entry.hostname, [
             "systemd-nspawn", "-D", str(merged), "--boot", "--register=no", "--keep-unit",
             f"--network-namespace-path=/run/netns/{entry.netns}", "--console=passive", "--resolv-conf=off",
-            "--timezone=off", "--link-journal=no", f"--machine={entry.hostname}"], cgroup=cgroup)
+            "--timezone=off", "--link-journal=no", f"--machine={entry.hostname}",
+            "--capability=CAP_NET_ADMIN",  # its own namespace only: services bind, nft loads, dnsmasq starts
+        ], cgroup=cgroup)
         entry.pids["ssh-forward"] = _spawn(f"{entry.hostname}-ssh", [
             "socat", f"TCP-LISTEN:22,bind={entry.address},reuseaddr,fork",
             f"EXEC:ip netns exec {entry.netns} socat STDIO TCP\\:127.0.0.1\\:22"])

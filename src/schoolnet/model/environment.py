@@ -30,3 +30,6 @@ class Environment(Strict):
     addresses: Literal["management", "explicit"] = Field(
         "management", description="management: from IPAM; explicit: the hosts map below")
     hosts: dict[Name, EnvironmentHost] = Field(default_factory=dict)
+    unavailable_services: list[Name] = Field(
+        default_factory=list, description="services this environment cannot run (the lab: no WireGuard module, "
+        "no clock control); deploys install and check their files but do not start them")

@@ -87,6 +87,7 @@ def render_fleet(fleet: Fleet, hosts: list[Host], out: Path, templates_dir: Path
             raise InventoryError(problems)  # nothing was swapped: the previous build/ is intact
         entries = {r.hostname: r.entry() for r in results}
         manifest: dict[str, Any] = {"version": MANIFEST_VERSION, "inventory_sha256": inventory_digest(fleet.root),
+                                    "templates_sha256": tree_digest(templates_dir),
                     "hosts": dict(sorted(((previous or {}) | entries).items()))}
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         if previous is None:
@@ -254,10 +255,20 @@ def _previous_hosts(out: Path, known: set[str]) -> dict[str, Any] | None:
     return {name: entry for name, entry in previous.get("hosts", {}).items() if name in known}
 
 
-def inventory_digest(root: Path) -> str:
-    """One hash over every inventory file: deploy refuses a build older than the inventory."""
+def tree_digest(root: Path) -> str:
+    """One hash over every file under `root` (the templates): a build older than them is stale."""
     digest = hashlib.sha256()
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def inventory_digest(root: Path) -> str:
+    """One hash over every inventory file: deploy refuses a build older than the inventory.
+
+    environments/ is left out: how hosts are reached (the lab rewrites it) is not what they run."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.relative_to(root).parts[0] != "environments"):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 

@@ -1,0 +1,1 @@
+"""One pyinfra deploy per role: packages, the role's rendered files, on-host checks, services."""

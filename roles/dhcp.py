@@ -1,0 +1,10 @@
+"""dhcp: DHCP ranges and reservations (dnsmasq)."""
+
+from pyinfra.api import deploy
+
+from schoolnet.deploy.steps import apply_role
+
+
+@deploy("dhcp")
+def apply() -> None:
+    apply_role("dhcp", packages=['dnsmasq'], services=['dnsmasq'])

@@ -1,0 +1,10 @@
+"""firewall: Default-drop firewall (nftables)."""
+
+from pyinfra.api import deploy
+
+from schoolnet.deploy.steps import apply_role
+
+
+@deploy("firewall")
+def apply() -> None:
+    apply_role("firewall", packages=['nftables'], services=['nftables'])

@@ -1,0 +1,10 @@
+"""ntp: Time from the data center, served to the school (chrony)."""
+
+from pyinfra.api import deploy
+
+from schoolnet.deploy.steps import apply_role
+
+
+@deploy("ntp")
+def apply() -> None:
+    apply_role("ntp", packages=['chrony'], services=['chrony'])

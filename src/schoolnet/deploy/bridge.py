@@ -1,0 +1,52 @@
+"""From the inventory and an environment to pyinfra's inventory: hosts, groups, and what roles need.
+
+Host data holds connection settings, the host's roles and its manifest entries (paths,
+modes, hashes): never a secret value.  The files themselves are read from build/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from schoolnet.deploy.connection import connections
+from schoolnet.model.fleet import Fleet, Host
+from schoolnet.render.engine import load_manifest
+
+DEPLOYED_KINDS = ("edge", "server")  # switches take their configuration another way
+
+
+def deployable(hosts: list[Host]) -> list[Host]:
+    return [h for h in hosts if h.kind in DEPLOYED_KINDS and h.roles]
+
+
+def host_data(fleet: Fleet, environment: str, hosts: list[Host], build: Path,
+              known_hosts_file: Path, dry: bool = False) -> list[tuple[str, dict[str, Any]]]:
+    manifest = load_manifest(build)
+    env = fleet.environments[environment]
+    found = connections(fleet, environment, hosts)
+    rows = []
+    for host in hosts:
+        conn = found[host.hostname]
+        rows.append((host.hostname, {
+            "ssh_hostname": conn.address, "ssh_port": conn.port, "ssh_user": conn.user, "ssh_key": conn.key,
+            "ssh_known_hosts_file": str(known_hosts_file), "ssh_strict_host_key_checking": "yes",
+            "_sudo": conn.sudo, "schoolnet_roles": list(host.roles),
+            "schoolnet_files": manifest["hosts"].get(host.hostname, {}).get("files", []),
+            "schoolnet_build": str(build.resolve()),
+            "schoolnet_unavailable_services": list(env.unavailable_services),
+            "schoolnet_dry": dry,
+        }))
+    return rows
+
+
+def groups(hosts: list[Host]) -> dict[str, list[str]]:
+    """kind_edge, district_ordubad, school_nx_ord_012, role_dhcp, ... as pyinfra users expect."""
+    found: dict[str, list[str]] = {}
+    for host in hosts:
+        names = [f"kind_{host.kind}", f"site_{host.site}", *(f"role_{r}" for r in host.roles)]
+        if host.school is not None:
+            names += [f"district_{host.school.district}", f"school_{host.school.id}"]
+        for name in names:
+            found.setdefault(name.replace("-", "_"), []).append(host.hostname)
+    return found

@@ -1,0 +1,50 @@
+"""deploys/log.jsonl: one line per deploy, the trail auditors read."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from schoolnet.deploy.run import HostOutcome
+
+LOG = Path("deploys") / "log.jsonl"
+
+
+def _git(root: Path, *args: str) -> str:
+    result = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True)
+    return result.stdout.strip() if result.returncode == 0 else ""
+
+
+def append(root: Path, environment: str, limits: list[str], outcomes: list[HostOutcome]) -> dict[str, Any]:
+    entry = {
+        "time": datetime.now(UTC).isoformat(timespec="seconds"),
+        "operator": os.environ.get("SUDO_USER") or getpass.getuser(),
+        "commit": _git(root, "rev-parse", "HEAD") or None,
+        "dirty": bool(_git(root, "status", "--porcelain", "--untracked-files=no")),
+        "environment": environment,
+        "limit": limits,
+        "hosts": [o.as_dict() for o in outcomes],
+    }
+    log = root / LOG
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(entry, sort_keys=True) + "\n")
+    return entry
+
+
+def last_failed(root: Path, environment: str) -> list[str]:
+    """The hosts that failed in the last deploy to `environment`, for --retry-failed."""
+    log = root / LOG
+    if not log.exists():
+        return []
+    for line in reversed(log.read_text(encoding="utf-8").splitlines()):
+        entry = json.loads(line)
+        if entry.get("environment") == environment:
+            return [h["host"] for h in entry["hosts"] if h["status"] == "failed"]
+    return []
