@@ -299,7 +299,7 @@ class Lab:
                 assert pid is not None
                 os.kill(pid, signal.SIGTERM)
         for entry in state.hosts.values():
-            self._stop_host(entry)
+            _stop_host(entry)
         for name in ("apt-relay", "apt-cacher-ng"):
             _stop(state.pids.pop(name, None))
         network.delete_netns(network.LAB_NS)
@@ -308,26 +308,29 @@ class Lab:
         state.save()
         return count
 
-    def _stop_host(self, entry: LabHost) -> None:
-        for name in ("ssh-forward", "apt-relay", "nspawn"):
-            _stop(entry.pids.pop(name, None), wait=20.0)
-        merged = HOSTS_DIR / entry.hostname / "merged"
-        if os.path.ismount(merged):
-            subprocess.run(["umount", str(merged)], check=False)
-        network.delete_netns(entry.netns)
-        for root in CGROUP_ROOTS[:2]:
-            cgroup = root / f"schoolnet-lab-{PREFIX}" / entry.hostname
-            if cgroup.exists():
-                for directory in sorted(cgroup.rglob("*"), key=lambda p: -len(p.parts)):
-                    if directory.is_dir():
-                        directory.rmdir()
-                cgroup.rmdir()
 
-    def stop_host(self, hostname: str) -> None:
-        """Stop one host (its container and forwarders) but keep its place in the lab: tests of unreachable hosts."""
-        state = LabState.load()
-        self._stop_host(state.hosts[hostname])
-        state.save()
+def _stop_host(entry: LabHost) -> None:
+    for name in ("ssh-forward", "apt-relay", "nspawn"):
+        _stop(entry.pids.pop(name, None), wait=20.0)
+    merged = HOSTS_DIR / entry.hostname / "merged"
+    if os.path.ismount(merged):
+        subprocess.run(["umount", str(merged)], check=False)
+    network.delete_netns(entry.netns)
+    for root in CGROUP_ROOTS[:2]:
+        cgroup = root / f"schoolnet-lab-{PREFIX}" / entry.hostname
+        if cgroup.exists():
+            for directory in sorted(cgroup.rglob("*"), key=lambda p: -len(p.parts)):
+                if directory.is_dir():
+                    directory.rmdir()
+            cgroup.rmdir()
+
+
+def stop_host(hostname: str) -> None:
+    """Stop one host (its container and forwarders) but keep its place in the lab: tests of unreachable hosts."""
+    require_root()
+    state = LabState.load()
+    _stop_host(state.hosts[hostname])
+    state.save()
 
 
 def status() -> list[dict[str, Any]]:

@@ -1,0 +1,200 @@
+"""Deploy with pyinfra over SSH to real lab hosts: converge, idempotence, services, failures, record.
+
+Uses a lab of its own (see tests/test_lab.py); needs root, as `make test` runs it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, SCHOOLNET
+from tests.test_lab import LAB_ENV, ssh
+
+EDGE, EDGE2, HUB = "nx-sad-001-edge", "nx-bab-001-edge", "nx-dc1-vpn-01"
+HOSTS = [EDGE, EDGE2, HUB]
+ENV = {**os.environ, **LAB_ENV, "SCHOOLNET_LOCK_DIR": "/run/schoolnet-test/locks"}
+
+
+def run(work: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([SCHOOLNET, *args], cwd=work, env=ENV, capture_output=True, text=True, timeout=1200)
+
+
+def deploy(work: Path, *args: str) -> tuple[int, dict[str, dict[str, object]], str]:
+    result = run(work, "deploy", "--env", "lab", "--yes", "--format", "json",
+                 *[a for h in HOSTS for a in ("--limit", f"host:{h}")], *args)
+    try:
+        hosts = {h["host"]: h for h in json.loads(result.stdout)["hosts"]}
+    except ValueError:
+        hosts = {}
+    return result.returncode, hosts, result.stderr
+
+
+@pytest.fixture(scope="module")
+def work(small_programme: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A programme repository of its own: inventory, templates, a running lab of three hosts, a render."""
+    if os.geteuid() != 0:
+        pytest.fail("the deploy tests need root; run them through `make test` as root")
+    work = tmp_path_factory.mktemp("deploy")
+    subprocess.run(["cp", "-a", str(small_programme), str(work / "inventory")], check=True)
+    shutil.copytree(ROOT / "templates", work / "templates")
+    up = run(work, "lab", "up", *[a for h in HOSTS for a in ("--limit", f"host:{h}")])
+    assert up.returncode == 0, up.stderr
+    rendered = run(work, "render")
+    assert rendered.returncode == 0, rendered.stderr
+    yield work
+    run(work, "lab", "down")
+
+
+@pytest.fixture
+def known(work: Path, tmp_path: Path) -> Path:
+    environment = yaml.safe_load((work / "inventory/environments/lab.yaml").read_text())
+    path = tmp_path / "known_hosts"
+    path.write_text("".join(f"{h['address']} {h['host_key']}\n" for h in environment["hosts"].values()))
+    return path
+
+
+def test_1_first_deploy_converges_and_the_second_changes_nothing(work: Path) -> None:
+    code, hosts, err = deploy(work)
+    assert code == 0, err
+    assert {h: hosts[h]["status"] for h in HOSTS} == {h: "changed" for h in HOSTS}
+    code, hosts, err = deploy(work)
+    assert code == 0, err
+    assert {h: (hosts[h]["status"], hosts[h]["changes"]) for h in HOSTS} == {h: ("unchanged", []) for h in HOSTS}
+
+
+def test_2_services_run_and_answer_from_another_namespace(work: Path, known: Path) -> None:
+    active = ssh(work / "inventory", EDGE, "systemctl is-active dnsmasq unbound nginx nftables "
+                 "prometheus-node-exporter", known)
+    assert active.stdout.split() == ["active"] * 5, active.stdout + active.stderr
+    state = json.loads(Path(LAB_ENV["SCHOOLNET_LAB_DIR"], "state.json").read_text())
+    segment = state["hosts"][EDGE]["segments"][3]  # the tablets VLAN, as a bridge in the lab
+    client = "snt-client"
+    subprocess.run(["ip", "netns", "add", client], check=True)
+    try:
+        subprocess.run(["ip", "-n", "snt-lab", "link", "add", "sntc0", "type", "veth", "peer", "name", "eth0",
+                        "netns", client], check=True)
+        subprocess.run(["ip", "-n", "snt-lab", "link", "set", "sntc0", "master", segment, "up"], check=True)
+        tablets = run(work, "ipam", "show", "nx-sad-001", "--format", "json")
+        vlan = next(v for v in json.loads(tablets.stdout)["vlans"] if v["name"] == "tablets")
+        client_address = vlan["gateway"].rsplit(".", 1)[0] + ".50/" + vlan["subnet"].split("/")[1]
+        for command in (["addr", "add", client_address, "dev", "eth0"], ["link", "set", "eth0", "up"],
+                        ["link", "set", "lo", "up"]):
+            subprocess.run(["ip", "-n", client, *command], check=True)
+        probe = subprocess.run(["ip", "netns", "exec", client, "python3", "-c", PROBE, vlan["gateway"]],
+                               capture_output=True, text=True, timeout=60)
+        answer, proxy = probe.stdout.splitlines()[:2]
+        management = json.loads(tablets.stdout)["vlans"][0]["gateway"]
+        assert answer == f"A {management}", probe.stderr
+        assert proxy.startswith("HTTP/1.1") and "nginx" in proxy
+    finally:
+        subprocess.run(["ip", "netns", "del", client], check=False)
+
+
+PROBE = r"""
+import socket, struct, sys
+gateway = sys.argv[1]
+name = "nx-sad-001-edge.nx-sad-001.nx.schoolnet.internal"
+query = struct.pack(">HHHHHH", 7, 0x0100, 1, 0, 0, 0) + b"".join(
+    bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0" + struct.pack(">HH", 1, 1)
+udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+udp.settimeout(5)
+udp.sendto(query, (gateway, 53))
+reply = udp.recv(512)
+print("A", ".".join(map(str, reply[-4:])) if struct.unpack(">H", reply[6:8])[0] else "none")
+web = socket.create_connection((gateway, 3128), timeout=10)
+web.sendall(b"GET / HTTP/1.0\r\nHost: content\r\n\r\n")
+head = web.recv(400).decode(errors="replace")
+print(head.split("\r\n")[0] + " " + next((l for l in head.split("\r\n") if l.lower().startswith("server:")), ""))
+"""
+
+
+def test_3_an_unreachable_host_fails_alone_and_retry_failed_converges_it(work: Path) -> None:
+    stop = subprocess.run([str(Path(SCHOOLNET).parent / "python"), "-c",
+                           "import sys; from schoolnet.lab.lab import stop_host; stop_host(sys.argv[1])", EDGE2],
+                          env=ENV, capture_output=True, text=True)
+    assert stop.returncode == 0, stop.stderr
+    template = work / "templates/ntp/etc/chrony/conf.d/schoolnet.conf.j2"
+    template.write_text(template.read_text() + "# a change for every edge\n")
+    assert run(work, "render").returncode == 0
+    code, hosts, err = deploy(work)
+    assert code == 1
+    assert hosts[EDGE]["status"] == "changed" and hosts[HUB]["status"] == "unchanged"
+    assert hosts[EDGE2]["status"] == "failed" and str(hosts[EDGE2]["reason"]).startswith("unreachable")
+    assert f"│ {EDGE2}" in err or EDGE2 in err
+    assert run(work, "lab", "up", "--limit", f"host:{EDGE2}").returncode == 0
+    result = run(work, "deploy", "--env", "lab", "--yes", "--retry-failed", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    retried = {h["host"]: h for h in json.loads(result.stdout)["hosts"]}
+    assert list(retried) == [EDGE2] and retried[EDGE2]["status"] == "changed"
+
+
+def test_4_a_file_failing_its_on_host_check_is_not_activated(work: Path, known: Path, tmp_path: Path) -> None:
+    """Valid where it was checked offline, invalid on the host: the host keeps its previous file and service."""
+    before = ssh(work / "inventory", EDGE, "sha256sum /etc/dnsmasq.d/school.conf", known).stdout.split()[0]
+    only_here = tmp_path / "confdir-only-on-the-checking-machine"
+    only_here.mkdir()
+    template = work / "templates/dhcp/etc/dnsmasq.d/school.conf.j2"
+    original = template.read_text()
+    template.write_text(original.replace("log-dhcp\n", f"log-dhcp\nconf-dir={only_here}\n"))
+    try:
+        assert run(work, "render").returncode == 0
+        code, hosts, err = deploy(work)
+        assert code == 1
+        assert hosts[EDGE]["status"] == "failed"
+        assert "/etc/dnsmasq.d/school.conf" in str(hosts[EDGE]["reason"])
+        after = ssh(work / "inventory", EDGE, "sha256sum /etc/dnsmasq.d/school.conf; systemctl is-active dnsmasq",
+                    known).stdout.split()
+        assert after[0] == before and after[-1] == "active"
+    finally:
+        template.write_text(original)
+        assert run(work, "render").returncode == 0
+    code, hosts, err = deploy(work)
+    assert code == 0, err
+
+
+def test_5_a_changed_host_key_is_refused(work: Path) -> None:
+    lab_env = work / "inventory/environments/lab.yaml"
+    original = lab_env.read_text()
+    document = yaml.safe_load(original)
+    document["hosts"][EDGE]["host_key"] = document["hosts"][HUB]["host_key"]
+    lab_env.write_text(yaml.safe_dump(document))
+    try:
+        code, hosts, _ = deploy(work)
+        assert code == 1
+        assert hosts[EDGE]["status"] == "failed" and "host key" in str(hosts[EDGE]["reason"])
+        assert hosts[HUB]["status"] == "unchanged"
+    finally:
+        lab_env.write_text(original)
+
+
+def test_6_every_deploy_is_recorded(work: Path) -> None:
+    lines = (work / "deploys/log.jsonl").read_text().splitlines()
+    assert len(lines) >= 6
+    entry = json.loads(lines[-1])
+    assert entry["environment"] == "lab" and entry["operator"] and "time" in entry and "dirty" in entry
+    assert {h["host"] for h in entry["hosts"]} == set(HOSTS)
+
+
+def test_7_plan_shows_diffs_with_secrets_masked_and_changes_nothing(work: Path, known: Path) -> None:
+    from schoolnet.secrets import open_store
+
+    template = work / "templates/vpn/etc/wireguard/wg0.conf.j2"
+    template.write_text(template.read_text().replace("PrivateKey =", "# rotated with the key\nPrivateKey =", 1))
+    assert run(work, "render").returncode == 0
+    result = run(work, "plan", "--env", "lab", "--limit", f"host:{EDGE}")
+    assert result.returncode == 0, result.stderr
+    assert "+# rotated with the key" in result.stdout
+    assert "<secret:wireguard/nx-sad-001-edge/private_key>" in result.stdout
+    os.environ.setdefault("SOPS_AGE_KEY_FILE", ENV.get("SOPS_AGE_KEY_FILE", ""))
+    key = open_store(work / "inventory").get("wireguard/nx-sad-001-edge/private_key")
+    assert key not in result.stdout and key not in result.stderr
+    still = ssh(work / "inventory", EDGE, "sudo cat /etc/wireguard/wg0.conf", known).stdout
+    assert "rotated" not in still and "PrivateKey" in still
