@@ -89,7 +89,7 @@ def render_fleet(fleet: Fleet, hosts: list[Host], out: Path, templates_dir: Path
         manifest: dict[str, Any] = {"version": MANIFEST_VERSION, "inventory_sha256": inventory_digest(fleet.root),
                                     "templates_sha256": tree_digest(templates_dir),
                     "hosts": dict(sorted(((previous or {}) | entries).items()))}
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        (staging / MANIFEST).write_text(manifest_text(manifest), encoding="utf-8")
         if previous is None:
             _swap(staging, out)
         else:
@@ -304,6 +304,16 @@ def _swap_hosts(staging: Path, out: Path, hostnames: list[str]) -> None:
         if new.exists():
             os.rename(new, current)
     os.replace(staging / MANIFEST, out / MANIFEST)
+
+
+def manifest_text(manifest: dict[str, Any]) -> str:
+    """JSON with one line per host: readable and diffable, and several times faster to write than
+    indented JSON at national scale (72,000 file entries)."""
+    head = {k: v for k, v in manifest.items() if k != "hosts"}
+    lines = [json.dumps(head, sort_keys=True)[:-1] + ', "hosts": {']
+    rows = [f"{json.dumps(name)}: {json.dumps(entry, sort_keys=True, separators=(',', ':'))}"
+            for name, entry in manifest["hosts"].items()]
+    return "\n".join([*lines, ",\n".join(rows), "}}"]) + "\n"
 
 
 def load_manifest(build: Path) -> dict[str, Any]:
