@@ -1,28 +1,57 @@
 #!/usr/bin/env bash
-# make demo: the main job on the reference programme: validate, render every host, check every file.
+# make demo: the main job on the reference programme.
+#   1-4  validate, show, render every host, check every file with the program that reads it;
+#   5-8  as root: boot a lab (the data center's VPN hub, DNS and monitoring servers and every
+#        school of Sadarak), deploy to it with pyinfra, prove the result, redeploy with no change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 schoolnet() { .venv/bin/schoolnet "$@"; }
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 total=$EPOCHREALTIME
+LAB=(--limit role:vpn-hub --limit role:dns-authoritative --limit role:monitoring-server --limit district:sadarak)
 
-step "1/4 validate the reference programme (inventory/)"
+step "1/8 validate the reference programme (inventory/)"
 schoolnet validate
 
-step "2/4 what it holds"
+step "2/8 what it holds"
 schoolnet inventory stats
 
-step "3/4 render every host's configuration into build/"
+step "3/8 render every host's configuration into build/"
 schoolnet render
 
-step "4/4 check every rendered file with the program that will read it"
+step "4/8 check every rendered file with the program that will read it"
 schoolnet check
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "the lab (steps 5-8) needs root: run make demo as root"; exit 0
+fi
+
+step "5/8 lab: boot the DC's VPN hub, DNS and monitoring servers and every Sadarak school (systemd-nspawn)"
+schoolnet lab up "${LAB[@]}"
+
+step "6/8 deploy to the lab (first run installs packages through the lab's apt cache)"
+started=$EPOCHREALTIME
+schoolnet deploy --env lab "${LAB[@]}" --yes
+echo "   first deploy: $(elapsed "$started") s"
+
+step "7/8 prove it"
+echo "-- a tablet on nx-sad-001's tablet VLAN asks the school's unbound, then its cache proxy:"
+schoolnet lab probe nx-sad-001
+echo "-- dnsmasq checks its configuration on the edge server:"
+schoolnet lab ssh nx-sad-001-edge sudo dnsmasq --test
+echo "-- the hub's WireGuard configuration lists one peer per school:"
+schoolnet lab ssh nx-dc1-vpn-01 "sudo grep -c '^\[Peer\]' /etc/wireguard/wg0.conf"
+
+step "8/8 redeploy: nothing should change"
+started=$EPOCHREALTIME
+schoolnet deploy --env lab "${LAB[@]}" --yes
+echo "   idempotent redeploy: $(elapsed "$started") s"
 
 step "summary"
 hosts=$(.venv/bin/python -c 'import json; m = json.load(open("build/manifest.json")); print(len(m["hosts"]))')
-files=$(find build/hosts -type f | wc -l)
-echo "  hosts rendered:  $hosts"
-echo "  files checked:   $files"
-echo "  one school:      schoolnet inventory show nx-ord-012; ls build/hosts/nx-ord-012-edge/etc"
+echo "  hosts rendered:  $hosts, every file checked"
+echo "  lab:             $(schoolnet lab status | grep -c running) hosts running; deploys recorded in deploys/log.jsonl"
+echo "  explore:         schoolnet lab ssh nx-sad-001-edge; schoolnet plan --env lab --limit district:sadarak"
+echo "  when done:       schoolnet lab down"
 echo "  total time:      $(elapsed "$total") s"

@@ -198,3 +198,26 @@ def test_7_plan_shows_diffs_with_secrets_masked_and_changes_nothing(work: Path, 
     assert key not in result.stdout and key not in result.stderr
     still = ssh(work / "inventory", EDGE, "sudo cat /etc/wireguard/wg0.conf", known).stdout
     assert "rotated" not in still and "PrivateKey" in still
+
+
+def test_8_waves_halt_when_a_wave_fails_too_often(work: Path, tmp_path: Path) -> None:
+    waves = tmp_path / "waves.yaml"
+    waves.write_text(f"max_failure_rate: 0.5\nwaves:\n  - {{name: pilot, limit: ['host:{EDGE2}']}}\n"
+                     f"  - {{name: rest, limit: ['host:{EDGE}', 'host:{HUB}']}}\n")
+    stop = subprocess.run([str(Path(SCHOOLNET).parent / "python"), "-c",
+                           "import sys; from schoolnet.lab.lab import stop_host; stop_host(sys.argv[1])", EDGE2],
+                          env=ENV, capture_output=True, text=True)
+    assert stop.returncode == 0, stop.stderr
+    try:
+        result = run(work, "deploy", "--env", "lab", "--yes", "--waves", str(waves), "--format", "json")
+        assert result.returncode == 1 and "[" in result.stdout, result.stderr
+        entries = json.loads(result.stdout[result.stdout.index("["):])
+        assert [[h["host"] for h in e["hosts"]] for e in entries] == [[EDGE2]]
+        assert "wave 1 (pilot) failed on 100% of its hosts" in result.stderr and "stops here" in result.stderr
+        result = run(work, "deploy", "--env", "lab", "--yes", "--waves", str(waves), "--wave", "2",
+                     "--format", "json")
+        assert result.returncode == 0, result.stderr
+        entries = json.loads(result.stdout[result.stdout.index("["):])
+        assert sorted(h["host"] for h in entries[0]["hosts"]) == sorted([EDGE, HUB])
+    finally:
+        assert run(work, "lab", "up", "--limit", f"host:{EDGE2}").returncode == 0

@@ -135,9 +135,12 @@ def plan(inventory: Path, environment: str, limits: tuple[str, ...], build: Path
 @click.option("--parallel", type=click.IntRange(1, 200), default=20, show_default=True, help="Hosts at once.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--retry-failed", is_flag=True, help="Only the hosts that failed in the last deploy to --env.")
+@click.option("--waves", "waves_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Deploy wave after wave from this file; halt when a wave fails too often.")
+@click.option("--wave", "wave_number", type=click.IntRange(1), help="Only this wave (1-based) of --waves.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def deploy(inventory: Path, environment: str, limits: tuple[str, ...], build: Path, parallel: int, yes: bool,
-           retry_failed: bool, fmt: str) -> None:
+           retry_failed: bool, waves_file: Path | None, wave_number: int | None, fmt: str) -> None:
     """Push the rendered files to the hosts (checked on each host before activation), then reload services.
 
     Refuses to run when validate or check fail or build/ is older than the inventory. One
@@ -147,7 +150,11 @@ def deploy(inventory: Path, environment: str, limits: tuple[str, ...], build: Pa
     Example:
       schoolnet deploy --env lab --limit district:sadarak --yes
       schoolnet deploy --env lab --retry-failed --yes
+      schoolnet deploy --env prod --waves waves.yaml --yes
     """
+    if waves_file is not None or wave_number is not None:
+        _deploy_waves(inventory, environment, build, parallel, yes, waves_file, wave_number, fmt)
+        return
     root = inventory.resolve().parent
     only = record.last_failed(root, environment) if retry_failed else None
     if only == []:
@@ -162,4 +169,44 @@ def deploy(inventory: Path, environment: str, limits: tuple[str, ...], build: Pa
         click.echo(json.dumps(entry, indent=2))
     _summary(outcomes, f"deploy to {environment}")
     if any(o.status == "failed" for o in outcomes):
+        sys.exit(EXIT_PROBLEMS)
+
+
+def _deploy_waves(inventory: Path, environment: str, build: Path, parallel: int, yes: bool,
+                  waves_file: Path | None, wave_number: int | None, fmt: str) -> None:
+    from schoolnet.deploy.waves import WavesError, failure_rate, load_waves
+
+    if waves_file is None:
+        usage_error("--wave N needs --waves FILE")
+    try:
+        plan_ = load_waves(waves_file)
+    except WavesError as exc:
+        usage_error(str(exc))
+    chosen = list(enumerate(plan_.waves, 1))
+    if wave_number is not None:
+        if wave_number > len(chosen):
+            usage_error(f"--wave {wave_number}: {waves_file} has {len(chosen)} wave(s)")
+        chosen = [chosen[wave_number - 1]]
+    root = inventory.resolve().parent
+    done: set[str] = set()
+    entries = []
+    for number, wave in chosen:
+        fleet, hosts = _prepare(inventory, build, environment, tuple(wave.limit))
+        hosts = [h for h in hosts if h.hostname not in done]
+        if not hosts:
+            continue
+        if not yes and not click.confirm(f"wave {number} ({wave.name}): deploy to {len(hosts)} host(s)?", err=True):
+            sys.exit(EXIT_PROBLEMS)
+        outcomes = _run(fleet, environment, hosts, build, dry=False, parallel=parallel)
+        done |= {h.hostname for h in hosts}
+        entries.append(record.append(root, environment, wave.limit, outcomes))
+        _summary(outcomes, f"wave {number}: {wave.name}")
+        rate = failure_rate(sum(o.status == "failed" for o in outcomes), len(outcomes))
+        if rate > plan_.max_failure_rate:
+            click.echo(f"✗ wave {number} ({wave.name}) failed on {rate:.0%} of its hosts, over "
+                       f"{plan_.max_failure_rate:.0%}: the rollout stops here", err=True)
+            break
+    if fmt == "json":
+        click.echo(json.dumps(entries, indent=2))
+    if any(h["status"] == "failed" for entry in entries for h in entry["hosts"]):
         sys.exit(EXIT_PROBLEMS)

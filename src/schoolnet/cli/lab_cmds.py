@@ -75,3 +75,63 @@ def lab_status(fmt: str) -> None:
     for row in rows:
         state = "running" if row["running"] else "stopped"
         click.echo(f"{row['host']:<22} {row['address']:<14} {state:<8} ssh {'ok' if row['ssh'] else '--'}")
+
+
+@lab.command("probe")
+@click.argument("school")
+@click.option("--vlan", default="tablets", show_default=True, help="The VLAN the client sits on.")
+@inventory_option
+def lab_probe(school: str, vlan: str, inventory: Path) -> None:
+    """As a device on SCHOOL's VLAN: resolve the edge server's name and fetch through its cache proxy.
+
+    \b
+    Example:
+      schoolnet lab probe nx-sad-001
+    """
+    from schoolnet.ipam import Addressing
+    from schoolnet.lab.probe import probe
+
+    fleet = load_fleet_or_raise(inventory)
+    target = fleet.schools_by_id.get(school)
+    plan = Addressing(fleet).school(target) if target is not None else None
+    if target is None or plan is None:
+        usage_error(f"no school {school!r} with a prefix")
+    edge = target.device_hostnames()[[d.kind for d in target.devices].index("edge")]
+    try:
+        result = probe(plan, edge, vlan, fleet.programme.domain)
+    except LabError as exc:
+        click.echo(f"schoolnet: {exc}", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    click.echo(f"dns  {result.dns_name} -> {result.dns_answer}")
+    click.echo(f"http {result.http}")
+    if result.dns_answer.startswith(("no-answer", "error")) or result.http.startswith(("no-answer", "error")):
+        sys.exit(EXIT_PROBLEMS)
+
+
+@lab.command("ssh", context_settings={"ignore_unknown_options": True})
+@click.argument("host")
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
+@inventory_option
+def lab_ssh(host: str, command: tuple[str, ...], inventory: Path) -> None:
+    """Run COMMAND on a lab host over SSH, checking its pinned host key strictly.
+
+    \b
+    Example:
+      schoolnet lab ssh nx-sad-001-edge sudo dnsmasq --test
+    """
+    import subprocess
+    import tempfile
+
+    fleet = load_fleet_or_raise(inventory)
+    env = fleet.environments.get("lab")
+    entry = env.hosts.get(host) if env is not None else None
+    if env is None or entry is None:
+        usage_error(f"{host} is not in the lab (schoolnet lab up --limit host:{host})")
+    with tempfile.NamedTemporaryFile("w", suffix=".known_hosts") as known:
+        known.write(f"{entry.address} {entry.host_key}\n")
+        known.flush()
+        argv = ["ssh", "-i", env.ssh_key or "", "-o", f"UserKnownHostsFile={known.name}", "-o",
+                "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", f"{env.ssh_user}@{entry.address}", *command]
+        code = subprocess.run(argv).returncode
+    if code:
+        sys.exit(code)

@@ -17,6 +17,7 @@ from typing import IO, Any
 
 from pyinfra.api.config import Config
 from pyinfra.api.connect import connect_all, disconnect_all
+from pyinfra.api.exceptions import PyinfraError
 from pyinfra.api.inventory import Inventory
 from pyinfra.api.operations import run_ops
 from pyinfra.api.state import State, StateStage
@@ -107,6 +108,8 @@ def run_deploy(fleet: Fleet, environment: str, hosts: list[Host], build: Path, d
                 say("applying")
                 run_ops(state)
             state.set_stage(StateStage.Disconnect)
+        except PyinfraError as exc:  # "No hosts remaining!": every host failed; each still gets its reason
+            say(f"stopped: {exc}")
         finally:
             disconnect_all(state)
             logging.getLogger("pyinfra").removeHandler(collector)
