@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Time a first deploy and an idempotent redeploy of N lab hosts (root; boots a lab of its own).
+
+    .venv/bin/python benchmarks/deploy.py --sizes 3,25        # school edge servers of the reference programme
+
+For each N: boot N edge servers in a benchmark lab (names, loopback range and apt port apart
+from a user's lab), render, then time `schoolnet deploy --env lab` twice: the first run installs
+packages (through the lab's apt cache, which stays warm between sizes) and pushes every file;
+the second should change nothing.  The lab is taken down at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHOOLNET = str(Path(sys.executable).parent / "schoolnet")
+ENV = {**os.environ, "SCHOOLNET_LAB_DIR": "/var/lib/schoolnet-lab-bench",
+       "SCHOOLNET_LAB_RUN": "/run/schoolnet-lab-bench",
+       "SCHOOLNET_LAB_PREFIX": "snb", "SCHOOLNET_LAB_LOOPBACK": "23", "SCHOOLNET_LAB_APT_PORT": "3145",
+       "SCHOOLNET_LOCK_DIR": "/run/schoolnet-bench/locks",
+       "SOPS_AGE_KEY_FILE": os.environ.get("SOPS_AGE_KEY_FILE", str(ROOT / "keys" / "demo.agekey"))}
+
+
+def run(work: Path, *args: str) -> tuple[float, subprocess.CompletedProcess[str]]:
+    started = time.perf_counter()
+    result = subprocess.run([SCHOOLNET, *args], cwd=work, env=ENV, capture_output=True, text=True)
+    return time.perf_counter() - started, result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="3,25", help="comma-separated host counts (at most 216)")
+    parser.add_argument("--parallel", type=int, default=20)
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        parser.error("the lab needs root")
+    sizes = sorted(int(n) for n in args.sizes.split(","))
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        shutil.copytree(ROOT / "inventory", work / "inventory", ignore=shutil.ignore_patterns("lab.yaml"))
+        shutil.copytree(ROOT / "templates", work / "templates")
+        edges = sorted(p.stem for p in (work / "inventory/schools").glob("*/*.yaml"))
+        try:
+            for size in sizes:
+                limits = [arg for school in edges[:size] for arg in ("--limit", f"host:{school}-edge")]
+                boot, result = run(work, "lab", "up", *limits)
+                assert result.returncode == 0, result.stderr
+                assert run(work, "render")[1].returncode == 0
+                first, result = run(work, "deploy", "--env", "lab", "--yes", "--parallel", str(args.parallel),
+                                    "--format", "json", *limits)
+                failed = [h["host"] for h in json.loads(result.stdout)["hosts"] if h["status"] == "failed"]
+                again, result = run(work, "deploy", "--env", "lab", "--yes", "--parallel", str(args.parallel),
+                                    "--format", "json", *limits)
+                hosts = json.loads(result.stdout)["hosts"]
+                results.append({"hosts": size, "lab_up_s": round(boot, 1), "first_deploy_s": round(first, 1),
+                                "redeploy_s": round(again, 1), "failed": failed,
+                                "changed_on_redeploy": [h["host"] for h in hosts if h["status"] != "unchanged"]})
+                print(json.dumps(results[-1]), flush=True)
+        finally:
+            run(work, "lab", "down")
+    print(f"{'hosts':>6} {'lab up s':>9} {'first deploy s':>15} {'redeploy s':>11} {'changed on redeploy':>20}")
+    for r in results:
+        print(f"{r['hosts']:>6} {r['lab_up_s']:>9} {r['first_deploy_s']:>15} {r['redeploy_s']:>11} "
+              f"{len(r['changed_on_redeploy']):>20}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
