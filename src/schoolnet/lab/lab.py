@@ -163,6 +163,7 @@ class Lab:
         require_root()
         state = LabState.load()
         base = ensure_base(self.say)
+        self._ensure_inotify()
         self._ensure_key()
         self._ensure_apt_cache(state)
         started = []
@@ -183,6 +184,15 @@ class Lab:
             self.say(f"  {entry.hostname:<22} up at {entry.address}")
         state.save()
         return state
+
+    def _ensure_inotify(self) -> None:
+        """Each booted systemd holds several inotify instances; the kernel's default of 128 per user
+        stops the twentieth host or so ("Too many open files").  Raise the machine-wide limits."""
+        for name, wanted in (("max_user_instances", 8192), ("max_user_watches", 524288)):
+            path = Path("/proc/sys/fs/inotify") / name
+            if path.exists() and int(path.read_text()) < wanted:
+                path.write_text(str(wanted))
+                self.say(f"raised fs.inotify.{name} to {wanted} for the lab's hosts")
 
     def _ensure_key(self) -> None:
         if not KEY.exists():
