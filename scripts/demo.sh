@@ -23,6 +23,9 @@ schoolnet render
 step "4/8 check every rendered file with the program that will read it"
 schoolnet check
 
+if [ "${SCHOOLNET_DEMO_LAB:-1}" = 0 ]; then
+    echo "(SCHOOLNET_DEMO_LAB=0: steps 5-8, the lab, skipped)"; exit 0
+fi
 if [ "$(id -u)" -ne 0 ]; then
     echo "the lab (steps 5-8) needs root: run make demo as root"; exit 0
 fi

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, SCHOOLNET
-from tests.test_lab import LAB_ENV, ssh
+from tests.test_lab import LAB_ENV, fresh_lab, ssh
 
 EDGE, EDGE2, HUB = "nx-sad-001-edge", "nx-bab-001-edge", "nx-dc1-vpn-01"
 HOSTS = [EDGE, EDGE2, HUB]
@@ -42,6 +42,7 @@ def work(small_programme: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     """A programme repository of its own: inventory, templates, a running lab of three hosts, a render."""
     if os.geteuid() != 0:
         pytest.fail("the deploy tests need root; run them through `make test` as root")
+    fresh_lab(LAB_ENV)
     work = tmp_path_factory.mktemp("deploy")
     subprocess.run(["cp", "-a", str(small_programme), str(work / "inventory")], check=True)
     shutil.copytree(ROOT / "templates", work / "templates")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -33,6 +34,13 @@ def lab(*args: str, inventory: Path, env: dict[str, str] | None = None) -> subpr
     return result
 
 
+def fresh_lab(env: dict[str, str]) -> None:
+    """Tests start from fresh hosts: a lab keeps each host's disk across down/up, as real hosts would."""
+    subprocess.run([SCHOOLNET, "lab", "down"], env={**os.environ, **env}, capture_output=True, timeout=300)
+    shutil.rmtree(Path(env["SCHOOLNET_LAB_DIR"]) / "hosts", ignore_errors=True)
+    Path(env["SCHOOLNET_LAB_DIR"], "state.json").unlink(missing_ok=True)
+
+
 def copy_programme(small_programme: Path, target: Path) -> Path:
     subprocess.run(["cp", "-a", str(small_programme), str(target)], check=True)
     return target
@@ -42,6 +50,7 @@ def copy_programme(small_programme: Path, target: Path) -> Path:
 def running_lab(small_programme: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     if os.geteuid() != 0:
         pytest.fail("the lab tests need root; run them through `make test` as root")
+    fresh_lab(LAB_ENV)
     inventory = copy_programme(small_programme, tmp_path_factory.mktemp("lab") / "inventory")
     lab("up", *[arg for host in HOSTS for arg in ("--limit", f"host:{host}")], inventory=inventory)
     yield inventory
@@ -125,6 +134,7 @@ def test_lab_needs_root_and_says_so() -> None:
 
 def test_down_stops_only_what_the_lab_started(small_programme: Path, tmp_path: Path, running_lab: Path) -> None:
     """Neither a process that looks like the lab's nor another lab's hosts are touched by `down`."""
+    fresh_lab(OTHER_LAB_ENV)
     inventory = copy_programme(small_programme, tmp_path / "inventory")
     decoy = subprocess.Popen(["socat", "TCP-LISTEN:22,bind=127.22.250.250,reuseaddr,fork", "SYSTEM:true"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
