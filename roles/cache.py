@@ -4,7 +4,10 @@ from pyinfra.api import deploy
 
 from schoolnet.deploy.steps import apply_role
 
+PACKAGES = ["nginx-light"]
+SERVICES = ["nginx"]
+
 
 @deploy("cache")
 def apply() -> None:
-    apply_role("cache", packages=['nginx-light'], services=['nginx'], reload=True)
+    apply_role("cache", PACKAGES, SERVICES, reload=True)

@@ -4,7 +4,10 @@ from pyinfra.api import deploy
 
 from schoolnet.deploy.steps import apply_role
 
+PACKAGES = ["nginx-light"]
+SERVICES = ["nginx"]
+
 
 @deploy("content")
 def apply() -> None:
-    apply_role("content", packages=['nginx-light'], services=['nginx'], reload=True)
+    apply_role("content", PACKAGES, SERVICES, reload=True)

@@ -4,7 +4,10 @@ from pyinfra.api import deploy
 
 from schoolnet.deploy.steps import apply_role
 
+PACKAGES = ["dnsmasq"]
+SERVICES = ["dnsmasq"]
+
 
 @deploy("dhcp")
 def apply() -> None:
-    apply_role("dhcp", packages=['dnsmasq'], services=['dnsmasq'])
+    apply_role("dhcp", PACKAGES, SERVICES)

@@ -4,7 +4,10 @@ from pyinfra.api import deploy
 
 from schoolnet.deploy.steps import apply_role
 
+PACKAGES = ["unbound", "dns-root-data"]
+SERVICES = ["unbound"]
+
 
 @deploy("dns")
 def apply() -> None:
-    apply_role("dns", packages=['unbound', 'dns-root-data'], services=['unbound'])
+    apply_role("dns", PACKAGES, SERVICES)

@@ -4,7 +4,10 @@ from pyinfra.api import deploy
 
 from schoolnet.deploy.steps import apply_role
 
+PACKAGES = ["bind9"]
+SERVICES = ["named"]
+
 
 @deploy("dns-authoritative")
 def apply() -> None:
-    apply_role("dns-authoritative", packages=['bind9'], services=['named'], reload=True)
+    apply_role("dns-authoritative", PACKAGES, SERVICES, reload=True)

@@ -4,7 +4,10 @@ from pyinfra.api import deploy
 
 from schoolnet.deploy.steps import apply_role
 
+PACKAGES = ["nftables"]
+SERVICES = ["nftables"]
+
 
 @deploy("firewall")
 def apply() -> None:
-    apply_role("firewall", packages=['nftables'], services=['nftables'])
+    apply_role("firewall", PACKAGES, SERVICES)

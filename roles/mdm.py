@@ -4,7 +4,10 @@ from pyinfra.api import deploy
 
 from schoolnet.deploy.steps import apply_role
 
+PACKAGES = []
+SERVICES = []
+
 
 @deploy("mdm")
 def apply() -> None:
-    apply_role("mdm", packages=[], services=[])
+    apply_role("mdm", PACKAGES, SERVICES)

@@ -4,7 +4,10 @@ from pyinfra.api import deploy
 
 from schoolnet.deploy.steps import apply_role
 
+PACKAGES = ["prometheus"]
+SERVICES = ["prometheus"]
+
 
 @deploy("monitoring-server")
 def apply() -> None:
-    apply_role("monitoring-server", packages=['prometheus'], services=['prometheus'], reload=True)
+    apply_role("monitoring-server", PACKAGES, SERVICES, reload=True)

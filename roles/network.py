@@ -5,7 +5,10 @@ from pyinfra.api import deploy
 
 from schoolnet.deploy.steps import apply_role
 
+PACKAGES = ["ifupdown"]
+SERVICES = []
+
 
 @deploy("network")
 def apply() -> None:
-    apply_role("network", packages=['ifupdown'], services=[])
+    apply_role("network", PACKAGES, SERVICES)

@@ -4,7 +4,10 @@ from pyinfra.api import deploy
 
 from schoolnet.deploy.steps import apply_role
 
+PACKAGES = ["chrony"]
+SERVICES = ["chrony"]
+
 
 @deploy("ntp")
 def apply() -> None:
-    apply_role("ntp", packages=['chrony'], services=['chrony'])
+    apply_role("ntp", PACKAGES, SERVICES)

@@ -4,7 +4,10 @@ from pyinfra.api import deploy
 
 from schoolnet.deploy.steps import apply_role
 
+PACKAGES = ["chrony"]
+SERVICES = ["chrony"]
+
 
 @deploy("ntp-server")
 def apply() -> None:
-    apply_role("ntp-server", packages=['chrony'], services=['chrony'])
+    apply_role("ntp-server", PACKAGES, SERVICES)

@@ -4,7 +4,10 @@ from pyinfra.api import deploy
 
 from schoolnet.deploy.steps import apply_role
 
+PACKAGES = ["wireguard-tools"]
+SERVICES = ["wg-quick@wg0"]
+
 
 @deploy("vpn")
 def apply() -> None:
-    apply_role("vpn", packages=['wireguard-tools'], services=['wg-quick@wg0'])
+    apply_role("vpn", PACKAGES, SERVICES)

@@ -4,7 +4,10 @@ from pyinfra.api import deploy
 
 from schoolnet.deploy.steps import apply_role
 
+PACKAGES = ["wireguard-tools"]
+SERVICES = ["wg-quick@wg0"]
+
 
 @deploy("vpn-hub")
 def apply() -> None:
-    apply_role("vpn-hub", packages=['wireguard-tools'], services=['wg-quick@wg0'])
+    apply_role("vpn-hub", PACKAGES, SERVICES)

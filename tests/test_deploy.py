@@ -84,6 +84,28 @@ def test_2_services_run_and_answer_from_another_namespace(work: Path, known: Pat
     assert proxy.startswith("http HTTP/1.1") and "nginx" in proxy
 
 
+def test_2b_drift_made_by_hand_on_a_host_is_put_back_and_only_there(work: Path, known: Path) -> None:
+    """The redeploy reads each host once; what it reads must still catch a stopped service, a file's
+    mode and a file's content changed behind its back."""
+    drift = ssh(work / "inventory", EDGE, "sudo systemctl stop dnsmasq && "
+                "sudo chmod 0600 /etc/unbound/unbound.conf.d/school.conf && "
+                "echo '# edited by hand' | sudo tee -a /etc/nftables.conf >/dev/null", known)
+    assert drift.returncode == 0, drift.stderr
+    code, hosts, err = deploy(work)
+    assert code == 0, err
+    assert hosts[EDGE2]["status"] == hosts[HUB]["status"] == "unchanged"
+    assert hosts[EDGE]["status"] == "changed"
+    changes = " / ".join(map(str, hosts[EDGE]["changes"]))
+    for expected in ("dhcp: dnsmasq", "/etc/unbound/unbound.conf.d/school.conf mode", "install /etc/nftables.conf"):
+        assert expected in changes, changes
+    after = ssh(work / "inventory", EDGE, "systemctl is-active dnsmasq; "
+                "stat -c %a /etc/unbound/unbound.conf.d/school.conf; sudo grep -c 'edited by hand' /etc/nftables.conf",
+                known).stdout.split()
+    assert after == ["active", "644", "0"], after
+    code, hosts, err = deploy(work)
+    assert code == 0 and {h["status"] for h in hosts.values()} == {"unchanged"}, err
+
+
 def test_3_an_unreachable_host_fails_alone_and_retry_failed_converges_it(work: Path) -> None:
     stop = subprocess.run([str(Path(SCHOOLNET).parent / "python"), "-c",
                            "import sys; from schoolnet.lab.lab import stop_host; stop_host(sys.argv[1])", EDGE2],

@@ -2,6 +2,10 @@
 
 Roles stay tiny: they name their packages and services and call `apply_role`.  Rendering
 is not theirs: the files come from build/, byte for byte as `check` passed them.
+
+What a host holds now is read once for all its roles (`expect` names everything they
+manage, deploy/site.py calls it), and an operation is added only where the host differs:
+an idempotent redeploy is one command per host, not sixty.
 """
 
 from __future__ import annotations
@@ -10,14 +14,38 @@ from pathlib import Path
 from typing import Any
 
 from pyinfra.context import host
-from pyinfra.facts.files import FileContents, Sha256File
+from pyinfra.facts.files import FileContents
 from pyinfra.operations import apt, files, server, systemd
 
 from schoolnet.deploy.checks import install_command
+from schoolnet.deploy.facts import HostState, HostStateFact, unit_name
 
 STAGING = "/var/lib/schoolnet/staged"
 # In a dry run, what each changing file holds now on its host, for `schoolnet plan` to diff.
 CURRENT: dict[str, dict[str, list[str] | None]] = {}
+# Per host: every package and service its roles manage (set by `expect`), and what was read of them.
+EXPECTED: dict[str, tuple[list[str], list[str]]] = {}
+READ: dict[str, HostState] = {}
+
+
+def expect(packages: list[str], services: list[str]) -> None:
+    """Name everything this host's roles manage, so that one read (per deploy) serves them all."""
+    EXPECTED[host.name] = (sorted(set(packages)), sorted(set(services)))
+    READ.pop(host.name, None)
+
+
+def host_state(packages: list[str], services: list[str]) -> HostState:
+    """What the host holds now: read once per deploy when `expect` was called (pyinfra 3 caches no
+    fact), else read for this role alone."""
+    paths = sorted(f["path"] for f in host.data.schoolnet_files)
+    if host.name not in EXPECTED:
+        state: HostState = host.get_fact(HostStateFact, paths=paths, packages=packages, services=services)
+        return state
+    if host.name not in READ:
+        wanted_packages, wanted_services = EXPECTED[host.name]
+        READ[host.name] = host.get_fact(HostStateFact, paths=paths, packages=wanted_packages,
+                                        services=wanted_services)
+    return READ[host.name]
 
 
 def role_files(role: str) -> list[dict[str, Any]]:
@@ -27,15 +55,20 @@ def role_files(role: str) -> list[dict[str, Any]]:
 def apply_role(role: str, packages: list[str], services: list[str], reload: bool = False) -> None:
     """Install `packages`, put each of the role's files in place (checked first), then keep `services`
     enabled and running, restarting (or reloading) them only when a file changed."""
-    if packages:
+    unavailable = set(host.data.get("schoolnet_unavailable_services", []))
+    services = [s for s in services if s not in unavailable]
+    now = host_state(packages, services)
+    if not now.packages.issuperset(packages):
         apt.packages(name=f"{role}: packages", packages=packages, update=True, cache_time=86400)
     changed = False
     build = Path(host.data.schoolnet_build) / "hosts" / host.name
     for spec in role_files(role):
         destination = spec["path"]
-        if host.get_fact(Sha256File, path=destination) == spec["sha256"]:
-            files.file(name=f"{role}: {destination} mode", path=destination, mode=spec["mode"], user=spec["owner"],
-                       group=spec["group"])
+        current = now.files.get(destination)
+        if current is not None and current.sha256 == spec["sha256"]:
+            if (current.mode, current.owner, current.group) != (int(spec["mode"], 8), spec["owner"], spec["group"]):
+                files.file(name=f"{role}: {destination} mode", path=destination, mode=spec["mode"],
+                           user=spec["owner"], group=spec["group"])
             continue
         if host.data.get("schoolnet_dry"):
             CURRENT.setdefault(host.name, {})[destination] = host.get_fact(FileContents, path=destination)
@@ -46,9 +79,9 @@ def apply_role(role: str, packages: list[str], services: list[str], reload: bool
                      commands=[install_command(spec["validator"], staged, destination, spec["mode"], spec["owner"],
                                                spec["group"])])
         changed = True
-    unavailable = set(host.data.get("schoolnet_unavailable_services", []))
     for service in services:
-        if service in unavailable:
+        unit = unit_name(service)
+        if not changed and unit in now.running and unit in now.enabled:
             continue
         systemd.service(name=f"{role}: {service}", service=service, running=True, enabled=True,
                         restarted=changed and not reload, reloaded=changed and reload)
