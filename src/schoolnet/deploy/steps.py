@@ -29,9 +29,16 @@ READ: dict[str, HostState] = {}
 
 
 def expect(packages: list[str], services: list[str]) -> None:
-    """Name everything this host's roles manage, so that one read (per deploy) serves them all."""
+    """Name everything this host's roles manage, so that one read (per deploy) serves them all, and
+    install every missing package in one apt run: one dependency solve and one round of triggers
+    instead of one per role."""
     EXPECTED[host.name] = (sorted(set(packages)), sorted(set(services)))
     READ.pop(host.name, None)
+    now = host_state(packages, services)
+    missing = sorted(set(packages) - now.packages)
+    if missing:
+        apt.packages(name="packages: " + ", ".join(missing), packages=missing, update=True, cache_time=86400)
+        now.packages.update(missing)  # what the roles will find, since this runs before them
 
 
 def host_state(packages: list[str], services: list[str]) -> HostState:
