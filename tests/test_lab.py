@@ -117,6 +117,20 @@ def test_up_again_leaves_running_hosts_alone(running_lab: Path) -> None:
     assert after["hosts"]["nx-sad-001-edge"]["pids"] == before["hosts"]["nx-sad-001-edge"]["pids"]
 
 
+def test_up_stops_booting_when_memory_runs_short_and_keeps_what_runs(running_lab: Path) -> None:
+    more_than_the_machine = str(10 * 1024 * 1024)  # MiB: 10 TiB kept back, so no host may boot
+    result = subprocess.run([SCHOOLNET, "lab", "up", "--limit", "host:nx-bab-002-edge", "--inventory",
+                             str(running_lab)],
+                            env={**os.environ, **LAB_ENV, "SCHOOLNET_LAB_MEMORY_RESERVE_MIB": more_than_the_machine},
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert "stopped booting with 1 of 1 host(s) to go" in result.stderr and "--limit" in result.stderr
+    assert "Traceback" not in result.stderr
+    environment = yaml.safe_load((running_lab / "environments/lab.yaml").read_text())
+    assert sorted(environment["hosts"]) == sorted(HOSTS)
+    assert "nx-bab-002-edge" not in json.loads(Path(LAB_ENV["SCHOOLNET_LAB_DIR"], "state.json").read_text())["hosts"]
+
+
 def test_status_reports_each_host(running_lab: Path) -> None:
     result = subprocess.run([SCHOOLNET, "lab", "status", "--format", "json"], env={**os.environ, **LAB_ENV},
                             capture_output=True, text=True, check=True)

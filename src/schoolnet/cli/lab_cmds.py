@@ -11,7 +11,7 @@ import click
 from schoolnet.cli.common import EXIT_PROBLEMS, inventory_option, usage_error
 from schoolnet.cli.render_cmds import limit_option
 from schoolnet.lab.environment import write_lab_environment
-from schoolnet.lab.lab import Lab, LabError, lab_hosts, status
+from schoolnet.lab.lab import Lab, LabError, LabIncomplete, lab_hosts, status
 from schoolnet.model import load_fleet_or_raise
 from schoolnet.model.select import LimitError, select_hosts
 
@@ -41,6 +41,10 @@ def lab_up(inventory: Path, limits: tuple[str, ...]) -> None:
     click.echo(f"lab: {len(hosts)} host(s)", err=True)
     try:
         state = Lab(fleet, lambda text: click.echo(text, err=True)).up(hosts)
+    except LabIncomplete as exc:
+        path = write_lab_environment(inventory, exc.state)
+        click.echo(f"schoolnet: {exc}\n{len(exc.state.hosts)} lab host(s) running; wrote {path}", err=True)
+        sys.exit(EXIT_PROBLEMS)
     except LabError as exc:
         click.echo(f"schoolnet: {exc}", err=True)
         sys.exit(EXIT_PROBLEMS)

@@ -40,10 +40,21 @@ from schoolnet.model.fleet import Fleet, Host
 LAB_KINDS = ("edge", "server")  # switches, PDUs and storage are not Debian hosts
 CGROUP_ROOTS = (Path("/sys/fs/cgroup/systemd"), Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup"))
 BOOT_TIMEOUT = 60.0
+# Memory the machine keeps for itself: `lab up` boots no further host below this.  A booted
+# edge server holds about 60 MiB and needs more while its packages install.
+MEMORY_RESERVE_MIB = int(os.environ.get("SCHOOLNET_LAB_MEMORY_RESERVE_MIB", "2048"))
 
 
 class LabError(RuntimeError):
     """The lab cannot do what was asked; the message says why and what to do."""
+
+
+class LabIncomplete(LabError):
+    """Some hosts were booted, not all: `state` holds the ones that run."""
+
+    def __init__(self, message: str, state: LabState) -> None:
+        super().__init__(message)
+        self.state = state
 
 
 @dataclass
@@ -92,6 +103,13 @@ def require_root() -> None:
 
 def lab_hosts(hosts: list[Host]) -> list[Host]:
     return [h for h in hosts if h.kind in LAB_KINDS]
+
+
+def available_memory_mib() -> int:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) // 1024
+    return 0
 
 
 def loopback(index: int) -> str:
@@ -166,8 +184,10 @@ class Lab:
         self._ensure_inotify()
         self._ensure_key()
         self._ensure_apt_cache(state)
-        started = []
-        for host in lab_hosts(hosts):
+        started: list[LabHost] = []
+        wanted = lab_hosts(hosts)
+        short_of_memory = ""
+        for number, host in enumerate(wanted):
             entry = state.hosts.get(host.hostname)
             if entry is None:
                 index = state.next_index()
@@ -175,6 +195,13 @@ class Lab:
                 state.hosts[host.hostname] = entry
             if alive(entry.pids.get("nspawn")):
                 continue
+            available = available_memory_mib()
+            if available < MEMORY_RESERVE_MIB:
+                short_of_memory = (f"stopped booting with {len(wanted) - number} of {len(wanted)} host(s) to go: "
+                                   f"{available} MiB of memory left, {MEMORY_RESERVE_MIB} MiB kept for the machine; "
+                                   "boot fewer hosts with --limit")
+                del state.hosts[host.hostname]
+                break
             self._prepare(host, entry, base)
             self._boot(entry)
             started.append(entry)
@@ -183,6 +210,8 @@ class Lab:
             self._wait_ready(entry)
             self.say(f"  {entry.hostname:<22} up at {entry.address}")
         state.save()
+        if short_of_memory:
+            raise LabIncomplete(short_of_memory, state)
         return state
 
     def _ensure_inotify(self) -> None:
