@@ -165,3 +165,22 @@ def test_down_stops_only_what_the_lab_started(small_programme: Path, tmp_path: P
     finally:
         decoy.terminate()
         decoy.wait()
+
+
+def test_a_zombie_forwarder_counts_as_stopped() -> None:
+    """`down` waits for each recorded PID to stop; a zombie (exited, not yet reaped) must not make it wait."""
+    from schoolnet.lab.lab import alive
+
+    running = subprocess.Popen(["sleep", "30"])
+    exited = subprocess.Popen(["true"])
+    try:
+        deadline = 50
+        while Path(f"/proc/{exited.pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z" and deadline:
+            subprocess.run(["sleep", "0.1"])
+            deadline -= 1
+        assert alive(running.pid) and not alive(exited.pid) and not alive(None)
+    finally:
+        running.kill()
+        running.wait()
+        exited.wait()
+    assert not alive(running.pid)

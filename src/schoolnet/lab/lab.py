@@ -127,13 +127,15 @@ def ssh_banner(address: str, port: int = 22) -> str:
 
 
 def alive(pid: int | None) -> bool:
+    """Running, and not a zombie: a forwarder whose parent (`lab up`) has exited is reaped by
+    init only when init gets round to it, and waiting for that would stall `down`."""
     if not pid:
         return False
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
         return False
-    return True
+    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 def _spawn(name: str, argv: list[str], netns: str | None = None, cgroup: str | None = None) -> int:
