@@ -7,11 +7,9 @@ prefix and an interrupted run leaves the old ledger intact.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from ipaddress import IPv4Network
-from pathlib import Path
 
+from schoolnet.atomic import write_atomically
 from schoolnet.model.fleet import Fleet
 
 
@@ -55,15 +53,3 @@ def allocate(fleet: Fleet, school_id: str) -> IPv4Network:
             raise LedgerError(f"{path}: 'allocations:' must be the last block of the file to append to it")
     write_atomically(path, text + f"  {school_id}: {prefix}\n")
     return prefix
-
-
-def write_atomically(path: Path, text: str) -> None:
-    descriptor, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from schoolnet.ipam.ledger import write_atomically
+from schoolnet.atomic import write_atomically
 from schoolnet.lab.lab import LabState
 from schoolnet.lab.paths import KEY
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
+from schoolnet.atomic import write_atomically
 from schoolnet.inventory.yamlload import display_name
-from schoolnet.ipam.ledger import write_atomically
 from schoolnet.model.fleet import Fleet
 from schoolnet.problems import InventoryError, Location
 from schoolnet.rulebook import declare, problem
