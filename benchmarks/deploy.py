@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -37,6 +38,15 @@ ENV = {**os.environ, "SCHOOLNET_LAB_DIR": "/var/lib/schoolnet-lab-bench",
 def available_mib() -> int:
     meminfo = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
     return int(meminfo["MemAvailable"].split()[0]) // 1024
+
+
+def outcomes(result: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
+    """Each host's result; a deploy that printed none stops the benchmark with its own words."""
+    try:
+        hosts: list[dict[str, Any]] = json.loads(result.stdout)["hosts"]
+    except ValueError:
+        sys.exit(f"deploy printed no result (exit {result.returncode}):\n{result.stderr[-3000:]}")
+    return hosts
 
 
 def run(work: Path, *args: str) -> tuple[float, subprocess.CompletedProcess[str]]:
@@ -74,11 +84,12 @@ def main() -> int:
                 assert run(work, "render")[1].returncode == 0
                 first, result = run(work, "deploy", "--env", "lab", "--yes", "--parallel", str(args.parallel),
                                     "--format", "json", *limits)
-                failed = [h["host"] for h in json.loads(result.stdout)["hosts"] if h["status"] == "failed"]
+                print(f"{len(booted)} hosts: first deploy {first:.1f} s", file=sys.stderr, flush=True)
+                failed = [h["host"] for h in outcomes(result) if h["status"] == "failed"]
                 memory_used = memory_before - available_mib()
                 again, result = run(work, "deploy", "--env", "lab", "--yes", "--parallel", str(args.parallel),
                                     "--format", "json", *limits)
-                hosts = json.loads(result.stdout)["hosts"]
+                hosts = outcomes(result)
                 results.append({"asked": size, "hosts": len(booted), "lab_up_s": round(boot, 1),
                                 "first_deploy_s": round(first, 1), "redeploy_s": round(again, 1),
                                 "memory_mib_per_host": round(memory_used / len(booted)), "failed": failed,

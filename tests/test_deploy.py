@@ -66,6 +66,7 @@ def test_1_first_deploy_converges_and_the_second_changes_nothing(work: Path) -> 
     code, hosts, err = deploy(work)
     assert code == 0, err
     assert {h: hosts[h]["status"] for h in HOSTS} == {h: "changed" for h in HOSTS}
+    assert "[1/" in err and "packages: " in err and "(3 host(s))" in err  # progress, one line per operation
     code, hosts, err = deploy(work)
     assert code == 0, err
     assert {h: (hosts[h]["status"], hosts[h]["changes"]) for h in HOSTS} == {h: ("unchanged", []) for h in HOSTS}

@@ -20,7 +20,7 @@ from pyinfra.api.connect import connect_all, disconnect_all
 from pyinfra.api.exceptions import PyinfraError
 from pyinfra.api.inventory import Inventory
 from pyinfra.api.operations import run_ops
-from pyinfra.api.state import State, StateStage
+from pyinfra.api.state import BaseStateCallback, State, StateStage
 from pyinfra.context import ctx_config, ctx_inventory, ctx_state
 from pyinfra_cli.util import load_deploy_file
 
@@ -57,6 +57,24 @@ class _Collector(logging.Handler):
             if f"[{name}]" in text or text.startswith(name):
                 self.messages.setdefault(name, []).append(" ".join(text.split()))
                 return
+
+
+class _Progress(BaseStateCallback):
+    """One line per operation as it starts, so a long deploy says where it is.  (pyinfra declares its
+    callbacks static; it calls them on the handler, so bound methods work and can keep `say`.)"""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        self.say = say
+        self.started = 0
+
+    def operation_start(self, state: State, op_hash: str) -> None:  # type: ignore[override]
+        self.started += 1
+        hosts = sum(op_hash in state.ops[host] for host in state.inventory)
+        name = ", ".join(sorted(state.op_meta[op_hash].names))
+        self.say(f"  [{self.started}/{len(state.op_meta)}] {name} ({hosts} host(s))")
+
+    def host_connect_error(self, state: State, host: Any, error: Any) -> None:  # type: ignore[override]
+        self.say(f"  {host.name}: cannot connect")
 
 
 @contextmanager
@@ -97,6 +115,7 @@ def run_deploy(fleet: Fleet, environment: str, hosts: list[Host], build: Path, d
         ctx_config.set(config)
         try:
             state.init(inventory, config)
+            state.add_callback_handler(_Progress(say))
             state.set_stage(StateStage.Connect)
             say(f"connecting to {len(locked)} host(s)")
             connect_all(state)
