@@ -35,6 +35,7 @@ def host_data(fleet: Fleet, environment: str, hosts: list[Host], build: Path,
             "schoolnet_files": manifest["hosts"].get(host.hostname, {}).get("files", []),
             "schoolnet_build": str(build.resolve()),
             "schoolnet_unavailable_services": list(env.unavailable_services),
+            "schoolnet_start_services": env.start_services,
             "schoolnet_dry": dry,
         }))
     return rows

@@ -63,7 +63,7 @@ def apply_role(role: str, packages: list[str], services: list[str], reload: bool
     """Install `packages`, put each of the role's files in place (checked first), then keep `services`
     enabled and running, restarting (or reloading) them only when a file changed."""
     unavailable = set(host.data.get("schoolnet_unavailable_services", []))
-    services = [s for s in services if s not in unavailable]
+    services = [s for s in services if s not in unavailable and host.data.get("schoolnet_start_services", True)]
     now = host_state(packages, services)
     if not now.packages.issuperset(packages):
         apt.packages(name=f"{role}: packages", packages=packages, update=True, cache_time=86400)

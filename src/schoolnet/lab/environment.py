@@ -17,6 +17,7 @@ def write_lab_environment(inventory: Path, state: LabState) -> Path:
         "addresses": "explicit",
         # a container cannot load the WireGuard module nor set the machine's clock
         "unavailable_services": ["wg-quick@wg0", "chrony"],
+        "start_services": state.runner != "chroot",  # a chroot host has no init to start them
         "hosts": {name: {"address": h.address, "port": 22, "host_key": h.host_key}
                   for name, h in sorted(state.hosts.items())},
     }

@@ -1,7 +1,9 @@
 """`schoolnet lab up|down|status`: real Debian 12 hosts, booted by systemd-nspawn, reached over loopback.
 
 Every process the lab starts is recorded in its state file with its PID; `down` stops
-those PIDs and nothing else.  `up` is idempotent: running hosts are left alone.
+those PIDs and nothing else.  `up` is idempotent: running hosts are left alone.  Where
+systemd-nspawn is missing, a host is its sshd in a chroot, with no init: packages, files
+and on-host checks can be rehearsed there, services cannot (and the lab says so).
 """
 
 from __future__ import annotations
@@ -49,6 +51,17 @@ class LabError(RuntimeError):
     """The lab cannot do what was asked; the message says why and what to do."""
 
 
+RUNNERS = ("nspawn", "chroot")
+
+
+def chosen_runner() -> str:
+    """systemd-nspawn where it exists, else chroot + sshd; SCHOOLNET_LAB_RUNNER forces either."""
+    forced = os.environ.get("SCHOOLNET_LAB_RUNNER", "")
+    if forced and forced not in RUNNERS:
+        raise LabError(f"SCHOOLNET_LAB_RUNNER={forced!r}: expected one of {', '.join(RUNNERS)}")
+    return forced or ("nspawn" if shutil.which("systemd-nspawn") else "chroot")
+
+
 class LabIncomplete(LabError):
     """Some hosts were booted, not all: `state` holds the ones that run."""
 
@@ -72,19 +85,26 @@ class LabHost:
 class LabState:
     hosts: dict[str, LabHost] = field(default_factory=dict)
     pids: dict[str, int] = field(default_factory=dict)  # lab-wide helpers: apt cache and its relay
+    runner: str = "nspawn"  # how its hosts run: systemd-nspawn, or chroot + sshd with no init
 
     @classmethod
     def load(cls) -> LabState:
         if not STATE.exists():
             return cls()
         raw = json.loads(STATE.read_text())
-        return cls({name: LabHost(**h) for name, h in raw.get("hosts", {}).items()}, raw.get("pids", {}))
+        hosts = {}
+        for name, data in raw.get("hosts", {}).items():
+            pids = data.get("pids", {})
+            if "nspawn" in pids:  # state written before chroot hosts existed
+                pids["host"] = pids.pop("nspawn")
+            hosts[name] = LabHost(**data)
+        return cls(hosts, raw.get("pids", {}), raw.get("runner", "nspawn"))
 
     def save(self) -> None:
         STATE.parent.mkdir(parents=True, exist_ok=True)
         temp = STATE.with_suffix(".tmp")
         temp.write_text(json.dumps({"hosts": {n: asdict(h) for n, h in sorted(self.hosts.items())},
-                                    "pids": self.pids}, indent=1))
+                                    "pids": self.pids, "runner": self.runner}, indent=1))
         temp.replace(STATE)
 
     def next_index(self) -> int:
@@ -95,7 +115,7 @@ class LabState:
 def require_root() -> None:
     if os.geteuid() != 0:
         raise LabError("the lab needs root (network namespaces, overlay mounts, systemd-nspawn): run it as root")
-    missing = [p for p in ("systemd-nspawn", "debootstrap", "socat", "apt-cacher-ng", "ssh-keygen", "zstd")
+    missing = [p for p in ("debootstrap", "socat", "apt-cacher-ng", "ssh-keygen", "zstd", "unshare")
                if shutil.which(p) is None and not Path(f"/usr/sbin/{p}").exists()]
     if missing:
         raise LabError(f"missing {', '.join(missing)}: run scripts/setup-lab.sh (or `make lab-tools`) as root")
@@ -186,6 +206,14 @@ class Lab:
         self._ensure_inotify()
         self._ensure_key()
         self._ensure_apt_cache(state)
+        runner = chosen_runner()
+        if any(alive(h.pids.get("host")) for h in state.hosts.values()) and state.runner != runner:
+            raise LabError(f"the lab's hosts run with {state.runner}, not {runner}: `schoolnet lab down` first")
+        state.runner = runner
+        if runner == "chroot":
+            self.say("systemd-nspawn is not available here (or SCHOOLNET_LAB_RUNNER=chroot): falling back to "
+                     "chroot + sshd with no init; deploys install packages and check and install files, "
+                     "but no service is started")
         started: list[LabHost] = []
         wanted = lab_hosts(hosts)
         short_of_memory = ""
@@ -195,7 +223,7 @@ class Lab:
                 index = state.next_index()
                 entry = LabHost(host.hostname, index, loopback(index), f"{PREFIX}-h{index}")
                 state.hosts[host.hostname] = entry
-            if alive(entry.pids.get("nspawn")):
+            if alive(entry.pids.get("host")):
                 continue
             available = available_memory_mib()
             if available < MEMORY_RESERVE_MIB:
@@ -205,7 +233,7 @@ class Lab:
                 del state.hosts[host.hostname]
                 break
             self._prepare(host, entry, base)
-            self._boot(entry)
+            self._boot(entry, runner)
             started.append(entry)
             state.save()
         for entry in started:
@@ -299,18 +327,30 @@ class Lab:
             network.plug(entry.netns, inside, bridge, f"h{entry.index}p{number}", address)
             entry.segments.append(bridge)
 
-    def _boot(self, entry: LabHost) -> None:
+    def _boot(self, entry: LabHost, runner: str) -> None:
         cgroup = f"schoolnet-lab-{PREFIX}/{entry.hostname}"
         for root in CGROUP_ROOTS[:2]:
             if root.exists():
                 (root / cgroup).mkdir(parents=True, exist_ok=True)
         merged = HOSTS_DIR / entry.hostname / "merged"
-        entry.pids["nspawn"] = _spawn(entry.hostname, [
-            "systemd-nspawn", "-D", str(merged), "--boot", "--register=no", "--keep-unit",
-            f"--network-namespace-path=/run/netns/{entry.netns}", "--console=passive", "--resolv-conf=off",
-            "--timezone=off", "--link-journal=no", f"--machine={entry.hostname}",
-            "--capability=CAP_NET_ADMIN",  # its own namespace only: services bind, nft loads, dnsmasq starts
-        ], cgroup=cgroup)
+        if runner == "chroot":
+            policy = merged / "usr/sbin/policy-rc.d"  # as in any Debian chroot: packages start no daemon
+            policy.write_text("#!/bin/sh\nexit 101\n")
+            policy.chmod(0o755)
+            # its own mount and PID namespaces: /dev and /proc mounted for it vanish with it, and its
+            # sshd is PID 1 there, so stopping the recorded PID stops everything the host started
+            entry.pids["host"] = _spawn(entry.hostname, [
+                "unshare", "--mount", "--pid", "--fork", "--kill-child", "sh", "-c",
+                f"mount --rbind /dev {merged}/dev && mount -t proc proc {merged}/proc && "
+                f"mkdir -p {merged}/run/sshd && exec chroot {merged} /usr/sbin/sshd -D -e"],
+                netns=entry.netns, cgroup=cgroup)
+        else:
+            entry.pids["host"] = _spawn(entry.hostname, [
+                "systemd-nspawn", "-D", str(merged), "--boot", "--register=no", "--keep-unit",
+                f"--network-namespace-path=/run/netns/{entry.netns}", "--console=passive", "--resolv-conf=off",
+                "--timezone=off", "--link-journal=no", f"--machine={entry.hostname}",
+                "--capability=CAP_NET_ADMIN",  # its own namespace only: services bind, nft loads, dnsmasq starts
+            ], cgroup=cgroup)
         entry.pids["ssh-forward"] = _spawn(f"{entry.hostname}-ssh", [
             "socat", f"TCP-LISTEN:22,bind={entry.address},reuseaddr,fork",
             f"EXEC:ip netns exec {entry.netns} socat STDIO TCP\\:127.0.0.1\\:22"])
@@ -321,7 +361,7 @@ class Lab:
     def _wait_ready(self, entry: LabHost) -> None:
         deadline = time.monotonic() + BOOT_TIMEOUT
         while time.monotonic() < deadline:
-            if not alive(entry.pids.get("nspawn")):
+            if not alive(entry.pids.get("host")):
                 raise LabError(f"{entry.hostname} stopped while booting; see {LOGS / entry.hostname}.log")
             if ssh_banner(entry.address).startswith("SSH-"):
                 return
@@ -335,7 +375,7 @@ class Lab:
         require_root()
         state = LabState.load()
         for entry in state.hosts.values():  # ask every container to halt at once, then wait for each
-            pid = entry.pids.get("nspawn")
+            pid = entry.pids.get("host")
             if alive(pid):
                 assert pid is not None
                 os.kill(pid, signal.SIGTERM)
@@ -351,7 +391,7 @@ class Lab:
 
 
 def _stop_host(entry: LabHost) -> None:
-    for name in ("ssh-forward", "apt-relay", "nspawn"):
+    for name in ("ssh-forward", "apt-relay", "host"):
         _stop(entry.pids.pop(name, None), wait=20.0)
     merged = HOSTS_DIR / entry.hostname / "merged"
     if os.path.ismount(merged):
@@ -378,7 +418,7 @@ def status() -> list[dict[str, Any]]:
     state = LabState.load()
     rows = []
     for entry in sorted(state.hosts.values(), key=lambda e: e.index):
-        running = alive(entry.pids.get("nspawn"))
+        running = alive(entry.pids.get("host"))
         rows.append({"host": entry.hostname, "address": entry.address, "running": running,
                      "ssh": running and ssh_banner(entry.address).startswith("SSH-"), "segments": entry.segments})
     return rows

@@ -33,3 +33,6 @@ class Environment(Strict):
     unavailable_services: list[Name] = Field(
         default_factory=list, description="services this environment cannot run (the lab: no WireGuard module, "
         "no clock control); deploys install and check their files but do not start them")
+    start_services: bool = Field(
+        True, description="false where hosts run no init (the lab's chroot fallback): deploys install packages "
+        "and check and install files, and start no service")
