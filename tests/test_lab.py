@@ -159,7 +159,7 @@ def test_down_stops_only_what_the_lab_started(small_programme: Path, tmp_path: P
         lab("down", inventory=inventory, env=OTHER_LAB_ENV)
         assert decoy.poll() is None, "a process the lab did not start was stopped"
         others = json.loads(Path(LAB_ENV["SCHOOLNET_LAB_DIR"], "state.json").read_text())["hosts"]
-        assert all(Path(f"/proc/{h['pids']['nspawn']}").exists() for h in others.values()), "the other lab runs on"
+        assert all(Path(f"/proc/{h['pids']['host']}").exists() for h in others.values()), "the other lab runs on"
         assert not any(Path(f"/proc/{pid}").exists() for pid in pids.values())
         assert not (inventory / "environments/lab.yaml").exists()
     finally:
