@@ -44,15 +44,14 @@ def expect(packages: list[str], services: list[str]) -> None:
 def host_state(packages: list[str], services: list[str]) -> HostState:
     """What the host holds now: read once per deploy when `expect` was called (pyinfra 3 caches no
     fact), else read for this role alone."""
+    if host.name in READ:
+        return READ[host.name]
+    packages, services = EXPECTED.get(host.name, (packages, services))
     paths = sorted(f["path"] for f in host.data.schoolnet_files)
-    if host.name not in EXPECTED:
-        state: HostState = host.get_fact(HostStateFact, paths=paths, packages=packages, services=services)
-        return state
-    if host.name not in READ:
-        wanted_packages, wanted_services = EXPECTED[host.name]
-        READ[host.name] = host.get_fact(HostStateFact, paths=paths, packages=wanted_packages,
-                                        services=wanted_services)
-    return READ[host.name]
+    state: HostState = host.get_fact(HostStateFact, paths=paths, packages=packages, services=services)
+    if host.name in EXPECTED:
+        READ[host.name] = state
+    return state
 
 
 def role_files(role: str) -> list[dict[str, Any]]:
@@ -63,7 +62,9 @@ def apply_role(role: str, packages: list[str], services: list[str], reload: bool
     """Install `packages`, put each of the role's files in place (checked first), then keep `services`
     enabled and running, restarting (or reloading) them only when a file changed."""
     unavailable = set(host.data.get("schoolnet_unavailable_services", []))
-    services = [s for s in services if s not in unavailable and host.data.get("schoolnet_start_services", True)]
+    if not host.data.get("schoolnet_start_services", True):
+        services = []
+    services = [s for s in services if s not in unavailable]
     now = host_state(packages, services)
     if not now.packages.issuperset(packages):
         apt.packages(name=f"{role}: packages", packages=packages, update=True, cache_time=86400)
