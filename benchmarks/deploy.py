@@ -26,6 +26,8 @@ from typing import Any
 
 import yaml
 
+from schoolnet.lab.lab import available_memory_mib
+
 ROOT = Path(__file__).resolve().parent.parent
 SCHOOLNET = str(Path(sys.executable).parent / "schoolnet")
 ENV = {**os.environ, "SCHOOLNET_LAB_DIR": "/var/lib/schoolnet-lab-bench",
@@ -33,11 +35,6 @@ ENV = {**os.environ, "SCHOOLNET_LAB_DIR": "/var/lib/schoolnet-lab-bench",
        "SCHOOLNET_LAB_PREFIX": "snb", "SCHOOLNET_LAB_LOOPBACK": "23", "SCHOOLNET_LAB_APT_PORT": "3145",
        "SCHOOLNET_LOCK_DIR": "/run/schoolnet-bench/locks",
        "SOPS_AGE_KEY_FILE": os.environ.get("SOPS_AGE_KEY_FILE", str(ROOT / "keys" / "demo.agekey"))}
-
-
-def available_mib() -> int:
-    meminfo = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
-    return int(meminfo["MemAvailable"].split()[0]) // 1024
 
 
 def outcomes(result: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
@@ -76,7 +73,7 @@ def main() -> int:
                 limits = [arg for school in edges[:size] for arg in ("--limit", f"host:{school}-edge")]
                 run(work, "lab", "down")  # the next size starts from fresh hosts too
                 shutil.rmtree(Path(ENV["SCHOOLNET_LAB_DIR"]) / "hosts", ignore_errors=True)
-                memory_before = available_mib()
+                memory_before = available_memory_mib()
                 boot, result = run(work, "lab", "up", *limits)
                 assert result.returncode == 0 or "stopped booting" in result.stderr, result.stderr
                 booted = sorted(yaml.safe_load((work / "inventory/environments/lab.yaml").read_text())["hosts"])
@@ -86,7 +83,7 @@ def main() -> int:
                                     "--format", "json", *limits)
                 print(f"{len(booted)} hosts: first deploy {first:.1f} s", file=sys.stderr, flush=True)
                 failed = [h["host"] for h in outcomes(result) if h["status"] == "failed"]
-                memory_used = memory_before - available_mib()
+                memory_used = memory_before - available_memory_mib()
                 again, result = run(work, "deploy", "--env", "lab", "--yes", "--parallel", str(args.parallel),
                                     "--format", "json", *limits)
                 hosts = outcomes(result)

@@ -51,17 +51,6 @@ class LabError(RuntimeError):
     """The lab cannot do what was asked; the message says why and what to do."""
 
 
-RUNNERS = ("nspawn", "chroot")
-
-
-def chosen_runner() -> str:
-    """systemd-nspawn where it exists, else chroot + sshd; SCHOOLNET_LAB_RUNNER forces either."""
-    forced = os.environ.get("SCHOOLNET_LAB_RUNNER", "")
-    if forced and forced not in RUNNERS:
-        raise LabError(f"SCHOOLNET_LAB_RUNNER={forced!r}: expected one of {', '.join(RUNNERS)}")
-    return forced or ("nspawn" if shutil.which("systemd-nspawn") else "chroot")
-
-
 class LabIncomplete(LabError):
     """Some hosts were booted, not all: `state` holds the ones that run."""
 
@@ -110,6 +99,17 @@ class LabState:
     def next_index(self) -> int:
         used = {h.index for h in self.hosts.values()}
         return next(i for i in range(1, 60_000) if i not in used)
+
+
+RUNNERS = ("nspawn", "chroot")
+
+
+def chosen_runner() -> str:
+    """systemd-nspawn where it exists, else chroot + sshd; SCHOOLNET_LAB_RUNNER forces either."""
+    forced = os.environ.get("SCHOOLNET_LAB_RUNNER", "")
+    if forced and forced not in RUNNERS:
+        raise LabError(f"SCHOOLNET_LAB_RUNNER={forced!r}: expected one of {', '.join(RUNNERS)}")
+    return forced or ("nspawn" if shutil.which("systemd-nspawn") else "chroot")
 
 
 def require_root() -> None:
@@ -219,19 +219,18 @@ class Lab:
         short_of_memory = ""
         for number, host in enumerate(wanted):
             entry = state.hosts.get(host.hostname)
-            if entry is None:
-                index = state.next_index()
-                entry = LabHost(host.hostname, index, loopback(index), f"{PREFIX}-h{index}")
-                state.hosts[host.hostname] = entry
-            if alive(entry.pids.get("host")):
+            if entry is not None and alive(entry.pids.get("host")):
                 continue
             available = available_memory_mib()
             if available < MEMORY_RESERVE_MIB:
                 short_of_memory = (f"stopped booting with {len(wanted) - number} of {len(wanted)} host(s) to go: "
                                    f"{available} MiB of memory left, {MEMORY_RESERVE_MIB} MiB kept for the machine; "
                                    "boot fewer hosts with --limit")
-                del state.hosts[host.hostname]
                 break
+            if entry is None:
+                index = state.next_index()
+                entry = LabHost(host.hostname, index, loopback(index), f"{PREFIX}-h{index}")
+                state.hosts[host.hostname] = entry
             self._prepare(host, entry, base)
             self._boot(entry, runner)
             started.append(entry)
