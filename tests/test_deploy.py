@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, SCHOOLNET
-from tests.test_lab import LAB_ENV, fresh_lab, ssh
+from tests.test_lab import LAB_ENV, fresh_lab, pinned, ssh
 
 EDGE, EDGE2, HUB = "nx-sad-001-edge", "nx-bab-001-edge", "nx-dc1-vpn-01"
 HOSTS = [EDGE, EDGE2, HUB]
@@ -56,10 +56,7 @@ def work(small_programme: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 @pytest.fixture
 def known(work: Path, tmp_path: Path) -> Path:
-    environment = yaml.safe_load((work / "inventory/environments/lab.yaml").read_text())
-    path = tmp_path / "known_hosts"
-    path.write_text("".join(f"{h['address']} {h['host_key']}\n" for h in environment["hosts"].values()))
-    return path
+    return pinned(work / "inventory", tmp_path)
 
 
 def test_1_first_deploy_converges_and_the_second_changes_nothing(work: Path) -> None:

@@ -109,6 +109,27 @@ def test_a_changed_host_key_is_refused(running_lab: Path, tmp_path: Path) -> Non
     assert result.returncode != 0 and "Host key verification failed" in result.stderr
 
 
+def test_lab_ssh_runs_a_command_with_the_pinned_key_and_refuses_another(running_lab: Path) -> None:
+    def lab_ssh() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([SCHOOLNET, "lab", "ssh", "nx-sad-001-edge", "--inventory", str(running_lab),
+                               "cat", "/etc/hostname"], env={**os.environ, **LAB_ENV}, capture_output=True,
+                              text=True, timeout=60)
+
+    result = lab_ssh()
+    assert result.returncode == 0 and result.stdout.strip() == "nx-sad-001-edge", result.stderr
+    environment_file = running_lab / "environments/lab.yaml"
+    original = environment_file.read_text()
+    document = yaml.safe_load(original)
+    document["hosts"]["nx-sad-001-edge"]["host_key"] = document["hosts"]["nx-dc1-vpn-01"]["host_key"]
+    environment_file.write_text(yaml.safe_dump(document))
+    try:
+        result = lab_ssh()
+        assert result.returncode != 0 and "nx-sad-001-edge" not in result.stdout
+        assert "host key" in result.stderr.lower(), result.stderr
+    finally:
+        environment_file.write_text(original)
+
+
 def test_up_again_leaves_running_hosts_alone(running_lab: Path) -> None:
     state = Path(LAB_ENV["SCHOOLNET_LAB_DIR"], "state.json")
     before = json.loads(state.read_text())

@@ -126,13 +126,15 @@ def lab_ssh(host: str, command: tuple[str, ...], inventory: Path) -> None:
     import subprocess
     import tempfile
 
+    from schoolnet.deploy.connection import connections, known_hosts
+
     fleet = load_fleet_or_raise(inventory)
     env = fleet.environments.get("lab")
     entry = env.hosts.get(host) if env is not None else None
     if env is None or entry is None:
         usage_error(f"{host} is not in the lab (schoolnet lab up --limit host:{host})")
     with tempfile.NamedTemporaryFile("w", suffix=".known_hosts") as known:
-        known.write(f"{entry.address} {entry.host_key}\n")
+        known.write(known_hosts(connections(fleet, "lab", [h for h in fleet.hosts if h.hostname == host])))
         known.flush()
         argv = ["ssh", "-i", env.ssh_key or "", "-o", f"UserKnownHostsFile={known.name}", "-o",
                 "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", f"{env.ssh_user}@{entry.address}", *command]
