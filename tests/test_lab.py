@@ -207,3 +207,13 @@ def test_a_zombie_forwarder_counts_as_stopped() -> None:
         running.wait()
         exited.wait()
     assert not alive(running.pid)
+
+
+def test_an_unknown_runner_is_one_line_and_starts_nothing(small_programme: Path, tmp_path: Path) -> None:
+    lab_dir = tmp_path / "lab-state"
+    env = {**os.environ, **OTHER_LAB_ENV, "SCHOOLNET_LAB_DIR": str(lab_dir), "SCHOOLNET_LAB_RUNNER": "docker"}
+    result = subprocess.run([SCHOOLNET, "lab", "up", "--limit", "host:nx-sad-001-edge", "--inventory",
+                             str(small_programme)], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "schoolnet: SCHOOLNET_LAB_RUNNER='docker': expected one of nspawn, chroot" in result.stderr
+    assert not lab_dir.exists()

@@ -27,6 +27,10 @@ def lab() -> None:
 def lab_up(inventory: Path, limits: tuple[str, ...]) -> None:
     """Boot one lab host per selected edge server or data-center server; write environments/lab.yaml.
 
+    Root only. Running hosts are left alone. Booting stops when less than
+    SCHOOLNET_LAB_MEMORY_RESERVE_MIB (2048) MiB of memory is left. Without
+    systemd-nspawn, hosts are chroot + sshd with no init (services not started).
+
     \b
     Example:
       schoolnet lab up --limit district:sadarak --limit role:vpn-hub --limit role:dns-authoritative

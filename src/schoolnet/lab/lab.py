@@ -201,12 +201,12 @@ class Lab:
 
     def up(self, hosts: list[Host]) -> LabState:
         require_root()
+        runner = chosen_runner()  # a wrong SCHOOLNET_LAB_RUNNER fails before anything starts
         state = LabState.load()
         base = ensure_base(self.say)
         self._ensure_inotify()
         self._ensure_key()
         self._ensure_apt_cache(state)
-        runner = chosen_runner()
         if any(alive(h.pids.get("host")) for h in state.hosts.values()) and state.runner != runner:
             raise LabError(f"the lab's hosts run with {state.runner}, not {runner}: `schoolnet lab down` first")
         state.runner = runner
