@@ -217,3 +217,26 @@ def test_an_unknown_runner_is_one_line_and_starts_nothing(small_programme: Path,
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "schoolnet: SCHOOLNET_LAB_RUNNER='docker': expected one of nspawn, chroot" in result.stderr
     assert not lab_dir.exists()
+
+
+def test_down_empties_a_hosts_cgroup_of_what_outlived_its_recorded_pid() -> None:
+    """A chroot host's sessions die a moment after its recorded PID; `down` must not fail on the busy cgroup."""
+    if os.geteuid() != 0:
+        pytest.fail("the lab tests need root; run them through `make test` as root")
+    from schoolnet.lab.lab import CGROUP_ROOTS, _remove_cgroup, alive
+
+    cgroup = CGROUP_ROOTS[0] / "schoolnet-lab-test-cgroup" / "host"
+    cgroup.mkdir(parents=True)
+    leftover = subprocess.Popen(["sleep", "60"])
+    try:
+        (cgroup / "cgroup.procs").write_text(str(leftover.pid))
+        (cgroup / "session").mkdir()  # a nested cgroup, as systemd makes inside a booted host
+        _remove_cgroup(cgroup)
+        assert not cgroup.exists()
+        leftover.wait(timeout=5)
+        assert leftover.returncode == -9 and not alive(leftover.pid)
+    finally:
+        if leftover.poll() is None:
+            leftover.kill()
+            leftover.wait()
+        cgroup.parent.rmdir()

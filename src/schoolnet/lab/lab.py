@@ -9,6 +9,7 @@ and on-host checks can be rehearsed there, services cannot (and the lab says so)
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -397,12 +398,37 @@ def _stop_host(entry: LabHost) -> None:
         subprocess.run(["umount", str(merged)], check=False)
     network.delete_netns(entry.netns)
     for root in CGROUP_ROOTS[:2]:
-        cgroup = root / f"schoolnet-lab-{PREFIX}" / entry.hostname
+        _remove_cgroup(root / f"schoolnet-lab-{PREFIX}" / entry.hostname)
+
+
+def _remove_cgroup(cgroup: Path, wait: float = 20.0) -> None:
+    """Remove the host's cgroup once it is empty.
+
+    The recorded PID going away does not mean its descendants have: a chroot host's sshd
+    is killed by the kernel when its `unshare` parent goes, and its sessions after it, a
+    moment later.  Whatever is still inside the cgroup the lab made for this host was
+    started by that host, so it is killed here; nothing outside it is touched.
+    """
+    deadline = time.monotonic() + wait
+    while cgroup.exists():
+        directories = sorted((p for p in cgroup.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts))
+        for directory in [*directories, cgroup]:
+            with contextlib.suppress(FileNotFoundError):
+                for member in (directory / "cgroup.procs").read_text().split():
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(int(member), signal.SIGKILL)
+            try:
+                directory.rmdir()
+            except FileNotFoundError:
+                pass
+            except OSError as error:
+                if error.errno != errno.EBUSY:
+                    raise LabError(f"cannot remove {directory}: {error.strerror}") from error
         if cgroup.exists():
-            for directory in sorted(cgroup.rglob("*"), key=lambda p: -len(p.parts)):
-                if directory.is_dir():
-                    directory.rmdir()
-            cgroup.rmdir()
+            if time.monotonic() > deadline:
+                raise LabError(f"{cgroup} still holds processes after {wait:.0f} s; "
+                               "see its cgroup.procs, then run `schoolnet lab down` again")
+            time.sleep(0.1)
 
 
 def stop_host(hostname: str) -> None:
