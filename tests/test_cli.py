@@ -74,6 +74,13 @@ def test_missing_inventory_directory_is_one_clear_line(tmp_path: Path, monkeypat
     assert "SN012 missing-file: the inventory directory does not exist" in out
 
 
+def test_a_path_the_system_refuses_is_one_line_not_a_traceback(inventory: Path) -> None:
+    code, out = invoke("schema", "--out", "/proc/1/schoolnet-schema")  # /proc takes no new directory
+    assert code == 1
+    assert out.strip() == ("schoolnet: /proc/1/schoolnet-schema: No such file or directory "
+                           "(check the path and its permissions)")
+
+
 @pytest.mark.parametrize(("name", "kind", "where"), [
     ("nx-ord-001", "school", "inventory/schools/ordubad/nx-ord-001.yaml:2:"),
     ("nx-ord-001-edge", "edge", "inventory/schools/ordubad/nx-ord-001.yaml:"),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
 
 from schoolnet import __version__
 from schoolnet.cli.ci_cmds import ci
-from schoolnet.cli.common import fail
+from schoolnet.cli.common import EXIT_PROBLEMS, fail
 from schoolnet.cli.deploy_cmds import deploy, plan
 from schoolnet.cli.inventory_cmds import inventory, ipam, schema, validate
 from schoolnet.cli.lab_cmds import lab
@@ -18,13 +19,18 @@ from schoolnet.problems import InventoryError
 
 
 class SchoolnetGroup(click.Group):
-    """Turns inventory errors into one-line messages and exit 1, never a traceback."""
+    """Turns inventory errors and refusals of the operating system into one-line messages and
+    exit 1, never a traceback: a path that cannot be written is the user's to fix, not a crash."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except InventoryError as exc:
             fail(exc.problems)
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"schoolnet: {where}{exc.strerror or exc} (check the path and its permissions)", err=True)
+            sys.exit(EXIT_PROBLEMS)
 
 
 @click.group(cls=SchoolnetGroup, context_settings={"help_option_names": ["-h", "--help"]})
