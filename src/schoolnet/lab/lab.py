@@ -393,12 +393,12 @@ class Lab:
 def _stop_host(entry: LabHost) -> None:
     for name in ("ssh-forward", "apt-relay", "host"):
         _stop(entry.pids.pop(name, None), wait=20.0)
+    for root in CGROUP_ROOTS[:2]:  # first: nothing of the host may still use its files or network
+        _remove_cgroup(root / f"schoolnet-lab-{PREFIX}" / entry.hostname)
     merged = HOSTS_DIR / entry.hostname / "merged"
     if os.path.ismount(merged):
         subprocess.run(["umount", str(merged)], check=False)
     network.delete_netns(entry.netns)
-    for root in CGROUP_ROOTS[:2]:
-        _remove_cgroup(root / f"schoolnet-lab-{PREFIX}" / entry.hostname)
 
 
 def _remove_cgroup(cgroup: Path, wait: float = 20.0) -> None:
