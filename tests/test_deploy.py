@@ -177,7 +177,7 @@ def test_7_plan_shows_diffs_with_secrets_masked_and_changes_nothing(work: Path, 
     template = work / "templates/vpn/etc/wireguard/wg0.conf.j2"
     template.write_text(template.read_text().replace("PrivateKey =", "# rotated with the key\nPrivateKey =", 1))
     assert run(work, "render").returncode == 0
-    result = run(work, "plan", "--env", "lab", "--limit", f"host:{EDGE}")
+    result = run(work, "plan", "--env", "lab", "--limit", f"host:{EDGE}", "--parallel", "2")
     assert result.returncode == 0, result.stderr
     assert "+# rotated with the key" in result.stdout
     assert "<secret:wireguard/nx-sad-001-edge/private_key>" in result.stdout

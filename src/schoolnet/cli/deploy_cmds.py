@@ -92,12 +92,16 @@ def _summary(outcomes: list[HostOutcome], title: str) -> None:
     click.echo(f"{counts['changed']} changed, {counts['unchanged']} unchanged, {counts['failed']} failed", err=True)
 
 
+parallel_option = click.option("--parallel", type=click.IntRange(1, 200), default=20, show_default=True,
+                               help="Hosts at once.")
+
 @click.command()
 @inventory_option
 @env_option
 @limit_option
 @click.option("--build", type=click.Path(path_type=Path, file_okay=False), default=Path("build"), show_default=True)
-def plan(inventory: Path, environment: str, limits: tuple[str, ...], build: Path) -> None:
+@parallel_option
+def plan(inventory: Path, environment: str, limits: tuple[str, ...], build: Path, parallel: int) -> None:
     """Dry run: per host, what would change, with file diffs (secrets masked as <secret:NAME>).
 
     \b
@@ -107,7 +111,7 @@ def plan(inventory: Path, environment: str, limits: tuple[str, ...], build: Path
     from schoolnet.deploy.steps import CURRENT
 
     fleet, hosts = _prepare(inventory, build, environment, limits)
-    outcomes = _run(fleet, environment, hosts, build, dry=True, parallel=10)
+    outcomes = _run(fleet, environment, hosts, build, dry=True, parallel=parallel)
     manifest = load_manifest(build)
     store = open_store(inventory)
     for outcome in outcomes:
@@ -132,7 +136,7 @@ def plan(inventory: Path, environment: str, limits: tuple[str, ...], build: Path
 @env_option
 @limit_option
 @click.option("--build", type=click.Path(path_type=Path, file_okay=False), default=Path("build"), show_default=True)
-@click.option("--parallel", type=click.IntRange(1, 200), default=20, show_default=True, help="Hosts at once.")
+@parallel_option
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--retry-failed", is_flag=True, help="Only the hosts that failed in the last deploy to --env.")
 @click.option("--waves", "waves_file", type=click.Path(path_type=Path, dir_okay=False),
