@@ -61,8 +61,6 @@ def main() -> int:
         parser.error("the lab needs root")
     sizes = sorted(int(n) for n in args.sizes.split(","))
     results = []
-    # fresh hosts: a lab keeps each host's disk across down/up, as real hosts would
-    shutil.rmtree(Path(ENV["SCHOOLNET_LAB_DIR"]) / "hosts", ignore_errors=True)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         shutil.copytree(ROOT / "inventory", work / "inventory", ignore=shutil.ignore_patterns("lab.yaml"))
@@ -71,8 +69,9 @@ def main() -> int:
         try:
             for size in sizes:
                 limits = [arg for school in edges[:size] for arg in ("--limit", f"host:{school}-edge")]
-                run(work, "lab", "down")  # the next size starts from fresh hosts too
-                shutil.rmtree(Path(ENV["SCHOOLNET_LAB_DIR"]) / "hosts", ignore_errors=True)
+                # fresh hosts for every size: a lab keeps each host's disk across down/up, as real hosts would
+                _, purged = run(work, "lab", "down", "--purge")
+                assert purged.returncode == 0, purged.stderr
                 memory_before = available_memory_mib()
                 boot, result = run(work, "lab", "up", *limits)
                 assert result.returncode == 0 or "stopped booting" in result.stderr, result.stderr

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import SCHOOLNET
+from tests.conftest import ROOT, SCHOOLNET
 
 LAB_ENV = {"SCHOOLNET_LAB_DIR": "/var/lib/schoolnet-lab-test", "SCHOOLNET_LAB_RUN": "/run/schoolnet-lab-test",
            "SCHOOLNET_LAB_PREFIX": "snt", "SCHOOLNET_LAB_LOOPBACK": "21", "SCHOOLNET_LAB_APT_PORT": "3143"}
@@ -35,9 +34,9 @@ def lab(*args: str, inventory: Path, env: dict[str, str] | None = None) -> subpr
 
 def fresh_lab(env: dict[str, str]) -> None:
     """Tests start from fresh hosts: a lab keeps each host's disk across down/up, as real hosts would."""
-    subprocess.run([SCHOOLNET, "lab", "down"], env={**os.environ, **env}, capture_output=True, timeout=300)
-    shutil.rmtree(Path(env["SCHOOLNET_LAB_DIR"]) / "hosts", ignore_errors=True)
-    Path(env["SCHOOLNET_LAB_DIR"], "state.json").unlink(missing_ok=True)
+    result = subprocess.run([SCHOOLNET, "lab", "down", "--purge", "--inventory", str(ROOT / "inventory")],
+                            env={**os.environ, **env}, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
 
 
 def copy_programme(small_programme: Path, target: Path) -> Path:
@@ -242,3 +241,26 @@ def test_down_empties_a_hosts_cgroup_of_what_outlived_its_recorded_pid() -> None
             leftover.kill()
             leftover.wait()
         cgroup.parent.rmdir()
+
+
+def test_down_keeps_each_hosts_disk_and_key_unless_purged(small_programme: Path, tmp_path: Path) -> None:
+    """A rehearsal resumes on the same hosts after `down`; `down --purge` makes the next `up` boot fresh ones."""
+    fresh_lab(OTHER_LAB_ENV)
+    inventory = copy_programme(small_programme, tmp_path / "inventory")
+    host, home = "nx-bab-002-edge", Path(OTHER_LAB_ENV["SCHOOLNET_LAB_DIR"]) / "hosts" / "nx-bab-002-edge"
+
+    def boot() -> str:
+        lab("up", "--limit", f"host:{host}", inventory=inventory, env=OTHER_LAB_ENV)
+        return str(yaml.safe_load((inventory / "environments/lab.yaml").read_text())["hosts"][host]["host_key"])
+
+    try:
+        first = boot()
+        (home / "merged/root/rehearsal-mark").write_text("kept\n")  # a change made on the host's disk
+        lab("down", inventory=inventory, env=OTHER_LAB_ENV)
+        assert boot() == first and (home / "merged/root/rehearsal-mark").read_text() == "kept\n"
+        purged = lab("down", "--purge", inventory=inventory, env=OTHER_LAB_ENV)
+        assert "1 host(s) stopped; their disks and keys deleted" in purged.stderr
+        assert not home.exists()
+        assert boot() != first and not (home / "merged/root/rehearsal-mark").exists()
+    finally:
+        lab("down", inventory=inventory, env=OTHER_LAB_ENV)

@@ -58,16 +58,23 @@ def lab_up(inventory: Path, limits: tuple[str, ...]) -> None:
 
 @lab.command("down")
 @inventory_option
-def lab_down(inventory: Path) -> None:
-    """Stop every host and helper the lab started (by their recorded PIDs) and remove its namespaces."""
+@click.option("--purge", is_flag=True,
+              help="Also delete each host's disk and host key: the next `up` boots fresh hosts.")
+def lab_down(inventory: Path, purge: bool) -> None:
+    """Stop every host and helper the lab started (by their recorded PIDs) and remove its namespaces.
+
+    Hosts keep their disks and keys across down/up, as real hosts keep theirs across a
+    power cycle; --purge starts the next rehearsal from fresh Debian hosts.
+    """
     fleet = load_fleet_or_raise(inventory)
     try:
-        count = Lab(fleet, lambda text: click.echo(text, err=True)).down()
+        count = Lab(fleet, lambda text: click.echo(text, err=True)).down(purge)
     except LabError as exc:
         click.echo(f"schoolnet: {exc}", err=True)
         sys.exit(EXIT_PROBLEMS)
     (inventory / "environments" / "lab.yaml").unlink(missing_ok=True)
-    click.echo(f"✓ lab down: {count} host(s) stopped", err=True)
+    click.echo(f"✓ lab down: {count} host(s) stopped" + ("; their disks and keys deleted" if purge else ""),
+               err=True)
 
 
 @lab.command("status")

@@ -371,7 +371,9 @@ class Lab:
 
     # --- down ------------------------------------------------------------------------------------
 
-    def down(self) -> int:
+    def down(self, purge: bool = False) -> int:
+        """Stop the hosts.  Their disks and host keys stay, as a real host's would across a
+        power cycle, unless `purge`: then the next `up` boots fresh Debian hosts with new keys."""
         require_root()
         state = LabState.load()
         for entry in state.hosts.values():  # ask every container to halt at once, then wait for each
@@ -387,7 +389,20 @@ class Lab:
         count = len(state.hosts)
         state.hosts.clear()
         state.save()
+        if purge:
+            _purge_disks()
         return count
+
+
+def _purge_disks() -> None:
+    """Delete every host's disk (overlay upper layer) and key; the cached base image stays."""
+    if not HOSTS_DIR.exists():
+        return
+    mounted = [home.name for home in HOSTS_DIR.iterdir() if os.path.ismount(home / "merged")]
+    if mounted:  # deleting through a live overlay would walk the host's whole root
+        raise LabError(f"cannot purge: still mounted: {', '.join(sorted(mounted))}; "
+                       "see `mount | grep schoolnet-lab`, unmount them, then run `schoolnet lab down --purge` again")
+    shutil.rmtree(HOSTS_DIR)
 
 
 def _stop_host(entry: LabHost) -> None:
