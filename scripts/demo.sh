@@ -33,10 +33,10 @@ fi
 step "5/8 lab: boot the DC's VPN hub, DNS and monitoring servers and every Sadarak school (systemd-nspawn)"
 schoolnet lab up "${LAB[@]}"
 
-step "6/8 deploy to the lab (first run installs packages through the lab's apt cache)"
+step "6/8 deploy to the lab (on fresh hosts it installs packages through the lab's apt cache)"
 started=$EPOCHREALTIME
 schoolnet deploy --env lab "${LAB[@]}" --yes
-echo "   first deploy: $(elapsed "$started") s"
+echo "   deploy: $(elapsed "$started") s"
 
 step "7/8 prove it"
 echo "-- a tablet on nx-sad-001's tablet VLAN asks the school's unbound, then its cache proxy:"
@@ -56,5 +56,5 @@ hosts=$(.venv/bin/python -c 'import json; m = json.load(open("build/manifest.jso
 echo "  hosts rendered:  $hosts, every file checked"
 echo "  lab:             $(schoolnet lab status | grep -c running) hosts running; deploys recorded in deploys/log.jsonl"
 echo "  explore:         schoolnet lab ssh nx-sad-001-edge; schoolnet plan --env lab --limit district:sadarak"
-echo "  when done:       schoolnet lab down"
+echo "  when done:       schoolnet lab down   (hosts keep their disks; --purge for fresh hosts next time)"
 echo "  total time:      $(elapsed "$total") s"
