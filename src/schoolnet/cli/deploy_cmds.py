@@ -95,6 +95,7 @@ def _summary(outcomes: list[HostOutcome], title: str) -> None:
 parallel_option = click.option("--parallel", type=click.IntRange(1, 200), default=20, show_default=True,
                                help="Hosts at once.")
 
+
 @click.command()
 @inventory_option
 @env_option
