@@ -150,6 +150,18 @@ def test_up_stops_booting_when_memory_runs_short_and_keeps_what_runs(running_lab
     assert "nx-bab-002-edge" not in json.loads(Path(LAB_ENV["SCHOOLNET_LAB_DIR"], "state.json").read_text())["hosts"]
 
 
+def test_up_with_another_runner_is_refused_while_hosts_run(running_lab: Path) -> None:
+    before = Path(LAB_ENV["SCHOOLNET_LAB_DIR"], "state.json").read_text()
+    result = subprocess.run([SCHOOLNET, "lab", "up", "--limit", "host:nx-sad-001-edge",
+                             "--inventory", str(running_lab)],
+                            env={**os.environ, **LAB_ENV, "SCHOOLNET_LAB_RUNNER": "chroot"},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1] == ("schoolnet: the lab's hosts run with nspawn, not chroot: "
+                                              "`schoolnet lab down` first")
+    assert Path(LAB_ENV["SCHOOLNET_LAB_DIR"], "state.json").read_text() == before
+
+
 def test_status_reports_each_host(running_lab: Path) -> None:
     result = subprocess.run([SCHOOLNET, "lab", "status", "--format", "json"], env={**os.environ, **LAB_ENV},
                             capture_output=True, text=True, check=True)

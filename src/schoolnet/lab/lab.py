@@ -204,12 +204,12 @@ class Lab:
         require_root()
         runner = chosen_runner()  # a wrong SCHOOLNET_LAB_RUNNER fails before anything starts
         state = LabState.load()
+        if any(alive(h.pids.get("host")) for h in state.hosts.values()) and state.runner != runner:
+            raise LabError(f"the lab's hosts run with {state.runner}, not {runner}: `schoolnet lab down` first")
         base = ensure_base(self.say)
         self._ensure_inotify()
         self._ensure_key()
         self._ensure_apt_cache(state)
-        if any(alive(h.pids.get("host")) for h in state.hosts.values()) and state.runner != runner:
-            raise LabError(f"the lab's hosts run with {state.runner}, not {runner}: `schoolnet lab down` first")
         state.runner = runner
         if runner == "chroot":
             self.say("systemd-nspawn is not available here (or SCHOOLNET_LAB_RUNNER=chroot): falling back to "
