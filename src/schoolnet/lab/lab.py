@@ -159,6 +159,11 @@ def alive(pid: int | None) -> bool:
     return stat.rpartition(")")[2].split()[0] != "Z"
 
 
+def host_cgroup(hostname: str) -> str:
+    """The cgroup (below each hierarchy's root) that holds everything one lab host runs."""
+    return f"schoolnet-lab-{PREFIX}/{hostname}"
+
+
 def _spawn(name: str, argv: list[str], netns: str | None = None, cgroup: str | None = None) -> int:
     """Start a daemon detached from our terminal (its own session, no inherited descriptors), logging to a file."""
     LOGS.mkdir(parents=True, exist_ok=True)
@@ -328,7 +333,7 @@ class Lab:
             entry.segments.append(bridge)
 
     def _boot(self, entry: LabHost, runner: str) -> None:
-        cgroup = f"schoolnet-lab-{PREFIX}/{entry.hostname}"
+        cgroup = host_cgroup(entry.hostname)
         for root in CGROUP_ROOTS[:2]:
             if root.exists():
                 (root / cgroup).mkdir(parents=True, exist_ok=True)
@@ -409,7 +414,7 @@ def _stop_host(entry: LabHost) -> None:
     for name in ("ssh-forward", "apt-relay", "host"):
         _stop(entry.pids.pop(name, None), wait=20.0)
     for root in CGROUP_ROOTS[:2]:  # first: nothing of the host may still use its files or network
-        _remove_cgroup(root / f"schoolnet-lab-{PREFIX}" / entry.hostname)
+        _remove_cgroup(root / host_cgroup(entry.hostname))
     merged = HOSTS_DIR / entry.hostname / "merged"
     if os.path.ismount(merged):
         subprocess.run(["umount", str(merged)], check=False)
