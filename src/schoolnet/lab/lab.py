@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from schoolnet.atomic import write_atomically
 from schoolnet.ipam.plan import Addressing
 from schoolnet.lab import network
 from schoolnet.lab.image import ensure_base
@@ -92,10 +93,8 @@ class LabState:
 
     def save(self) -> None:
         STATE.parent.mkdir(parents=True, exist_ok=True)
-        temp = STATE.with_suffix(".tmp")
-        temp.write_text(json.dumps({"hosts": {n: asdict(h) for n, h in sorted(self.hosts.items())},
-                                    "pids": self.pids, "runner": self.runner}, indent=1))
-        temp.replace(STATE)
+        write_atomically(STATE, json.dumps({"hosts": {n: asdict(h) for n, h in sorted(self.hosts.items())},
+                                            "pids": self.pids, "runner": self.runner}, indent=1))
 
     def next_index(self) -> int:
         used = {h.index for h in self.hosts.values()}
