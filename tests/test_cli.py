@@ -74,6 +74,30 @@ def test_missing_inventory_directory_is_one_clear_line(tmp_path: Path, monkeypat
     assert "SN012 missing-file: the inventory directory does not exist" in out
 
 
+@pytest.mark.parametrize(("waves", "expected"), [
+    ("max_failure_rate: 2\nwaves:\n  - {name: pilot, limit: ['district:sadarak']}\n",
+     "waves.yaml:1:19: error SN010 invalid-value: max_failure_rate: Input should be less than or equal to 1"),
+    ("waves:\n  - {name: pilot, limit: ['dist:sadarak']}\n",
+     "waves.yaml:2:19: error SN010 invalid-value: waves[0].limit: Value error, 'dist:sadarak': expected one of"),
+    ("waves:\n  - {name: pilot, limit: []}\n",
+     "waves.yaml:2:19: error SN010 invalid-value: waves[0].limit: List should have at least 1 item"),
+    ("waves:\n  - {name: pilot, limits: ['district:sadarak']}\n",
+     "waves.yaml:2:19: error SN008 unknown-key: unknown key 'limits' (did you mean 'limit'?)"),
+    ("waves: [\n", "waves.yaml:2:1: error SN001 yaml-syntax:"),
+    ("", "waves.yaml:1:1: error SN005 empty-file:"),
+    (None, "waves.yaml:1:1: error SN012 missing-file: cannot read the file: No such file or directory"),
+])
+def test_a_bad_waves_file_is_file_line_errors_before_any_host(inventory: Path, waves: str | None,
+                                                              expected: str) -> None:
+    path = inventory.parent / "waves.yaml"
+    if waves is not None:
+        path.write_text(waves)
+    code, out = invoke("deploy", "--env", "lab", "--waves", "waves.yaml", "--yes")
+    assert code == 1, out
+    assert any(line.startswith(expected) for line in out.splitlines()), out
+    assert "connecting" not in out
+
+
 def test_a_path_the_system_refuses_is_one_line_not_a_traceback(inventory: Path) -> None:
     code, out = invoke("schema", "--out", "/proc/1/schoolnet-schema")  # /proc takes no new directory
     assert code == 1

@@ -179,14 +179,11 @@ def deploy(inventory: Path, environment: str, limits: tuple[str, ...], build: Pa
 
 def _deploy_waves(inventory: Path, environment: str, build: Path, parallel: int, yes: bool,
                   waves_file: Path | None, wave_number: int | None, fmt: str) -> None:
-    from schoolnet.deploy.waves import WavesError, failure_rate, load_waves
+    from schoolnet.deploy.waves import failure_rate, load_waves
 
     if waves_file is None:
         usage_error("--wave N needs --waves FILE")
-    try:
-        plan_ = load_waves(waves_file)
-    except WavesError as exc:
-        usage_error(str(exc))
+    plan_ = load_waves(waves_file)  # a bad file: file:line problems and exit 1, through the CLI's group
     chosen = list(enumerate(plan_.waves, 1))
     if wave_number is not None:
         if wave_number > len(chosen):
