@@ -10,7 +10,8 @@ export SOPS_AGE_KEY_FILE ?= $(CURDIR)/keys/demo.agekey
 .PHONY: demo test ci setup validators lab-tools lint docs clean
 
 $(STAMP): pyproject.toml
-	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found; apt-get install python3" >&2; exit 2; }
+	@command -v $(PYTHON) >/dev/null || { \
+		echo "installing python3 (Debian)"; apt-get update -qq && apt-get install -y -qq python3 >/dev/null; }
 	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { \
 		echo "installing python3-venv (Debian)"; apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -98,6 +98,36 @@ def run(argv: list[str], stdin: bytes | None = None, timeout: float = 60,
                           env={**os.environ, "LC_ALL": "C", **(env or {})})
 
 
+# Runs in a fresh mount namespace: mounts each `tmpfs:DIR` empty, makes each `dir:DIR`, then execs the
+# program.  A constant script with every value passed as an argument: no path is pasted into shell text.
+_PRIVATE_SCRIPT = """
+while [ "$1" != -- ]; do
+    case "$1" in
+        tmpfs:*) mount -t tmpfs -o mode=0755 tmpfs "${1#tmpfs:}" || exit 125 ;;
+        dir:*) mkdir -p -m 0755 "${1#dir:}" || exit 125 ;;
+    esac
+    shift
+done
+shift
+exec "$@"
+"""
+
+
+def run_private(argv: list[str], *, empty: tuple[str, ...] = ("/run",), make: tuple[str, ...] = (),
+                network: bool = False, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run a validator where this machine's runtime state cannot reach it, nor it the machine.
+
+    Its own mount namespace gets an empty tmpfs on each of `empty` (the default, /run, is where
+    services leave directories such as /run/sshd behind), and `make` is created there; without
+    `network` it also gets an empty network namespace.  It sees what a machine that never ran a
+    service sees, and whatever it creates vanishes with it."""
+    program = find_program(argv[0]) or argv[0]
+    steps = [*(f"tmpfs:{d}" for d in empty), *(f"dir:{d}" for d in make)]
+    isolate = ["--mount", "--propagation", "private", *([] if network else ["--net"])]
+    return run(["unshare", *isolate, "sh", "-c", _PRIVATE_SCRIPT, "sh", *steps, "--", program, *argv[1:]],
+               timeout=timeout)
+
+
 def findings_from(output: str, pattern: str, file: Path, fallback: str) -> list[Finding]:
     """Findings from a program's output: `pattern` has groups `line` and `message` (or the whole line).
 
