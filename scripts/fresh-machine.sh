@@ -137,6 +137,7 @@ cgroup_list=$(cgroup_mounts | tr ' ' '|')
 
 inside='set -e
 root=$1; shift
+mount --bind "$root" "$root"  # on a machine, / is a mount point (unshare --propagation needs one)
 mount --rbind /dev "$root/dev"
 mount -t tmpfs -o mode=1777 tmpfs "$root/dev/shm"
 mount -t proc proc "$root/proc"
