@@ -41,6 +41,7 @@ fi
 if [ $need_promtool -eq 1 ]; then
     # prometheus pulls 316 MiB of dependencies; promtool alone is one static binary in the package.
     work=$(mktemp -d)
+    chmod 755 "$work"  # apt downloads as _apt
     (cd "$work" && apt-get download -qq prometheus >/dev/null && dpkg-deb -x prometheus_*.deb root)
     mkdir -p "$TOOLS_DIR"
     install -m 755 "$work/root/usr/bin/promtool" "$TOOLS_DIR/promtool"
