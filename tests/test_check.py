@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 
 from schoolnet.check.registry import VALIDATORS
 from schoolnet.rulebook import RULES
-from tests.conftest import ROOT, invoke
+from tests.conftest import ROOT, SCHOOLNET, invoke
 
 EDGE, SWITCH_VRP, SWITCH_IOS, DNS, MON, MDM = ("nx-ord-001-edge", "nx-ord-001-sw1", "nx-kan-001-sw1",
                                                "nx-dc1-dns-01", "nx-dc1-mon-01", "nx-dc1-mdm-01")
@@ -131,18 +132,33 @@ def test_check_formats(inventory: Path, templates: Path) -> None:
     assert re.search(r"^::error file=build/hosts/nx-ord-001-edge/etc/dnsmasq.d/school.conf,line=\d+", out, re.M)
 
 
-def test_reference_programme_renders_and_checks_clean(tmp_path: Path) -> None:
-    """Every file of every host of the reference programme passes its validator."""
+# `schoolnet check` where no service ever ran: /run is an empty tmpfs of its own (no /run/sshd, no
+# daemon's state), and afterwards it must still be empty: check leaves nothing behind either.
+EMPTY_RUN = """
+mount -n -t tmpfs -o mode=0755 tmpfs /run || exit 99
+[ -z "$(ls -A /run)" ] || exit 98
+"$0" check --build "$1"
+status=$?
+[ -z "$(ls -A /run)" ] || { echo "check left in /run: $(ls -A /run)"; exit 97; }
+exit $status
+"""
+
+
+def test_reference_programme_renders_and_checks_clean_with_an_empty_run(tmp_path: Path) -> None:
+    """Every file of every host of the reference programme passes its validator, on a machine whose
+    /run holds nothing a service left there (the state a fresh machine is in)."""
     build = tmp_path / "build"
     cwd = Path.cwd()
     os.chdir(ROOT)
     try:
         code, out = invoke("render", "--out", str(build))
         assert code == 0, out
-        code, out = invoke("check", "--build", str(build))
     finally:
         os.chdir(cwd)
-    assert code == 0, out
+    result = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", EMPTY_RUN, SCHOOLNET,
+                             str(build)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
     checked = int(re.search(r"checked ([\d,]+) files", out).group(1).replace(",", ""))  # type: ignore[union-attr]
     manifest = json.loads((build / "manifest.json").read_text())
     declared = sum(1 for h in manifest["hosts"].values() for f in h["files"] if f["validator"])

@@ -100,10 +100,11 @@ def run(argv: list[str], stdin: bytes | None = None, timeout: float = 60,
 
 # Runs in a fresh mount namespace: mounts each `tmpfs:DIR` empty, makes each `dir:DIR`, then execs the
 # program.  A constant script with every value passed as an argument: no path is pasted into shell text.
+# `mount -n`: libmount would otherwise lock /run/mount/utab in the machine's /run, before the new one covers it.
 _PRIVATE_SCRIPT = """
 while [ "$1" != -- ]; do
     case "$1" in
-        tmpfs:*) mount -t tmpfs -o mode=0755 tmpfs "${1#tmpfs:}" || exit 125 ;;
+        tmpfs:*) mount -n -t tmpfs -o mode=0755 tmpfs "${1#tmpfs:}" || exit 125 ;;
         dir:*) mkdir -p -m 0755 "${1#dir:}" || exit 125 ;;
     esac
     shift
