@@ -3,7 +3,7 @@
 # Idempotent: does nothing when everything is present.  Needs root (or nothing to do).
 set -euo pipefail
 
-PACKAGES=(dnsmasq-base unbound bind9-utils nftables nginx-light chrony openssh-server
+PACKAGES=(dnsmasq-base unbound bind9-utils nftables nginx-light chrony openssh-server tidy
           wireguard-tools ifupdown iproute2 systemd)
 TOOLS_DIR=${SCHOOLNET_TOOLS:-/opt/schoolnet-tools}
 

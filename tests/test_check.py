@@ -15,8 +15,9 @@ from schoolnet.check.registry import VALIDATORS
 from schoolnet.rulebook import RULES
 from tests.conftest import ROOT, SCHOOLNET, invoke
 
-EDGE, SWITCH_VRP, SWITCH_IOS, DNS, MON, MDM = ("nx-ord-001-edge", "nx-ord-001-sw1", "nx-kan-001-sw1",
-                                               "nx-dc1-dns-01", "nx-dc1-mon-01", "nx-dc1-mdm-01")
+EDGE, SWITCH_VRP, SWITCH_IOS, DNS, MON, MDM, CONTENT = ("nx-ord-001-edge", "nx-ord-001-sw1", "nx-kan-001-sw1",
+                                                        "nx-dc1-dns-01", "nx-dc1-mon-01", "nx-dc1-mdm-01",
+                                                        "nx-dc1-content-01")
 
 
 @dataclass
@@ -71,6 +72,8 @@ CASES = [
     Broken("file-sd-bad-port", "monitoring-server/etc/prometheus/file_sd/edge.json.j2",
            "{{ monitoring_targets.edge | json }}", '[{"targets": ["10.0.0.1:91OO"]}]', MON,
            "etc/prometheus/file_sd/edge.json", "SN815", "91OO"),
+    Broken("html-misnested", "content/srv/content/index.html.j2", "</h1>", "</h2>", CONTENT,
+           "srv/content/index.html", "SN819", "</h2>"),
     Broken("mdm-missing-config", "mdm/var/lib/schoolnet-mdm/enrollment/__item__.json.j2",
            '"com.hmdm.CONFIG": {{ mdm.configuration | json }},', "", MDM,
            "var/lib/schoolnet-mdm/enrollment/nx-ord-001.json", "SN816", None),
@@ -132,21 +135,27 @@ def test_check_formats(inventory: Path, templates: Path) -> None:
     assert re.search(r"^::error file=build/hosts/nx-ord-001-edge/etc/dnsmasq.d/school.conf,line=\d+", out, re.M)
 
 
-# `schoolnet check` where no service ever ran: /run is an empty tmpfs of its own (no /run/sshd, no
-# daemon's state), and afterwards it must still be empty: check leaves nothing behind either.
-EMPTY_RUN = """
+# `schoolnet check` as on a machine where no service ever ran and no package made a system user:
+# /run is an empty tmpfs of its own (no /run/sshd, no daemon's state), /etc/passwd and /etc/group hold
+# only base-passwd's static accounts (no sshd, unbound, ... users); afterwards /run must hold nothing
+# new: check leaves nothing behind either.
+FRESH_MACHINE = """
 mount -n -t tmpfs -o mode=0755 tmpfs /run || exit 99
-[ -z "$(ls -A /run)" ] || exit 98
+for db in passwd group; do
+    awk -F: '$3 < 100 || $3 == 65534' /etc/$db > /run/$db && mount -n --bind /run/$db /etc/$db || exit 99
+done
+! getent passwd sshd >/dev/null || exit 98
+before=$(ls -A /run)
 "$0" check --build "$1"
 status=$?
-[ -z "$(ls -A /run)" ] || { echo "check left in /run: $(ls -A /run)"; exit 97; }
+[ "$(ls -A /run)" = "$before" ] || { echo "check left in /run: $(ls -A /run)"; exit 97; }
 exit $status
 """
 
 
-def test_reference_programme_renders_and_checks_clean_with_an_empty_run(tmp_path: Path) -> None:
-    """Every file of every host of the reference programme passes its validator, on a machine whose
-    /run holds nothing a service left there (the state a fresh machine is in)."""
+def test_reference_programme_renders_and_checks_clean_as_on_a_fresh_machine(tmp_path: Path) -> None:
+    """Every file of every host of the reference programme passes its validator, where no service left
+    anything in /run and no package made its system user: the state a fresh machine is in."""
     build = tmp_path / "build"
     cwd = Path.cwd()
     os.chdir(ROOT)
@@ -155,7 +164,7 @@ def test_reference_programme_renders_and_checks_clean_with_an_empty_run(tmp_path
         assert code == 0, out
     finally:
         os.chdir(cwd)
-    result = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", EMPTY_RUN, SCHOOLNET,
+    result = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", FRESH_MACHINE, SCHOOLNET,
                              str(build)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     out = result.stdout + result.stderr
     assert result.returncode == 0, out

@@ -164,5 +164,5 @@ def test_demo_script_runs_on_the_reference_programme() -> None:
                             timeout=300, env={**os.environ, "SCHOOLNET_DEMO_LAB": "0"})
     assert result.returncode == 0, result.stderr
     assert "inventory valid: 216 schools" in result.stdout + result.stderr
-    assert "rendered 781 host(s)" in result.stderr and "checked 3,190 files" in result.stderr
+    assert "rendered 781 host(s)" in result.stderr and "checked 3,192 files" in result.stderr
     assert "steps 5-8, the lab, skipped" in result.stdout

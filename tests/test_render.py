@@ -111,6 +111,19 @@ def test_inventory_values_are_rendered_literally(inventory: Path) -> None:
         p.read_text() for p in Path("build/hosts/nx-ord-001-edge").rglob("*") if p.is_file())
 
 
+def test_pages_escape_inventory_values_and_configs_do_not(inventory: Path) -> None:
+    """Autoescape is on for HTML templates only: markup in a school's name is text on a page, and
+    the same name is written as-is into a configuration file."""
+    school = inventory / "schools/ordubad/nx-ord-001.yaml"
+    school.write_text(school.read_text().replace("name: Ordubad school No. 1", 'name: "<b>Ordubad</b> & Co"', 1))
+    code, out = invoke("render", "--templates", str(ROOT / "templates"), "--limit", "school:nx-ord-001",
+                       "--limit", "role:content")
+    assert code == 0, out
+    page = Path("build/hosts/nx-dc1-content-01/srv/content/index.html").read_text()
+    assert "nx-ord-001: &lt;b&gt;Ordubad&lt;/b&gt; &amp; Co (ordubad)" in page and "<b>Ordubad" not in page
+    assert "<b>Ordubad</b> & Co" in Path("build/hosts/nx-ord-001-edge/etc/dnsmasq.d/school.conf").read_text()
+
+
 def test_template_error_names_template_line_and_host_and_keeps_previous_build(inventory: Path,
                                                                               templates: Path) -> None:
     assert invoke("render", "--templates", str(templates))[0] == 0

@@ -27,10 +27,11 @@ def dnsmasq(item: CheckItem, ws: Workspace) -> list[Finding]:
 
 
 @validator("unbound", "SN802", "unbound rejects the resolver configuration (`unbound-checkconf`).",
-           programs=("unbound-checkconf",), bad="server:\n    interfcae: 10.0.0.1",
+           programs=("unbound-checkconf", "unshare"), bad="server:\n    interfcae: 10.0.0.1",
            good="server:\n    interface: 10.0.0.1")
 def unbound(item: CheckItem, ws: Workspace) -> list[Finding]:
-    result = run(["unbound-checkconf", str(item.file)])
+    # it refuses to check anything where the `unbound` user (made by the package's postinst) is missing
+    result = run_private(["unbound-checkconf", str(item.file)], users=("unbound",))
     if result.returncode == 0:
         return []
     return findings_from(result.stderr + result.stdout, r":(?P<line>\d+): (?P<message>error.*)", item.file,
@@ -84,7 +85,7 @@ def nginx(item: CheckItem, ws: Workspace) -> list[Finding]:
     wrapper.write_text(f"pid {scratch}/nginx.pid;\nerror_log {scratch}/error.log;\nevents {{}}\n"
                        f"http {{\n    include {item.file};\n}}\n", encoding="utf-8")
     # nginx -t creates its cache directories and opens its logs: give it empty ones that vanish with it
-    result = run_private(["nginx", "-t", "-q", "-c", str(wrapper)], empty=("/run", "/var/cache", "/var/log"),
+    result = run_private(["nginx", "-t", "-q", "-c", str(wrapper)], empty=("/var/cache", "/var/log"),
                          make=("/var/cache/nginx", "/var/log/nginx"))
     if result.returncode == 0:
         return []
@@ -110,8 +111,9 @@ def sshd(item: CheckItem, ws: Workspace) -> list[Finding]:
     if not key.exists():
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True,
                        capture_output=True)
-    # /run/sshd exists only where sshd once ran; never create it here: make it in a /run of its own
-    result = run_private(["sshd", "-t", "-f", str(item.file), "-o", f"HostKey={key}"], make=("/run/sshd",))
+    # /run/sshd exists only where sshd once ran, the `sshd` user only where the package's postinst did
+    result = run_private(["sshd", "-t", "-f", str(item.file), "-o", f"HostKey={key}"], make=("/run/sshd",),
+                         users=("sshd",))
     if result.returncode == 0:
         return []
     return findings_from(result.stderr, r"line (?P<line>\d+): (?P<message>.*)", item.file, result.stderr.strip())
@@ -173,3 +175,14 @@ def shell_env(item: CheckItem, ws: Workspace) -> list[Finding]:
     if result.returncode == 0:
         return []
     return findings_from(result.stderr, r"(?P<line>\d+): (?P<message>.*)", item.file, result.stderr.strip())
+
+
+@validator("html", "SN819", "HTML Tidy finds an error or a warning in a page (`tidy -e`): unclosed or misnested "
+           "elements, a missing title or doctype.", programs=("tidy",), bad="<p>content <b>cached</p>",
+           good="<p>content <b>cached</b></p>")
+def html(item: CheckItem, ws: Workspace) -> list[Finding]:
+    result = run(["tidy", "-q", "-e", "-utf8", str(item.file)])
+    if result.returncode == 0 and not result.stderr.strip():
+        return []
+    return findings_from(result.stderr, r"line (?P<line>\d+) column \d+ - (?P<message>.*)", item.file,
+                         result.stderr.strip())

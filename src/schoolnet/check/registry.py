@@ -98,14 +98,22 @@ def run(argv: list[str], stdin: bytes | None = None, timeout: float = 60,
                           env={**os.environ, "LC_ALL": "C", **(env or {})})
 
 
-# Runs in a fresh mount namespace: mounts each `tmpfs:DIR` empty, makes each `dir:DIR`, then execs the
-# program.  A constant script with every value passed as an argument: no path is pasted into shell text.
-# `mount -n`: libmount would otherwise lock /run/mount/utab in the machine's /run, before the new one covers it.
+# Runs in a fresh mount namespace: mounts each `tmpfs:DIR` empty, makes each `dir:DIR`, gives each
+# `user:NAME` that this machine lacks a passwd entry of its own (a copy of /etc/passwd in the
+# private /run, bound over it), then execs the program.  A constant script with every value passed
+# as an argument: no path or name is pasted into shell text.  `mount -n`: libmount would otherwise
+# lock /run/mount/utab in the machine's /run, before the new one covers it.
 _PRIVATE_SCRIPT = """
 while [ "$1" != -- ]; do
     case "$1" in
         tmpfs:*) mount -n -t tmpfs -o mode=0755 tmpfs "${1#tmpfs:}" || exit 125 ;;
         dir:*) mkdir -p -m 0755 "${1#dir:}" || exit 125 ;;
+        user:*) if ! getent passwd "${1#user:}" >/dev/null; then
+                    if [ ! -e /run/.passwd ]; then
+                        cat /etc/passwd > /run/.passwd && mount -n --bind /run/.passwd /etc/passwd || exit 125
+                    fi
+                    echo "${1#user:}:x:65534:65534::/nonexistent:/usr/sbin/nologin" >> /run/.passwd || exit 125
+                fi ;;
     esac
     shift
 done
@@ -114,16 +122,18 @@ exec "$@"
 """
 
 
-def run_private(argv: list[str], *, empty: tuple[str, ...] = ("/run",), make: tuple[str, ...] = (),
-                network: bool = False, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Run a validator where this machine's runtime state cannot reach it, nor it the machine.
+def run_private(argv: list[str], *, make: tuple[str, ...] = (), users: tuple[str, ...] = (),
+                empty: tuple[str, ...] = (), network: bool = False,
+                timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run a validator where this machine's state cannot reach it, nor it the machine.
 
-    Its own mount namespace gets an empty tmpfs on each of `empty` (the default, /run, is where
-    services leave directories such as /run/sshd behind), and `make` is created there; without
-    `network` it also gets an empty network namespace.  It sees what a machine that never ran a
-    service sees, and whatever it creates vanishes with it."""
+    Its own mount namespace gets an empty tmpfs on /run (where services leave directories such
+    as /run/sshd behind) and on each of `empty`, with `make` created there; each of `users` that
+    this machine lacks (system users exist only where a package's postinst ran) gets a passwd
+    entry seen by this program alone; without `network` it also gets an empty network namespace.
+    It sees what a machine that never ran a service sees, and whatever it creates vanishes with it."""
     program = find_program(argv[0]) or argv[0]
-    steps = [*(f"tmpfs:{d}" for d in empty), *(f"dir:{d}" for d in make)]
+    steps = [*(f"tmpfs:{d}" for d in ("/run", *empty)), *(f"dir:{d}" for d in make), *(f"user:{u}" for u in users)]
     isolate = ["--mount", "--propagation", "private", *([] if network else ["--net"])]
     return run(["unshare", *isolate, "sh", "-c", _PRIVATE_SCRIPT, "sh", *steps, "--", program, *argv[1:]],
                timeout=timeout)

@@ -121,7 +121,8 @@ class _Renderer:
         self.secrets = secrets
         self.contexts = ContextBuilder(fleet)
         self.env = SandboxedEnvironment(
-            loader=jinja2.FileSystemLoader(templates_dir), undefined=jinja2.StrictUndefined, autoescape=False,
+            loader=jinja2.FileSystemLoader(templates_dir), undefined=jinja2.StrictUndefined,
+            autoescape=jinja2.select_autoescape(["html.j2"], default=False, default_for_string=False),  # pages
             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False)
         self.made_dirs: set[Path] = set()
         self.env.filters["json"] = lambda value, indent=2: json.dumps(value, indent=indent, sort_keys=True)
