@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # make demo: the main job on the reference programme.
 #   1-4  validate, show, render every host, check every file with the program that reads it;
-#   5-8  as root: boot a lab (the data center's VPN hub, DNS and monitoring servers and every
-#        school of Sadarak), deploy to it with pyinfra, prove the result, redeploy with no change.
+#   5-8  as root: boot a lab (the data center's VPN hub, DNS, monitoring and content servers and
+#        every school of Sadarak), deploy to it with pyinfra, prove the result (a step that
+#        fails stops the demo), redeploy with no change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 schoolnet() { .venv/bin/schoolnet "$@"; }
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 total=$EPOCHREALTIME
-LAB=(--limit role:vpn-hub --limit role:dns-authoritative --limit role:monitoring-server --limit district:sadarak)
+LAB=(--limit role:vpn-hub --limit role:dns-authoritative --limit role:monitoring-server --limit role:content
+     --limit district:sadarak)
 
 step "1/8 validate the reference programme (inventory/)"
 schoolnet validate
@@ -30,7 +32,7 @@ if [ "$(id -u)" -ne 0 ]; then
     echo "the lab (steps 5-8) needs root: run make demo as root"; exit 0
 fi
 
-step "5/8 lab: boot the DC's VPN hub, DNS and monitoring servers and every Sadarak school (systemd-nspawn)"
+step "5/8 lab: boot the DC's VPN hub, DNS, monitoring and content servers and every Sadarak school (systemd-nspawn)"
 schoolnet lab up "${LAB[@]}"
 
 step "6/8 deploy to the lab (on fresh hosts it installs packages through the lab's apt cache)"
@@ -39,7 +41,8 @@ schoolnet deploy --env lab "${LAB[@]}" --yes
 echo "   deploy: $(elapsed "$started") s"
 
 step "7/8 prove it"
-echo "-- a tablet on nx-sad-001's tablet VLAN asks the school's unbound, then its cache proxy:"
+echo "-- a tablet on nx-sad-001's tablet VLAN asks the school's unbound, then fetches a page through its cache"
+echo "   proxy twice: the first from a data-center content server (MISS), the second from the school (HIT):"
 schoolnet lab probe nx-sad-001
 echo "-- dnsmasq checks its configuration on the edge server:"
 schoolnet lab ssh nx-sad-001-edge sudo dnsmasq --test

@@ -18,8 +18,8 @@ import yaml
 from tests.conftest import ROOT, SCHOOLNET
 from tests.test_lab import LAB_ENV, fresh_lab, pinned, ssh
 
-EDGE, EDGE2, HUB = "nx-sad-001-edge", "nx-bab-001-edge", "nx-dc1-vpn-01"
-HOSTS = [EDGE, EDGE2, HUB]
+EDGE, EDGE2, HUB, CONTENT = "nx-sad-001-edge", "nx-bab-001-edge", "nx-dc1-vpn-01", "nx-dc1-content-01"
+HOSTS = [EDGE, EDGE2, HUB, CONTENT]
 ENV = {**os.environ, **LAB_ENV, "SCHOOLNET_LOCK_DIR": "/run/schoolnet-test/locks"}
 
 
@@ -63,7 +63,7 @@ def test_1_first_deploy_converges_and_the_second_changes_nothing(work: Path) -> 
     code, hosts, err = deploy(work)
     assert code == 0, err
     assert {h: hosts[h]["status"] for h in HOSTS} == {h: "changed" for h in HOSTS}
-    assert "[1/" in err and "packages: " in err and "(3 host(s))" in err  # progress, one line per operation
+    assert "[1/" in err and "packages: " in err and "(4 host(s))" in err  # progress, one line per operation
     code, hosts, err = deploy(work)
     assert code == 0, err
     assert {h: (hosts[h]["status"], hosts[h]["changes"]) for h in HOSTS} == {h: ("unchanged", []) for h in HOSTS}
@@ -75,11 +75,21 @@ def test_2_services_run_and_answer_from_another_namespace(work: Path, known: Pat
     assert active.stdout.split() == ["active"] * 5, active.stdout + active.stderr
     tablets = run(work, "ipam", "show", "nx-sad-001", "--format", "json")
     management = json.loads(tablets.stdout)["vlans"][0]["gateway"]
-    probe = run(work, "lab", "probe", "nx-sad-001", "--vlan", "tablets")  # a client namespace on the VLAN
-    assert probe.returncode == 0, probe.stderr
-    answer, proxy = probe.stdout.splitlines()[:2]
-    assert answer == f"dns  nx-sad-001-edge.nx-sad-001.nx.schoolnet.internal -> {management}"
-    assert proxy.startswith("http HTTP/1.1") and "nginx" in proxy
+    # a client namespace on the tablet VLAN; the school reaches the content server through the lab's uplink
+    probe = run(work, "lab", "probe", "nx-sad-001", "--vlan", "tablets")
+    assert probe.returncode == 0, probe.stdout + probe.stderr
+    answer, first, second = probe.stdout.splitlines()[:3]
+    assert answer == f"✓ dns  nx-sad-001-edge.nx-sad-001.nx.schoolnet.internal -> {management}"
+    assert first.startswith("✓ http GET ") and first.endswith(f"200 OK, X-Cache-Status MISS, from {CONTENT}")
+    assert second == f"✓ http the same again -> 200 OK, X-Cache-Status HIT, from {CONTENT}"
+    # without the content server, the same probe fails, and says so with exit 1
+    stopped = ssh(work / "inventory", CONTENT, "sudo systemctl stop nginx", known)
+    assert stopped.returncode == 0, stopped.stderr
+    try:
+        probe = run(work, "lab", "probe", "nx-sad-001", "--vlan", "tablets")
+        assert probe.returncode == 1 and "✗ http GET " in probe.stdout and "502 Bad Gateway" in probe.stdout
+    finally:
+        assert ssh(work / "inventory", CONTENT, "sudo systemctl start nginx", known).returncode == 0
 
 
 def test_2b_drift_made_by_hand_on_a_host_is_put_back_and_only_there(work: Path, known: Path) -> None:

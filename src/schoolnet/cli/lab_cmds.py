@@ -97,10 +97,14 @@ def lab_status(fmt: str) -> None:
 @click.option("--vlan", default="tablets", show_default=True, help="The VLAN the client sits on.")
 @inventory_option
 def lab_probe(school: str, vlan: str, inventory: Path) -> None:
-    """As a device on SCHOOL's VLAN: resolve the edge server's name and fetch through its cache proxy.
+    """As a device on SCHOOL's VLAN: resolve the edge server's name, then fetch a page through the school's
+    cache proxy twice: the first answer must come from a data-center content server (a MISS), the second
+    from the school's cache (a HIT).  Exit 1 when any answer is not what the inventory says it must be.
 
     \b
     Example:
+      schoolnet lab up --limit school:nx-sad-001 --limit role:content
+      schoolnet deploy --env lab --limit school:nx-sad-001 --limit role:content --yes
       schoolnet lab probe nx-sad-001
     """
     from schoolnet.ipam import Addressing
@@ -112,14 +116,18 @@ def lab_probe(school: str, vlan: str, inventory: Path) -> None:
     if target is None or plan is None:
         usage_error(f"no school {school!r} with a prefix")
     edge = target.device_hostnames()[[d.kind for d in target.devices].index("edge")]
+    content = [h.hostname for h in fleet.hosts if "content" in h.roles]
     try:
-        result = probe(plan, edge, vlan, fleet.programme.domain)
+        result = probe(plan, edge, vlan, fleet.programme.domain, content)
     except LabError as exc:
         click.echo(f"schoolnet: {exc}", err=True)
         sys.exit(EXIT_PROBLEMS)
-    click.echo(f"dns  {result.dns_name} -> {result.dns_answer}")
-    click.echo(f"http {result.http}")
-    if result.dns_answer.startswith(("no-answer", "error")) or result.http.startswith(("no-answer", "error")):
+    for check in result.checks:
+        click.echo(f"{'✓' if check.ok else '✗'} {check.what} -> {check.answer}")
+    if not result.ok:
+        click.echo("schoolnet: the probe failed: is every host on the way in the lab and deployed "
+                   f"(the edge server and the content servers: {', '.join(content) or 'none in the inventory'})?",
+                   err=True)
         sys.exit(EXIT_PROBLEMS)
 
 

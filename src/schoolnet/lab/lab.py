@@ -24,7 +24,7 @@ from typing import Any
 
 from schoolnet.atomic import write_atomically
 from schoolnet.ipam.plan import Addressing
-from schoolnet.lab import network
+from schoolnet.lab import network, uplink
 from schoolnet.lab.image import ensure_base
 from schoolnet.lab.paths import (
     APT_PORT,
@@ -201,6 +201,10 @@ class Lab:
         self.fleet = fleet
         self.say = say
         self.addressing = Addressing(fleet)
+        try:
+            self.uplinks = uplink.Uplinks(fleet)
+        except uplink.UplinkError as exc:
+            raise LabError(str(exc)) from None
 
     # --- up ---------------------------------------------------------------------------------------
 
@@ -214,6 +218,7 @@ class Lab:
         self._ensure_inotify()
         self._ensure_key()
         self._ensure_apt_cache(state)
+        network.ensure_router(self.uplinks.router_addresses)
         state.runner = runner
         if runner == "chroot":
             self.say("systemd-nspawn is not available here (or SCHOOLNET_LAB_RUNNER=chroot): falling back to "
@@ -280,15 +285,17 @@ class Lab:
                                                        f"TCP:127.0.0.1:{APT_PORT}"])
         state.save()
 
-    def _segments(self, host: Host) -> list[tuple[str, str, str | None]]:
+    def _segments(self, host: Host, index: int) -> list[tuple[str, str, str | None]]:
         """(interface inside the host, bridge, address) for each segment the host sits on."""
         if host.school is not None:
             plan = self.addressing.school(host.school)
             if plan is None:
                 raise LabError(f"{host.hostname}: its school has no prefix; run `schoolnet validate`")
             seg = f"s{self.fleet.schools.index(host.school) + 1}"
-            return [(f"eno2.{v.vlan.vid}", f"b{seg}v{v.vlan.vid}", f"{v.gateway}/{v.network.prefixlen}")
-                    for v in plan.vlans]
+            wan, lan = uplink.port_names(self.fleet, host)
+            return [(wan, uplink.BRIDGE, f"{self.uplinks.edge_address(index)}/{uplink.SEGMENT.prefixlen}"),
+                    *((f"{lan}.{v.vlan.vid}", f"b{seg}v{v.vlan.vid}", f"{v.gateway}/{v.network.prefixlen}")
+                      for v in plan.vlans)]
         site = host.datacenter
         assert site is not None
         networks = {n.name: n.prefix for n in site.networks}
@@ -296,9 +303,22 @@ class Lab:
         for number, interface in enumerate(getattr(host.device, "interfaces", [])):
             if interface.network and interface.address and interface.network in networks:
                 prefix = networks[interface.network]
-                segments.append((f"eno{number + 1}", f"bdc-{interface.network}"[:15],
+                segments.append((f"eno{number + 1}", uplink.dc_bridge(interface.network),
                                  f"{interface.address}/{prefix.prefixlen}"))
         return segments
+
+    def _route(self, host: Host, entry: LabHost) -> None:
+        """Join the host to the lab's stand-in for the tunnel (see `schoolnet.lab.uplink`)."""
+        if host.school is not None:
+            for route in self.uplinks.edge_routes():
+                network.ensure_route(entry.netns, route.prefix, route.via)
+            back = self.uplinks.school_route(host, entry.index)
+            if back is not None:
+                network.ensure_route(network.LAB_NS, back.prefix, back.via)
+            return
+        bridge = next((b for b in entry.segments if b in self.uplinks.router_addresses), None)
+        for route in self.uplinks.dc_routes(bridge) if bridge else []:
+            network.ensure_route(entry.netns, route.prefix, route.via)
 
     def _prepare(self, host: Host, entry: LabHost, base: Path) -> None:
         home = HOSTS_DIR / host.hostname
@@ -327,9 +347,10 @@ class Lab:
         subprocess.run(["chroot", str(merged), "chown", "-R", "deploy:deploy", "/home/deploy/.ssh"], check=True)
         network.ensure_netns(entry.netns)
         entry.segments = []
-        for number, (inside, bridge, address) in enumerate(self._segments(host)):
+        for number, (inside, bridge, address) in enumerate(self._segments(host, entry.index)):
             network.plug(entry.netns, inside, bridge, f"h{entry.index}p{number}", address)
             entry.segments.append(bridge)
+        self._route(host, entry)
 
     def _boot(self, entry: LabHost, runner: str) -> None:
         cgroup = host_cgroup(entry.hostname)

@@ -56,3 +56,19 @@ def plug(netns: str, inside: str, bridge: str, peer: str, address: str | None) -
     if address:
         ip("addr", "add", address, "dev", inside, netns=netns)
     ip("link", "set", inside, "up", netns=netns)
+
+
+def ensure_address(netns: str, device: str, address: str) -> None:
+    ip("addr", "replace", address, "dev", device, netns=netns)
+
+
+def ensure_route(netns: str, prefix: str, via: str) -> None:
+    ip("route", "replace", prefix, "via", via, netns=netns)
+
+
+def ensure_router(addresses: dict[str, str]) -> None:
+    """The lab's namespace routes between its segments: an address on each bridge, forwarding on."""
+    for bridge, address in addresses.items():
+        ensure_bridge(bridge)
+        ensure_address(LAB_NS, bridge, address)
+    subprocess.run(["ip", "netns", "exec", LAB_NS, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"], check=True)
