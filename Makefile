@@ -28,7 +28,7 @@ validators:
 lab-tools:
 	@scripts/setup-lab.sh
 
-demo: setup validators
+demo: setup validators lab-tools
 	@scripts/demo.sh
 
 test: setup validators lab-tools
