@@ -81,7 +81,9 @@ name=schoolnet-fresh-$$
 cgroups=()
 
 cleanup() {
-    # the machine's mounts lived in its own mount namespace and died with it; check before deleting
+    # back out of the machine's cgroups, so they can be removed; its mounts lived in its own mount
+    # namespace and died with it (checked before anything is deleted)
+    for dir in "${cgroups[@]}"; do echo $$ > "$(dirname "$dir")/cgroup.procs"; done
     for dir in "${cgroups[@]}"; do
         for _ in $(seq 100); do
             find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null || true
@@ -160,9 +162,21 @@ say "running: make ${targets[*]}"
 ran=$EPOCHREALTIME
 status=0
 CGROUP_MOUNTS=$cgroup_list unshare --mount --pid --fork --cgroup --uts --propagation private \
-    bash -c "$inside" bash "$root" "${targets[@]}" || status=$?
-# back out of the machine's cgroups, so they can be removed
-while read -r point; do echo $$ > "$point/cgroup.procs"; done < <(printf '%s\n' "${cgroups[@]}" | xargs -rn1 dirname)
+    bash -c "$inside" bash "$root" "${targets[@]}" &
+machine=$!
+# Interrupted: end the machine as a power cut would.  Its first process is the init of its PID
+# namespace; when that goes, the kernel ends everything the machine started, its lab included.
+power_off() {
+    local init
+    init=$(cat "/proc/$machine/task/$machine/children" 2>/dev/null || true)
+    [ -z "$init" ] || kill -KILL $init 2>/dev/null || true
+    wait "$machine" 2>/dev/null || true
+    say "interrupted: the machine is off"
+    exit 130
+}
+trap power_off INT TERM
+wait "$machine" || status=$?
+trap - INT TERM
 if [ $status -eq 0 ]; then
     say "✓ make ${targets[*]} passed on a fresh Debian 12 machine in $(elapsed "$ran") s (total $(elapsed "$started") s)"
 else

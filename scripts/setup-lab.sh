@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what `schoolnet lab` needs from Debian, starting no service.  Idempotent; needs root.
 set -euo pipefail
-PACKAGES=(debootstrap systemd-container socat apt-cacher-ng openssh-client zstd iproute2)
+PACKAGES=(debootstrap systemd-container socat nginx-light openssh-client zstd iproute2)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")

@@ -276,3 +276,26 @@ def test_down_keeps_each_hosts_disk_and_key_unless_purged(small_programme: Path,
         assert boot() != first and not (home / "merged/root/rehearsal-mark").exists()
     finally:
         lab("down", inventory=inventory, env=OTHER_LAB_ENV)
+
+
+def test_the_package_cache_answers_a_burst_of_updates(running_lab: Path, tmp_path: Path) -> None:
+    """A fleet's first deploy has every host run `apt-get update` in the same second: each of 18 at
+    once gets every index, and none hangs (apt-cacher-ng hung 7 of 18 here)."""
+    from schoolnet.lab.image import SOURCES
+
+    proxy = f"http://127.0.0.1:{LAB_ENV['SCHOOLNET_LAB_APT_PORT']}"
+    (tmp_path / "sources.list").write_text("".join(f"deb {source}\n" for source in SOURCES))
+    runs = []
+    for number in range(18):
+        state = tmp_path / str(number)
+        (state / "lists/partial").mkdir(parents=True)
+        (state / "cache/archives/partial").mkdir(parents=True)
+        runs.append(subprocess.Popen(
+            ["apt-get", "update", "-o", f"Acquire::http::Proxy={proxy}", "-o", f"Dir::State::Lists={state}/lists",
+             "-o", f"Dir::Cache={state}/cache", "-o", "Debug::NoLocking=1", "-o", "Dir::Etc::SourceParts=/dev/null",
+             "-o", f"Dir::Etc::SourceList={tmp_path}/sources.list"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    outputs = [run.communicate(timeout=300)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0] * 18, "\n".join(outputs)
+    assert all("Err:" not in output for output in outputs), "\n".join(outputs)
+    assert all(len(list((tmp_path / str(n) / "lists").glob("*_Packages*"))) >= 3 for n in range(18))

@@ -14,6 +14,8 @@ from pathlib import Path
 from schoolnet.lab.paths import BASE_ARCHIVE, BASE_DIR
 
 MIRROR = "http://deb.debian.org/debian"
+SECURITY = "http://security.debian.org/debian-security"
+SOURCES = [f"{MIRROR} bookworm main", f"{MIRROR} bookworm-updates main", f"{SECURITY} bookworm-security main"]
 PACKAGES = "systemd,systemd-sysv,dbus,openssh-server,sudo,python3,iproute2,ca-certificates"
 IMAGE_VERSION = "1"  # bump when the base changes: the cached archive is rebuilt
 
@@ -55,9 +57,7 @@ def _build() -> None:
 
 def _configure(root: Path) -> None:
     """What every lab host shares: apt through the lab's cache, a deploy user, no consoles, no host keys."""
-    (root / "etc/apt/sources.list").write_text(
-        f"deb {MIRROR} bookworm main\ndeb {MIRROR} bookworm-updates main\n"
-        "deb http://security.debian.org/debian-security bookworm-security main\n")
+    (root / "etc/apt/sources.list").write_text("".join(f"deb {source}\n" for source in SOURCES))
     (root / "etc/apt/apt.conf.d/01schoolnet-lab").write_text(
         'Acquire::http::Proxy "http://127.0.0.1:3142";\nAcquire::Check-Valid-Until "false";\n'
         'APT::Install-Recommends "false";\n')

@@ -24,7 +24,7 @@ from typing import Any
 
 from schoolnet.atomic import write_atomically
 from schoolnet.ipam.plan import Addressing
-from schoolnet.lab import network, uplink
+from schoolnet.lab import aptcache, network, uplink
 from schoolnet.lab.image import ensure_base
 from schoolnet.lab.paths import (
     APT_PORT,
@@ -115,7 +115,7 @@ def chosen_runner() -> str:
 def require_root() -> None:
     if os.geteuid() != 0:
         raise LabError("the lab needs root (network namespaces, overlay mounts, systemd-nspawn): run it as root")
-    missing = [p for p in ("debootstrap", "socat", "apt-cacher-ng", "ssh-keygen", "zstd", "unshare")
+    missing = [p for p in ("debootstrap", "socat", "nginx", "ssh-keygen", "zstd", "unshare")
                if shutil.which(p) is None and not Path(f"/usr/sbin/{p}").exists()]
     if missing:
         raise LabError(f"missing {', '.join(missing)}: run scripts/setup-lab.sh (or `make lab-tools`) as root")
@@ -144,6 +144,14 @@ def ssh_banner(address: str, port: int = 22) -> str:
             return conn.recv(64).decode("ascii", "replace")
     except OSError:
         return ""
+
+
+def _listening(address: str, port: int) -> bool:
+    try:
+        with socket.create_connection((address, port), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def alive(pid: int | None) -> bool:
@@ -269,17 +277,26 @@ class Lab:
                            check=True)
 
     def _ensure_apt_cache(self, state: LabState) -> None:
-        """apt-cacher-ng on 127.0.0.1:3142 here, relayed into each host through a UNIX socket."""
-        if alive(state.pids.get("apt-cacher-ng")) and alive(state.pids.get("apt-relay")):
+        """The lab's package cache (nginx, see `schoolnet.lab.aptcache`) on 127.0.0.1 here, relayed
+        into each host through a UNIX socket."""
+        if alive(state.pids.get("apt-cache")) and alive(state.pids.get("apt-relay")):
             return
-        config = LAB_DIR / "apt-cacher-ng"
+        for name in ("apt-relay", "apt-cache", "apt-cacher-ng"):  # a half-running pair, or a lab of before
+            _stop(state.pids.pop(name, None))
         cache = CACHE_DIR / f"apt-{PREFIX}"  # two labs never write one cache
-        for directory in (config, cache, LOGS):
+        for directory in (cache / ".body", cache / ".proxy", cache / "files", LOGS, RUN_DIR):
             directory.mkdir(parents=True, exist_ok=True)
-        (config / "acng.conf").write_text(f"CacheDir: {cache}\nLogDir: {LOGS}\nSupportDir: /usr/lib/apt-cacher-ng\n"
-                                          f"Port: {APT_PORT}\nBindAddress: 127.0.0.1\nForeGround: 1\n")
-        state.pids["apt-cacher-ng"] = _spawn("apt-cacher-ng", ["apt-cacher-ng", "-c", str(config)])
-        RUN_DIR.mkdir(parents=True, exist_ok=True)
+        for directory in (cache / ".body", cache / ".proxy", cache / "files"):
+            shutil.chown(directory, aptcache.WORKER_USER, aptcache.WORKER_USER)
+        config = LAB_DIR / "apt-cache.conf"
+        config.write_text(aptcache.config(cache, RUN_DIR, LOGS, APT_PORT))
+        state.pids["apt-cache"] = _spawn("apt-cache", ["nginx", "-c", str(config)])
+        deadline = time.monotonic() + 20
+        while not _listening("127.0.0.1", APT_PORT):
+            if not alive(state.pids["apt-cache"]) or time.monotonic() > deadline:
+                raise LabError(f"the lab's package cache did not start; see {LOGS}/apt-cache.log and "
+                               f"{LOGS}/apt-cache.error.log")
+            time.sleep(0.1)
         APT_SOCKET.unlink(missing_ok=True)
         state.pids["apt-relay"] = _spawn("apt-relay", ["socat", f"UNIX-LISTEN:{APT_SOCKET},fork,mode=600",
                                                        f"TCP:127.0.0.1:{APT_PORT}"])
@@ -408,7 +425,7 @@ class Lab:
                 os.kill(pid, signal.SIGTERM)
         for entry in state.hosts.values():
             _stop_host(entry)
-        for name in ("apt-relay", "apt-cacher-ng"):
+        for name in ("apt-relay", "apt-cache", "apt-cacher-ng"):
             _stop(state.pids.pop(name, None))
         network.delete_netns(network.LAB_NS)
         count = len(state.hosts)
