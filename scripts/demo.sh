@@ -35,7 +35,7 @@ fi
 step "5/8 lab: boot the DC's VPN hub, DNS, monitoring and content servers and every Sadarak school (systemd-nspawn)"
 schoolnet lab up "${LAB[@]}"
 
-step "6/8 deploy to the lab (on fresh hosts it installs packages through the lab's apt cache)"
+step "6/8 deploy to the lab (on fresh hosts it installs packages through the lab's package cache)"
 started=$EPOCHREALTIME
 schoolnet deploy --env lab "${LAB[@]}" --yes
 echo "   deploy: $(elapsed "$started") s"
