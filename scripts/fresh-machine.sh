@@ -48,7 +48,7 @@ done
 say() { printf 'fresh-machine: %s\n' "$*" >&2; }
 elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 
-[ "$(id -u)" -eq 0 ] || { say "needs root (debootstrap, namespaces, chroot)"; exit 1; }
+[ "$(id -u)" -eq 0 ] || { say "needs root (debootstrap, namespaces, pivot_root)"; exit 1; }
 commit=$(git -C "$repo" rev-parse --verify --quiet "$rev^{commit}") || { say "no commit '$rev' in $repo"; exit 2; }
 command -v debootstrap >/dev/null && command -v zstd >/dev/null || "$repo/scripts/setup-lab.sh"
 
@@ -155,7 +155,14 @@ done
 mount -t tmpfs -o mode=755 tmpfs "$root/run"
 mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
 hostname fresh-debian12
-exec chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+# its root becomes the root of its mount namespace, as on a machine (a chroot would not be: the kernel
+# refuses user namespaces in one, and a test makes them)
+cd "$root"
+mkdir -p .old-root
+pivot_root . .old-root
+umount -l /.old-root
+rmdir /.old-root
+exec /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" /bin/bash -c '\''cd /root/schoolnet && exec make "$@"'\'' make "$@"'
 
 say "running: make ${targets[*]}"
