@@ -299,3 +299,23 @@ def test_the_package_cache_answers_a_burst_of_updates(running_lab: Path, tmp_pat
     assert [run.returncode for run in runs] == [0] * 18, "\n".join(outputs)
     assert all("Err:" not in output for output in outputs), "\n".join(outputs)
     assert all(len(list((tmp_path / str(n) / "lists").glob("*_Packages*"))) >= 3 for n in range(18))
+
+
+def test_the_lab_router_takes_a_free_address_and_refuses_an_overlapping_programme(small_programme: Path,
+                                                                                 tmp_path: Path) -> None:
+    """The stand-in for the tunnel: its address on each DC network is one no device uses; a programme
+    whose supernets overlap the lab's uplink segment is refused with one line, not routed wrong."""
+    from schoolnet.lab.uplink import UplinkError, Uplinks
+    from schoolnet.model import load_fleet_or_raise
+
+    inventory = copy_programme(small_programme, tmp_path / "inventory")
+    routers = Uplinks(load_fleet_or_raise(inventory)).router_addresses
+    assert routers["bwan"] == "100.64.0.1/16" and routers["bdc-servers"] == "10.0.20.254/24"
+    site = inventory / "datacenter/nx-dc1.yaml"
+    site.write_text(site.read_text().replace("{name: eno1, network: servers, address: 10.0.20.11}",
+                                             "{name: eno1, network: servers, address: 10.0.20.254}", 1))
+    assert Uplinks(load_fleet_or_raise(inventory)).router_addresses["bdc-servers"] == "10.0.20.253/24"
+    programme = inventory / "programme.yaml"
+    programme.write_text(programme.read_text().replace("tunnels: 10.1.0.0/16", "tunnels: 100.64.0.0/16", 1))
+    with pytest.raises(UplinkError, match=r"tunnels supernet 100\.64\.0\.0/16 overlaps the lab.s uplink segment"):
+        Uplinks(load_fleet_or_raise(inventory))
