@@ -47,6 +47,9 @@ def floor(target: str) -> float:
         clone = Path(tmp) / "schoolnet"
         subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
         subprocess.run(["make", "-C", str(clone), "setup"], check=True, capture_output=True)
+        if target == "demo":  # fresh lab hosts, as on the fresh machine
+            subprocess.run([str(clone / ".venv/bin/schoolnet"), "lab", "down", "--purge", "--inventory",
+                            str(clone / "inventory")], capture_output=True)
         started = time.perf_counter()
         result = subprocess.run(["make", "-C", str(clone), target], capture_output=True, text=True)
         took = time.perf_counter() - started
