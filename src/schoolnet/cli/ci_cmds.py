@@ -69,6 +69,7 @@ def ci(inventory: Path, out: Path, templates_dir: Path, fmt: str) -> None:
         if fleet is None or any(p.severity is Severity.ERROR for p in problems):
             raise InventoryError(problems)
         results[0].problems = problems  # warnings
+        fleet.validated = True  # every rule ran and passed just now, as load_for_action would
         return f"{len(fleet.schools)} schools, {len(fleet.hosts)} hosts"
 
     def render() -> str:

@@ -9,12 +9,11 @@ from pathlib import Path
 import click
 
 from schoolnet.check import check_build
-from schoolnet.cli.common import EXIT_PROBLEMS, F, emit, fail, inventory_option, usage_error
+from schoolnet.cli.common import EXIT_PROBLEMS, F, emit, inventory_option, usage_error
 from schoolnet.model.select import LimitError, select_hosts
-from schoolnet.problems import Severity
 from schoolnet.render import render_fleet
 from schoolnet.secrets import open_store
-from schoolnet.validate import validate_inventory
+from schoolnet.validate import load_for_action
 
 
 def limit_option(func: F) -> F:
@@ -41,9 +40,7 @@ def render(inventory: Path, out: Path, templates_dir: Path, limits: tuple[str, .
       schoolnet render --limit school:nx-ord-012 --limit role:vpn-hub
     """
     started = time.perf_counter()
-    fleet, problems = validate_inventory(inventory)
-    if fleet is None or any(p.severity is Severity.ERROR for p in problems):
-        fail(problems)
+    fleet = load_for_action(inventory)  # problems: file:line lines and exit 1, through the CLI's group
     try:
         hosts = select_hosts(fleet, limits)
     except LimitError as exc:

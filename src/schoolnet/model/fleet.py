@@ -16,6 +16,10 @@ from schoolnet.model.school import School, SchoolDevice
 from schoolnet.problems import Location
 
 
+class UnvalidatedFleet(RuntimeError):
+    """A stage that acts was handed a fleet no one validated: a programming error, never bad input."""
+
+
 @dataclass(frozen=True)
 class Host:
     """A managed device with a hostname: a school's edge/switch/AP or a data-center device."""
@@ -59,6 +63,14 @@ class Fleet:
     datacenters: list[Datacenter]
     documents: dict[int, Document] = field(default_factory=dict, repr=False)
     environments: dict[str, Environment] = field(default_factory=dict)
+    # Set only by `schoolnet.validate.load_for_action`, after every rule passed: a stage that acts
+    # (render, the lab, deploy) refuses a fleet without it, whoever calls it.
+    validated: bool = field(default=False, repr=False)
+
+    def require_validated(self, what: str) -> None:
+        if not self.validated:
+            raise UnvalidatedFleet(f"{what} needs a validated fleet: load it with "
+                                   "schoolnet.validate.load_for_action(), which runs every rule first")
 
     def doc(self, obj: Any) -> Document:
         return self.documents[id(obj)]

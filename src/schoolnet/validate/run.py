@@ -7,7 +7,7 @@ from pathlib import Path
 from schoolnet.inventory.tree import InventoryFiles, load_tree
 from schoolnet.model import Fleet
 from schoolnet.model.build import build_fleet, gc_paused, is_complete
-from schoolnet.problems import Problem
+from schoolnet.problems import InventoryError, Problem, Severity
 from schoolnet.rulebook import RULES
 from schoolnet.secrets.plaintext import scan_document, scan_repository
 from schoolnet.validate import rules as _rules  # noqa: F401  (registers the rules)
@@ -40,3 +40,14 @@ def validate_inventory(root: Path) -> tuple[Fleet | None, list[Problem]]:
 def scan_documents(files: InventoryFiles) -> list[Problem]:
     docs = [files.programme, files.hardware, files.ipam, *files.datacenters, *files.schools, *files.environments]
     return [found for doc in docs if doc is not None for found in scan_document(doc)]
+
+
+def load_for_action(root: Path) -> Fleet:
+    """The fleet a command may act with (render, the lab, plan, deploy, plain pyinfra): loaded, typed
+    and held to every rule, names (SN5xx) included.  Any error raises InventoryError with all the
+    problems, before anything is written, started or touched."""
+    fleet, problems = validate_inventory(root)
+    if fleet is None or any(p.severity is Severity.ERROR for p in problems):
+        raise InventoryError(problems)
+    fleet.validated = True
+    return fleet
