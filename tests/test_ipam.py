@@ -98,3 +98,24 @@ def test_show_whole_ledger(inventory: Path) -> None:
     code, out = invoke("ipam", "show", "--inventory", "inventory", "--format", "json")
     assert code == 0
     assert len(json.loads(out)) == 16
+
+
+def test_allocations_at_once_give_distinct_prefixes_and_lose_no_line(inventory: Path) -> None:
+    """Each allocation decides on the ledger as the file holds it, one at a time: sysadmins allocating
+    at once get different prefixes, and no line overwrites another."""
+    import subprocess
+
+    from tests.conftest import SCHOOLNET
+
+    source = (inventory / "schools/ordubad/nx-ord-001.yaml").read_text()
+    new = [f"nx-ord-{n:03d}" for n in range(91, 99)]
+    for school in new:
+        (inventory / f"schools/ordubad/{school}.yaml").write_text(source.replace("id: nx-ord-001", f"id: {school}"))
+    runs = [subprocess.Popen([SCHOOLNET, "ipam", "allocate", school, "--inventory", str(inventory)],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for school in new]
+    outputs = [run.communicate(timeout=120)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0] * len(new), outputs
+    ledger = dict(re.findall(r"^  (\S+): (\S+)$", (inventory / "ipam.yaml").read_text(), re.M))
+    assert set(new) <= set(ledger) and len(ledger) == 16 + len(new)
+    prefixes = [IPv4Network(p) for p in ledger.values()]
+    assert not any(a.overlaps(b) for i, a in enumerate(prefixes) for b in prefixes[i + 1:]), ledger

@@ -22,9 +22,12 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from schoolnet.atomic import exchange, locked
+from schoolnet.contained import beneath, child
 from schoolnet.model.fleet import Fleet, Host
 from schoolnet.problems import InventoryError, Location, Problem
 from schoolnet.render.context import ContextBuilder
+from schoolnet.render.freshness import Inputs
 from schoolnet.render.templates import PLACEHOLDER, TemplateSpec, discover
 from schoolnet.rulebook import declare, problem
 from schoolnet.secrets.store import SecretError, SecretStore, wireguard_public_key
@@ -38,11 +41,12 @@ declare("SN703", "template-header", "A template's header comment is malformed or
         bad="{#- schoolnet: mode=644 -#}", good="{#- schoolnet: mode=0644 validator=dnsmasq -#}", stage=STAGE)
 
 MANIFEST = "manifest.json"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: an inputs digest per host (render/freshness.py)
 PARALLEL_FROM = 150  # hosts; below this, forking costs more than it saves
 
 
-RenderedFile = dict[str, Any]  # path, role, template, mode, owner, group, validator, sha256, secret, secrets
+RenderedFile = dict[str, Any]  # path, role, template, mode, owner, group, validator, sha256, secret, secrets,
+#                                derived (secrets whose public halves the file holds)
 
 
 @dataclass
@@ -51,9 +55,11 @@ class HostResult:
     kind: str
     roles: list[str]
     files: list[RenderedFile]
+    inputs: str  # digest of what the files were rendered from: deploy refuses the host once it differs
 
     def entry(self) -> dict[str, Any]:
-        return {"kind": self.kind, "roles": self.roles, "files": sorted(self.files, key=lambda f: f["path"])}
+        return {"kind": self.kind, "roles": self.roles, "inputs_sha256": self.inputs,
+                "files": sorted(self.files, key=lambda f: f["path"])}
 
 
 @dataclass
@@ -68,6 +74,7 @@ def render_fleet(fleet: Fleet, hosts: list[Host], out: Path, templates_dir: Path
                  limited: bool = False,
                  progress: Callable[[int, int], None] | None = None) -> RenderSummary:
     """Render `hosts` into `out`; with `limited`, other hosts keep their files from the previous build."""
+    fleet.require_validated("render")  # names become paths here: never from an unvalidated fleet
     try:
         specs = discover(templates_dir)
     except ValueError as exc:
@@ -78,25 +85,25 @@ def render_fleet(fleet: Fleet, hosts: list[Host], out: Path, templates_dir: Path
     renderer = _Renderer(fleet, specs, templates_dir, secrets)
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    previous = _previous_hosts(out, {h.hostname for h in fleet.hosts}) if limited else None
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-    staging.chmod(0o755)
-    try:
-        results, problems = renderer.render_all(hosts, staging / "hosts", progress)
-        if problems:
-            raise InventoryError(problems)  # nothing was swapped: the previous build/ is intact
-        entries = {r.hostname: r.entry() for r in results}
-        manifest: dict[str, Any] = {"version": MANIFEST_VERSION, "inventory_sha256": inventory_digest(fleet.root),
-                                    "templates_sha256": tree_digest(templates_dir),
-                    "hosts": dict(sorted(((previous or {}) | entries).items()))}
-        (staging / MANIFEST).write_text(manifest_text(manifest), encoding="utf-8")
-        if previous is None:
-            _swap(staging, out)
-        else:
-            _swap_hosts(staging, out, [r.hostname for r in results])
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
+    with locked(out.parent):  # one render at a time; deploy reads a build whole under the same lock
+        previous = _previous_hosts(out, {h.hostname for h in fleet.hosts}) if limited else None
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+        staging.chmod(0o755)
+        try:
+            results, problems = renderer.render_all(hosts, staging / "hosts", progress)
+            if problems:
+                raise InventoryError(problems)  # nothing was swapped: the previous build/ is intact
+            entries = {r.hostname: r.entry() for r in results}
+            manifest: dict[str, Any] = {"version": MANIFEST_VERSION,
+                                        "hosts": dict(sorted(((previous or {}) | entries).items()))}
+            (staging / MANIFEST).write_text(manifest_text(manifest), encoding="utf-8")
+            if previous is None:
+                exchange(staging, out)  # the new tree takes build/'s place in one step; the old one is removed
+            else:
+                _swap_hosts(staging, out, [r.hostname for r in results])
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging)
     total = sum(len(h["files"]) for h in manifest["hosts"].values())
     return RenderSummary(out, len(manifest["hosts"]), total, len(results))
 
@@ -120,6 +127,7 @@ class _Renderer:
         self.specs = specs
         self.secrets = secrets
         self.contexts = ContextBuilder(fleet)
+        self.inputs = Inputs(fleet, specs, templates_dir, secrets, self.contexts)
         self.env = SandboxedEnvironment(
             loader=jinja2.FileSystemLoader(templates_dir), undefined=jinja2.StrictUndefined,
             autoescape=jinja2.select_autoescape(["html.j2"], default=False, default_for_string=False),  # pages
@@ -155,7 +163,7 @@ class _Renderer:
         hosts = list(hosts)
         for done, host in enumerate(hosts, 1):
             try:
-                results.append(self._render_host(host, root / host.hostname))
+                results.append(self._render_host(host, child(root, host.hostname)))
             except _TemplateFailure as failure:
                 problems.append(failure.problem)
             if progress:
@@ -170,7 +178,9 @@ class _Renderer:
                 items = context[spec.each] if spec.each else [None]
                 for item in items:
                     files.append(self._render_file(host, spec, context, item, root))
-        return HostResult(host.hostname, host.kind, list(host.roles), files)
+        used = [name for f in files for name in (*f["secrets"], *f["derived"])]
+        return HostResult(host.hostname, host.kind, list(host.roles), files,
+                          self.inputs.digest(host, used, context))
 
     def _render_file(self, host: Host, spec: TemplateSpec, context: dict[str, Any], item: Any,
                      root: Path) -> RenderedFile:
@@ -182,7 +192,11 @@ class _Renderer:
                 used.append(name)
             return value
 
+        derived: list[str] = []  # secrets whose public halves the file holds: not secret, but its inputs
+
         def public_key(name: str) -> str:
+            if name not in derived:
+                derived.append(name)
             return wireguard_public_key(self.secrets.get(name))  # the public half is not a secret
 
         destination = spec.destination
@@ -204,7 +218,7 @@ class _Renderer:
                                            f"{type(exc).__name__}: {exc} (rendering {host.hostname} {destination})",
                                            "fix the template or the value it reads")) from None
         data = text.encode("utf-8")
-        target = root / destination.lstrip("/")
+        target = beneath(root, destination, resolve=False)  # a fresh staging tree: no links to follow
         if target.parent not in self.made_dirs:
             os.makedirs(target.parent, exist_ok=True)
             self.made_dirs.add(target.parent)
@@ -214,7 +228,7 @@ class _Renderer:
         mode = "0600" if used and spec.mode == "0644" else spec.mode  # a file holding a secret is never world-readable
         return {"path": destination, "role": spec.role, "template": spec.source, "mode": mode, "owner": spec.owner,
                 "group": spec.group, "validator": spec.validator, "sha256": hashlib.sha256(data).hexdigest(),
-                "secret": bool(used), "secrets": used}
+                "secret": bool(used), "secrets": used, "derived": derived}
 
 
 _FORKED: tuple[_Renderer, dict[str, Host]] | None = None
@@ -256,54 +270,17 @@ def _previous_hosts(out: Path, known: set[str]) -> dict[str, Any] | None:
     return {name: entry for name, entry in previous.get("hosts", {}).items() if name in known}
 
 
-def tree_digest(root: Path) -> str:
-    """One hash over every file under `root` (the templates): a build older than them is stale."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def inventory_digest(root: Path) -> str:
-    """One hash over every inventory file: deploy refuses a build older than the inventory.
-
-    environments/ is left out: how hosts are reached (the lab rewrites it) is not what they run."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.relative_to(root).parts[0] != "environments"):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def _swap(staging: Path, out: Path) -> None:
-    """Put the new tree in place of the old with two renames; the old one is removed last."""
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        os.rename(out, old)
-    try:
-        os.rename(staging, out)
-    except OSError:
-        if old is not None:
-            os.rename(old, out)
-        raise
-    if old is not None:
-        shutil.rmtree(old)
-
-
 def _swap_hosts(staging: Path, out: Path, hostnames: list[str]) -> None:
-    """A limited render replaces only its hosts' directories, each with renames, then the manifest.
+    """A limited render exchanges only its hosts' directories, each in one step, then the manifest.
 
-    If this is interrupted half-way, hosts whose files no longer match the manifest are
-    reported by `check` (SN818) and refused by deploy until the next render."""
+    Each host's files match its manifest entry or the previous one; `check` reports a file that
+    matches neither (SN818) and deploy pushes only bytes whose sha256 the manifest holds."""
     hosts = out / "hosts"
     hosts.mkdir(exist_ok=True)
     for hostname in hostnames:
-        new, current = staging / "hosts" / hostname, hosts / hostname
-        old = staging / f"old-{hostname}"
-        if current.exists():
-            os.rename(current, old)
+        new = child(staging / "hosts", hostname)
         if new.exists():
-            os.rename(new, current)
+            exchange(new, child(hosts, hostname))
     os.replace(staging / MANIFEST, out / MANIFEST)
 
 
