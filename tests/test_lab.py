@@ -193,10 +193,10 @@ def test_down_stops_only_what_the_lab_started(small_programme: Path, tmp_path: P
         lab("down", inventory=inventory, env=OTHER_LAB_ENV)
         assert decoy.poll() is None, "a process the lab did not start was stopped"
         others = json.loads(Path(LAB_ENV["SCHOOLNET_LAB_DIR"], "state.json").read_text())["hosts"]
-        assert all(Path(f"/proc/{h['pids']['host']}").exists() for h in others.values()), "the other lab runs on"
-        from schoolnet.lab.lab import alive
+        from schoolnet.lab.processes import Process
 
-        assert not any(alive(pid) for pid in pids.values())  # exited (init may not have reaped them yet)
+        assert all(Process.load(h["pids"]["host"]).running() for h in others.values()), "the other lab runs on"
+        assert not any(Process.load(pid).running() for pid in pids.values())  # exited (maybe not yet reaped)
         assert not (inventory / "environments/lab.yaml").exists()
     finally:
         decoy.terminate()
@@ -205,21 +205,73 @@ def test_down_stops_only_what_the_lab_started(small_programme: Path, tmp_path: P
 
 def test_a_zombie_forwarder_counts_as_stopped() -> None:
     """`down` waits for each recorded PID to stop; a zombie (exited, not yet reaped) must not make it wait."""
-    from schoolnet.lab.lab import alive
+    from schoolnet.lab.processes import Process
 
     running = subprocess.Popen(["sleep", "30"])
     exited = subprocess.Popen(["true"])
+    records = Process.of(running.pid), Process.of(exited.pid)
     try:
         deadline = 50
         while Path(f"/proc/{exited.pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z" and deadline:
             subprocess.run(["sleep", "0.1"])
             deadline -= 1
-        assert alive(running.pid) and not alive(exited.pid) and not alive(None)
+        assert records[0].running() and not records[1].running()
     finally:
         running.kill()
         running.wait()
         exited.wait()
-    assert not alive(running.pid)
+    assert not records[0].running()
+
+
+@pytest.mark.parametrize("forged", ["started later", "another boot", "an older state file"])
+def test_a_recorded_pid_now_held_by_another_process_is_never_signalled(forged: str) -> None:
+    """The lab's state survives reboots and exits: a PID it recorded may belong to anything by now.
+    Only a process with the recorded boot id and start time is signalled; a bare PID from an older
+    state file, which nothing can verify, is left alone."""
+    from schoolnet.lab.processes import Process
+
+    stranger = subprocess.Popen(["sleep", "60"])
+    try:
+        true = Process.of(stranger.pid)
+        record = {"started later": {"pid": true.pid, "start": true.start + 1, "boot": true.boot},
+                  "another boot": {"pid": true.pid, "start": true.start, "boot": "0" * 32},
+                  "an older state file": true.pid}[forged]
+        ghost = Process.load(record)
+        assert true.running() and not ghost.running()
+        ghost.stop(wait=0.5)
+        assert stranger.poll() is None, "a process the record does not name was signalled"
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+
+def test_after_a_reboot_the_lab_reads_as_stopped_and_down_signals_nothing(tmp_path: Path) -> None:
+    """A state file from before a reboot (another boot id): `status` says stopped, and `down` with
+    that file in place signals none of the PIDs it names, though one of them runs now."""
+    stranger = subprocess.Popen(["sleep", "60"])
+    lab_dir = tmp_path / "lab"
+    lab_dir.mkdir()
+    from schoolnet.lab.processes import Process
+
+    now = Process.of(stranger.pid)
+    before_reboot = {"pid": now.pid, "start": now.start, "boot": "f" * 32}
+    (lab_dir / "state.json").write_text(json.dumps({
+        "hosts": {"nx-sad-001-edge": {"hostname": "nx-sad-001-edge", "index": 1, "address": "127.22.0.2",
+                                      "netns": "snr-h1", "host_key": "", "segments": [],
+                                      "pids": {"host": before_reboot, "ssh-forward": before_reboot}}},
+        "pids": {"apt-cache": before_reboot}, "runner": "nspawn"}))
+    env = {**os.environ, **OTHER_LAB_ENV, "SCHOOLNET_LAB_DIR": str(lab_dir), "SCHOOLNET_LAB_PREFIX": "snr",
+           "SCHOOLNET_LAB_RUN": str(tmp_path / "run")}  # a lab of its own: down removes its namespaces
+    try:
+        status = subprocess.run([SCHOOLNET, "lab", "status", "--format", "json"], env=env, capture_output=True,
+                                text=True, timeout=60)
+        assert [row["running"] for row in json.loads(status.stdout)] == [False]
+        down = subprocess.run([SCHOOLNET, "lab", "down"], env=env, capture_output=True, text=True, timeout=120)
+        assert down.returncode == 0, down.stderr
+        assert stranger.poll() is None, "lab down signalled a PID recorded before the reboot"
+    finally:
+        stranger.kill()
+        stranger.wait()
 
 
 def test_an_unknown_runner_is_one_line_and_starts_nothing(small_programme: Path, tmp_path: Path) -> None:
@@ -236,7 +288,7 @@ def test_down_empties_a_hosts_cgroup_of_what_outlived_its_recorded_pid() -> None
     """A chroot host's sessions die a moment after its recorded PID; `down` must not fail on the busy cgroup."""
     if os.geteuid() != 0:
         pytest.fail("the lab tests need root; run them through `make test` as root")
-    from schoolnet.lab.lab import CGROUP_ROOTS, _remove_cgroup, alive
+    from schoolnet.lab.lab import CGROUP_ROOTS, _remove_cgroup
 
     cgroup = CGROUP_ROOTS[0] / "schoolnet-lab-test-cgroup" / "host"
     cgroup.mkdir(parents=True)
@@ -247,7 +299,7 @@ def test_down_empties_a_hosts_cgroup_of_what_outlived_its_recorded_pid() -> None
         _remove_cgroup(cgroup)
         assert not cgroup.exists()
         leftover.wait(timeout=5)
-        assert leftover.returncode == -9 and not alive(leftover.pid)
+        assert leftover.returncode == -9
     finally:
         if leftover.poll() is None:
             leftover.kill()

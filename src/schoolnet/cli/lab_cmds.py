@@ -11,9 +11,9 @@ import click
 from schoolnet.cli.common import EXIT_PROBLEMS, inventory_option, usage_error
 from schoolnet.cli.render_cmds import limit_option
 from schoolnet.lab.environment import write_lab_environment
-from schoolnet.lab.lab import Lab, LabError, LabIncomplete, lab_hosts, status
-from schoolnet.model import load_fleet_or_raise
+from schoolnet.lab.lab import Lab, LabError, LabIncomplete, down, lab_hosts, status
 from schoolnet.model.select import LimitError, select_hosts
+from schoolnet.validate import load_for_action
 
 
 @click.group()
@@ -35,7 +35,7 @@ def lab_up(inventory: Path, limits: tuple[str, ...]) -> None:
     Example:
       schoolnet lab up --limit district:sadarak --limit role:vpn-hub --limit role:dns-authoritative
     """
-    fleet = load_fleet_or_raise(inventory)
+    fleet = load_for_action(inventory)  # every rule, names first: they become paths, cgroups, shell words
     try:
         hosts = lab_hosts(select_hosts(fleet, limits))
     except LimitError as exc:
@@ -64,14 +64,18 @@ def lab_down(inventory: Path, purge: bool) -> None:
     """Stop every host and helper the lab started (by their recorded PIDs) and remove its namespaces.
 
     Hosts keep their disks and keys across down/up, as real hosts keep theirs across a
-    power cycle; --purge starts the next rehearsal from fresh Debian hosts.
+    power cycle; --purge starts the next rehearsal from fresh Debian hosts. Reads only the
+    lab's own records, so a broken inventory never keeps a lab up.
     """
-    fleet = load_fleet_or_raise(inventory)
     try:
-        count = Lab(fleet, lambda text: click.echo(text, err=True)).down(purge)
+        count, left_alone = down(purge)
     except LabError as exc:
         click.echo(f"schoolnet: {exc}", err=True)
         sys.exit(EXIT_PROBLEMS)
+    if left_alone:
+        click.echo(f"schoolnet: left alone PIDs {', '.join(map(str, left_alone))}: recorded by an older schoolnet "
+                   "without start times, so they cannot be told from whatever has that number now; stop them "
+                   "by hand if they are the lab's", err=True)
     (inventory / "environments" / "lab.yaml").unlink(missing_ok=True)
     click.echo(f"✓ lab down: {count} host(s) stopped" + ("; their disks and keys deleted" if purge else ""),
                err=True)
@@ -110,7 +114,7 @@ def lab_probe(school: str, vlan: str, inventory: Path) -> None:
     from schoolnet.ipam import Addressing
     from schoolnet.lab.probe import probe
 
-    fleet = load_fleet_or_raise(inventory)
+    fleet = load_for_action(inventory)
     target = fleet.schools_by_id.get(school)
     plan = Addressing(fleet).school(target) if target is not None else None
     if target is None or plan is None:
@@ -147,16 +151,20 @@ def lab_ssh(host: str, command: tuple[str, ...], inventory: Path) -> None:
 
     from schoolnet.deploy.connection import connections, known_hosts
 
-    fleet = load_fleet_or_raise(inventory)
+    fleet = load_for_action(inventory)
     env = fleet.environments.get("lab")
     entry = env.hosts.get(host) if env is not None else None
     if env is None or entry is None:
         usage_error(f"{host} is not in the lab (schoolnet lab up --limit host:{host})")
-    with tempfile.NamedTemporaryFile("w", suffix=".known_hosts") as known:
-        known.write(known_hosts(connections(fleet, "lab", [h for h in fleet.hosts if h.hostname == host])))
-        known.flush()
-        argv = ["ssh", "-i", env.ssh_key or "", "-o", f"UserKnownHostsFile={known.name}", "-o",
-                "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", f"{env.ssh_user}@{entry.address}", *command]
+    if not env.ssh_key:
+        usage_error("environments/lab.yaml names no ssh_key: run `schoolnet lab up` again")
+    with tempfile.TemporaryDirectory(prefix="schoolnet-lab-ssh-") as private:
+        known = Path(private) / "known_hosts"
+        known.write_text(known_hosts(connections(fleet, "lab", [h for h in fleet.hosts if h.hostname == host])))
+        # only the pinned key counts (no user's or machine's known_hosts), and nothing after `--` is an option
+        argv = ["ssh", "-i", env.ssh_key, "-o", f"UserKnownHostsFile={known}", "-o", "GlobalKnownHostsFile=/dev/null",
+                "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
+                "-l", env.ssh_user, "--", str(entry.address), *command]
         code = subprocess.run(argv).returncode
     if code:
         sys.exit(code)

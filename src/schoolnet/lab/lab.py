@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from schoolnet.atomic import write_atomically
+from schoolnet.contained import child
 from schoolnet.ipam.plan import Addressing
 from schoolnet.lab import aptcache, network, uplink
 from schoolnet.lab.image import ensure_base
@@ -38,7 +39,9 @@ from schoolnet.lab.paths import (
     PREFIX,
     RUN_DIR,
     STATE,
+    settings_problem,
 )
+from schoolnet.lab.processes import Process
 from schoolnet.model.fleet import Fleet, Host
 
 LAB_KINDS = ("edge", "server")  # switches, PDUs and storage are not Debian hosts
@@ -68,14 +71,14 @@ class LabHost:
     address: str
     netns: str
     host_key: str = ""
-    pids: dict[str, int] = field(default_factory=dict)
+    pids: dict[str, Process] = field(default_factory=dict)
     segments: list[str] = field(default_factory=list)
 
 
 @dataclass
 class LabState:
     hosts: dict[str, LabHost] = field(default_factory=dict)
-    pids: dict[str, int] = field(default_factory=dict)  # lab-wide helpers: apt cache and its relay
+    pids: dict[str, Process] = field(default_factory=dict)  # lab-wide helpers: package cache and its relay
     runner: str = "nspawn"  # how its hosts run: systemd-nspawn, or chroot + sshd with no init
 
     @classmethod
@@ -88,13 +91,22 @@ class LabState:
             pids = data.get("pids", {})
             if "nspawn" in pids:  # state written before chroot hosts existed
                 pids["host"] = pids.pop("nspawn")
+            data["pids"] = {key: Process.load(value) for key, value in pids.items()}
             hosts[name] = LabHost(**data)
-        return cls(hosts, raw.get("pids", {}), raw.get("runner", "nspawn"))
+        helpers = {key: Process.load(value) for key, value in raw.get("pids", {}).items()}
+        return cls(hosts, helpers, raw.get("runner", "nspawn"))
 
     def save(self) -> None:
         STATE.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(STATE, json.dumps({"hosts": {n: asdict(h) for n, h in sorted(self.hosts.items())},
-                                            "pids": self.pids, "runner": self.runner}, indent=1))
+        hosts = {n: {**asdict(h), "pids": {k: p.dump() for k, p in h.pids.items()}}
+                 for n, h in sorted(self.hosts.items())}
+        write_atomically(STATE, json.dumps({"hosts": hosts, "pids": {k: p.dump() for k, p in self.pids.items()},
+                                            "runner": self.runner}, indent=1))
+
+    def unverifiable(self) -> list[int]:
+        """PIDs recorded without a start time (by an older schoolnet): never signalled."""
+        every = [*self.pids.values(), *(p for h in self.hosts.values() for p in h.pids.values())]
+        return sorted(p.pid for p in every if not p.verifiable)
 
     def next_index(self) -> int:
         used = {h.index for h in self.hosts.values()}
@@ -113,6 +125,9 @@ def chosen_runner() -> str:
 
 
 def require_root() -> None:
+    wrong = settings_problem()
+    if wrong:
+        raise LabError(wrong)
     if os.geteuid() != 0:
         raise LabError("the lab needs root (network namespaces, overlay mounts, systemd-nspawn): run it as root")
     missing = [p for p in ("debootstrap", "socat", "nginx", "ssh-keygen", "zstd", "unshare")
@@ -154,58 +169,43 @@ def _listening(address: str, port: int) -> bool:
         return False
 
 
-def alive(pid: int | None) -> bool:
-    """Running, and not a zombie: a forwarder whose parent (`lab up`) has exited is reaped by
-    init only when init gets round to it, and waiting for that would stall `down`."""
-    if not pid:
-        return False
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return stat.rpartition(")")[2].split()[0] != "Z"
+def running(process: Process | None) -> bool:
+    return process is not None and process.running()
 
 
-def host_cgroup(hostname: str) -> str:
-    """The cgroup (below each hierarchy's root) that holds everything one lab host runs."""
-    return f"schoolnet-lab-{PREFIX}/{hostname}"
+def host_cgroup(root: Path, hostname: str) -> Path:
+    """The cgroup under hierarchy `root` that holds everything one lab host runs (never outside the
+    lab's own: `lab down` kills what it finds in there)."""
+    return child(child(root, f"schoolnet-lab-{PREFIX}"), hostname)
 
 
-def _spawn(name: str, argv: list[str], netns: str | None = None, cgroup: str | None = None) -> int:
+def _spawn(name: str, argv: list[str], netns: str | None = None, cgroup: str | None = None) -> Process:
     """Start a daemon detached from our terminal (its own session, no inherited descriptors), logging to a file."""
     LOGS.mkdir(parents=True, exist_ok=True)
-    log = open(LOGS / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child
+    log = open(child(LOGS, f"{name}.log"), "ab")  # noqa: SIM115 - handed to the child
     command = ["ip", "netns", "exec", netns, *argv] if netns else argv
 
     def enter_cgroup() -> None:
         if cgroup:
             for root in CGROUP_ROOTS:
-                procs = root / cgroup / "cgroup.procs"
+                procs = host_cgroup(root, cgroup) / "cgroup.procs"
                 if procs.exists():
                     procs.write_text(str(os.getpid()))
 
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
                                close_fds=True, preexec_fn=enter_cgroup)
     log.close()
-    return process.pid
+    return Process.of(process.pid)
 
 
-def _stop(pid: int | None, wait: float = 10.0) -> None:
-    if not alive(pid):
-        return
-    assert pid is not None
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + wait
-    while alive(pid) and time.monotonic() < deadline:
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)  # reap it if it is our child, so it stops being "alive"
-        time.sleep(0.1)
-    if alive(pid):
-        os.kill(pid, signal.SIGKILL)
+def _stop(process: Process | None, wait: float = 10.0) -> None:
+    if process is not None:
+        process.stop(wait)
 
 
 class Lab:
     def __init__(self, fleet: Fleet, say: Callable[[str], None]) -> None:
+        fleet.require_validated("the lab")  # hostnames become directories, cgroups and namespaces here
         self.fleet = fleet
         self.say = say
         self.addressing = Addressing(fleet)
@@ -220,7 +220,7 @@ class Lab:
         require_root()
         runner = chosen_runner()  # a wrong SCHOOLNET_LAB_RUNNER fails before anything starts
         state = LabState.load()
-        if any(alive(h.pids.get("host")) for h in state.hosts.values()) and state.runner != runner:
+        if any(running(h.pids.get("host")) for h in state.hosts.values()) and state.runner != runner:
             raise LabError(f"the lab's hosts run with {state.runner}, not {runner}: `schoolnet lab down` first")
         base = ensure_base(self.say)
         self._ensure_inotify()
@@ -237,7 +237,7 @@ class Lab:
         short_of_memory = ""
         for number, host in enumerate(wanted):
             entry = state.hosts.get(host.hostname)
-            if entry is not None and alive(entry.pids.get("host")):
+            if entry is not None and running(entry.pids.get("host")):
                 continue
             available = available_memory_mib()
             if available < MEMORY_RESERVE_MIB:
@@ -279,7 +279,7 @@ class Lab:
     def _ensure_apt_cache(self, state: LabState) -> None:
         """The lab's package cache (nginx, see `schoolnet.lab.aptcache`) on 127.0.0.1 here, relayed
         into each host through a UNIX socket."""
-        if alive(state.pids.get("apt-cache")) and alive(state.pids.get("apt-relay")):
+        if running(state.pids.get("apt-cache")) and running(state.pids.get("apt-relay")):
             return
         for name in ("apt-relay", "apt-cache", "apt-cacher-ng"):  # a half-running pair, or a lab of before
             _stop(state.pids.pop(name, None))
@@ -293,7 +293,7 @@ class Lab:
         state.pids["apt-cache"] = _spawn("apt-cache", ["nginx", "-c", str(config)])
         deadline = time.monotonic() + 20
         while not _listening("127.0.0.1", APT_PORT):
-            if not alive(state.pids["apt-cache"]) or time.monotonic() > deadline:
+            if not running(state.pids["apt-cache"]) or time.monotonic() > deadline:
                 raise LabError(f"the lab's package cache did not start; see {LOGS}/apt-cache.log and "
                                f"{LOGS}/apt-cache.error.log")
             time.sleep(0.1)
@@ -338,7 +338,7 @@ class Lab:
             network.ensure_route(entry.netns, route.prefix, route.via)
 
     def _prepare(self, host: Host, entry: LabHost, base: Path) -> None:
-        home = HOSTS_DIR / host.hostname
+        home = child(HOSTS_DIR, host.hostname)
         upper, work, merged = home / "upper", home / "work", home / "merged"
         for directory in (upper, work, merged):
             directory.mkdir(parents=True, exist_ok=True)
@@ -370,29 +370,30 @@ class Lab:
         self._route(host, entry)
 
     def _boot(self, entry: LabHost, runner: str) -> None:
-        cgroup = host_cgroup(entry.hostname)
         for root in CGROUP_ROOTS[:2]:
             if root.exists():
-                (root / cgroup).mkdir(parents=True, exist_ok=True)
-        merged = HOSTS_DIR / entry.hostname / "merged"
+                host_cgroup(root, entry.hostname).mkdir(parents=True, exist_ok=True)
+        merged = child(HOSTS_DIR, entry.hostname) / "merged"
         if runner == "chroot":
             policy = merged / "usr/sbin/policy-rc.d"  # as in any Debian chroot: packages start no daemon
             policy.write_text("#!/bin/sh\nexit 101\n")
             policy.chmod(0o755)
             # its own mount and PID namespaces: /dev and /proc mounted for it vanish with it, and its
-            # sshd is PID 1 there, so stopping the recorded PID stops everything the host started
+            # sshd is PID 1 there, so stopping the recorded PID stops everything the host started; its
+            # root is a mount point, as on a machine (the deploy's checks make mount namespaces there)
             entry.pids["host"] = _spawn(entry.hostname, [
                 "unshare", "--mount", "--pid", "--fork", "--kill-child", "sh", "-c",
-                f"mount --rbind /dev {merged}/dev && mount -t proc proc {merged}/proc && "
-                f"mkdir -p {merged}/run/sshd && exec chroot {merged} /usr/sbin/sshd -D -e"],
-                netns=entry.netns, cgroup=cgroup)
+                'mount --bind "$1" "$1" && mount --rbind /dev "$1/dev" && mount -t proc proc "$1/proc" && '
+                'mkdir -p "$1/run/sshd" && '
+                'exec chroot "$1" /usr/sbin/sshd -D -e', "sh", str(merged)],
+                netns=entry.netns, cgroup=entry.hostname)
         else:
             entry.pids["host"] = _spawn(entry.hostname, [
                 "systemd-nspawn", "-D", str(merged), "--boot", "--register=no", "--keep-unit",
                 f"--network-namespace-path=/run/netns/{entry.netns}", "--console=passive", "--resolv-conf=off",
                 "--timezone=off", "--link-journal=no", f"--machine={entry.hostname}",
                 "--capability=CAP_NET_ADMIN",  # its own namespace only: services bind, nft loads, dnsmasq starts
-            ], cgroup=cgroup)
+            ], cgroup=entry.hostname)
         entry.pids["ssh-forward"] = _spawn(f"{entry.hostname}-ssh", [
             "socat", f"TCP-LISTEN:22,bind={entry.address},reuseaddr,fork",
             f"EXEC:ip netns exec {entry.netns} socat STDIO TCP\\:127.0.0.1\\:22"])
@@ -403,37 +404,37 @@ class Lab:
     def _wait_ready(self, entry: LabHost) -> None:
         deadline = time.monotonic() + BOOT_TIMEOUT
         while time.monotonic() < deadline:
-            if not alive(entry.pids.get("host")):
-                raise LabError(f"{entry.hostname} stopped while booting; see {LOGS / entry.hostname}.log")
+            if not running(entry.pids.get("host")):
+                raise LabError(f"{entry.hostname} stopped while booting; see {LOGS}/{entry.hostname}.log")
             if ssh_banner(entry.address).startswith("SSH-"):
                 return
             time.sleep(0.3)
         raise LabError(f"{entry.hostname} did not answer SSH within {BOOT_TIMEOUT:.0f} s; "
-                       f"see {LOGS / entry.hostname}.log")
+                       f"see {LOGS}/{entry.hostname}.log")
 
-    # --- down ------------------------------------------------------------------------------------
-
-    def down(self, purge: bool = False) -> int:
-        """Stop the hosts.  Their disks and host keys stay, as a real host's would across a
-        power cycle, unless `purge`: then the next `up` boots fresh Debian hosts with new keys."""
-        require_root()
-        state = LabState.load()
-        for entry in state.hosts.values():  # ask every container to halt at once, then wait for each
-            pid = entry.pids.get("host")
-            if alive(pid):
-                assert pid is not None
-                os.kill(pid, signal.SIGTERM)
-        for entry in state.hosts.values():
-            _stop_host(entry)
-        for name in ("apt-relay", "apt-cache", "apt-cacher-ng"):
-            _stop(state.pids.pop(name, None))
-        network.delete_netns(network.LAB_NS)
-        count = len(state.hosts)
-        state.hosts.clear()
-        state.save()
-        if purge:
-            _purge_disks()
-        return count
+def down(purge: bool = False) -> tuple[int, list[int]]:
+    """Stop the hosts and helpers the lab started, by their records (never by name).  Their disks and
+    host keys stay, as a real host's would across a power cycle, unless `purge`: then the next `up`
+    boots fresh Debian hosts with new keys.  Needs no inventory: a broken one never keeps a lab up.
+    Returns the hosts stopped and the PIDs recorded by an older schoolnet, left alone."""
+    require_root()
+    state = LabState.load()
+    left_alone = state.unverifiable()
+    for entry in state.hosts.values():  # ask every container to halt at once, then wait for each
+        process = entry.pids.get("host")
+        if process is not None:
+            process.signal(signal.SIGTERM)
+    for entry in state.hosts.values():
+        _stop_host(entry)
+    for name in ("apt-relay", "apt-cache", "apt-cacher-ng"):
+        _stop(state.pids.pop(name, None))
+    network.delete_netns(network.LAB_NS)
+    count = len(state.hosts)
+    state.hosts.clear()
+    state.save()
+    if purge:
+        _purge_disks()
+    return count, left_alone
 
 
 def _purge_disks() -> None:
@@ -451,8 +452,8 @@ def _stop_host(entry: LabHost) -> None:
     for name in ("ssh-forward", "apt-relay", "host"):
         _stop(entry.pids.pop(name, None), wait=20.0)
     for root in CGROUP_ROOTS[:2]:  # first: nothing of the host may still use its files or network
-        _remove_cgroup(root / host_cgroup(entry.hostname))
-    merged = HOSTS_DIR / entry.hostname / "merged"
+        _remove_cgroup(host_cgroup(root, entry.hostname))
+    merged = child(HOSTS_DIR, entry.hostname) / "merged"
     if os.path.ismount(merged):
         subprocess.run(["umount", str(merged)], check=False)
     network.delete_netns(entry.netns)
@@ -500,7 +501,7 @@ def status() -> list[dict[str, Any]]:
     state = LabState.load()
     rows = []
     for entry in sorted(state.hosts.values(), key=lambda e: e.index):
-        running = alive(entry.pids.get("host"))
-        rows.append({"host": entry.hostname, "address": entry.address, "running": running,
-                     "ssh": running and ssh_banner(entry.address).startswith("SSH-"), "segments": entry.segments})
+        up = running(entry.pids.get("host"))
+        rows.append({"host": entry.hostname, "address": entry.address, "running": up,
+                     "ssh": up and ssh_banner(entry.address).startswith("SSH-"), "segments": entry.segments})
     return rows
