@@ -181,21 +181,30 @@ def test_6_every_deploy_is_recorded(work: Path) -> None:
     assert {h["host"] for h in entry["hosts"]} == set(HOSTS)
 
 
-def test_7_plan_shows_diffs_with_secrets_masked_and_changes_nothing(work: Path, known: Path) -> None:
+def test_7_plan_shows_diffs_with_secrets_masked_even_rotated_ones_and_changes_nothing(work: Path,
+                                                                                       known: Path) -> None:
+    """After `secrets rotate`, the host's file still holds the old key, which the store no longer
+    knows: the diff shows that the key line changed, and neither value."""
     from schoolnet.secrets import open_store
 
+    name = "wireguard/nx-sad-001-edge/private_key"
+    os.environ.setdefault("SOPS_AGE_KEY_FILE", ENV.get("SOPS_AGE_KEY_FILE", ""))
+    old_key = open_store(work / "inventory").get(name)
     template = work / "templates/vpn/etc/wireguard/wg0.conf.j2"
     template.write_text(template.read_text().replace("PrivateKey =", "# rotated with the key\nPrivateKey =", 1))
+    assert run(work, "secrets", "rotate", name).returncode == 0
+    new_key = open_store(work / "inventory").get(name)
+    assert new_key != old_key
     assert run(work, "render").returncode == 0
     result = run(work, "plan", "--env", "lab", "--limit", f"host:{EDGE}", "--parallel", "2")
     assert result.returncode == 0, result.stderr
     assert "+# rotated with the key" in result.stdout
-    assert "<secret:wireguard/nx-sad-001-edge/private_key>" in result.stdout
-    os.environ.setdefault("SOPS_AGE_KEY_FILE", ENV.get("SOPS_AGE_KEY_FILE", ""))
-    key = open_store(work / "inventory").get("wireguard/nx-sad-001-edge/private_key")
-    assert key not in result.stdout and key not in result.stderr
+    assert f"-PrivateKey = <secret:{name}, an earlier value>" in result.stdout
+    assert f"+PrivateKey = <secret:{name}>" in result.stdout
+    for key in (old_key, new_key):
+        assert key not in result.stdout and key not in result.stderr
     still = ssh(work / "inventory", EDGE, "sudo cat /etc/wireguard/wg0.conf", known).stdout
-    assert "rotated" not in still and "PrivateKey" in still
+    assert "rotated" not in still and old_key in still
 
 
 def test_8_waves_halt_when_a_wave_fails_too_often(work: Path, tmp_path: Path) -> None:
@@ -247,3 +256,191 @@ def test_9_plain_pyinfra_runs_the_same_deploy_as_pyinfra_users_expect(work: Path
     assert open_store(work / "inventory").get("wireguard/nx-sad-001-edge/private_key") not in output
     still = ssh(work / "inventory", EDGE, "cat /etc/dnsmasq.d/school.conf", known).stdout
     assert "interface=" in still and "pending for plain pyinfra" not in still
+
+
+
+def sha(work: Path, known: Path, host: str, *paths: str) -> list[str]:
+    result = ssh(work / "inventory", host, "sudo sha256sum " + " ".join(paths) + " | cut -c1-64", known)
+    return result.stdout.split()
+
+
+def built(work: Path, host: str, *paths: str) -> list[str]:
+    import hashlib
+
+    return [hashlib.sha256((work / "build/hosts" / host / p.lstrip("/")).read_bytes()).hexdigest() for p in paths]
+
+
+BASE = ["/etc/apt/apt.conf.d/52schoolnet-unattended-upgrades", "/etc/ssh/sshd_config.d/50-schoolnet.conf",
+        "/etc/systemd/journald.conf.d/50-schoolnet.conf"]
+BASE_TEMPLATES = ["base/etc/apt/apt.conf.d/52schoolnet-unattended-upgrades.j2",
+                  "base/etc/ssh/sshd_config.d/50-schoolnet.conf.j2",
+                  "base/etc/systemd/journald.conf.d/50-schoolnet.conf.j2"]
+
+
+def edit(work: Path, template: str, addition: str) -> str:
+    path = work / "templates" / template
+    original = path.read_text()
+    path.write_text(original + addition)
+    return original
+
+
+def test_10_the_second_file_failing_on_the_host_keeps_the_first_from_going_live(work: Path, known: Path) -> None:
+    """The base role's sshd drop-in passes `sshd -t` alone (offline) but not inside the host's whole
+    sshd_config (Debian's own defines the sftp subsystem too: "Subsystem 'sftp' already defined"):
+    neither it nor the role's first file (apt's) is installed, and sshd runs on as before."""
+    assert deploy(work)[0] == 0
+    before = sha(work, known, EDGE, *BASE)
+    originals = [edit(work, BASE_TEMPLATES[0], "// a harmless change\n"),
+                 edit(work, BASE_TEMPLATES[1], "Subsystem sftp internal-sftp\n")]
+    try:
+        assert run(work, "render").returncode == 0
+        code, hosts, err = deploy(work)
+        assert code == 1, err
+        assert hosts[EDGE]["status"] == "failed"
+        assert "sshd rejects the configuration" in str(hosts[EDGE]["reason"]), hosts[EDGE]["reason"]
+        assert sha(work, known, EDGE, *BASE) == before, "a file of the role went live"
+        assert ssh(work / "inventory", EDGE, "systemctl is-active ssh", known).stdout.strip() == "active"
+    finally:
+        for template, original in zip(BASE_TEMPLATES, originals, strict=False):
+            (work / "templates" / template).write_text(original)
+        assert run(work, "render").returncode == 0
+    assert deploy(work)[0] == 0
+
+
+def test_11_an_sshd_file_that_locks_the_deploy_user_out_is_rolled_back(work: Path, known: Path) -> None:
+    """`DenyUsers deploy` passes every check; only a new login shows it locks the deploy out.  The
+    deploy finds that out, restores the role's files through the session still open, and the host
+    takes new logins again."""
+    before = sha(work, known, EDGE, *BASE)
+    original = edit(work, BASE_TEMPLATES[1], "DenyUsers deploy\n")
+    try:
+        assert run(work, "render").returncode == 0
+        code, hosts, err = deploy(work)
+        assert code == 1, err
+        reason = str(hosts[EDGE]["reason"])
+        assert "new SSH login as deploy fails" in reason and "a new login works again" in reason, reason
+        assert hosts[EDGE2]["status"] == "failed"  # the same file, the same lock-out, the same roll-back
+        assert sha(work, known, EDGE, *BASE) == before
+        assert ssh(work / "inventory", EDGE, "true", known).returncode == 0
+        leftover = ssh(work / "inventory", EDGE, "sudo ls /var/lib/schoolnet/txn", known).stdout.split()
+        assert "base" not in leftover, "the armed revert was not cleaned up"
+    finally:
+        (work / "templates" / BASE_TEMPLATES[1]).write_text(original)
+        assert run(work, "render").returncode == 0
+    assert deploy(work)[0] == 0
+
+
+def test_12_two_deploys_to_the_same_hosts_at_once(work: Path) -> None:
+    """Each host is deployed by one of them; the other reports it locked."""
+    original = edit(work, "ntp/etc/chrony/conf.d/schoolnet.conf.j2", "# two at once\n")
+    try:
+        assert run(work, "render").returncode == 0
+        limits = [a for h in HOSTS for a in ("--limit", f"host:{h}")]
+        runs = [subprocess.Popen([SCHOOLNET, "deploy", "--env", "lab", "--yes", "--format", "json", *limits],
+                                 cwd=work, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for _ in range(2)]
+        results = [json.loads(r.communicate(timeout=900)[0])["hosts"] for r in runs]
+        for host in HOSTS:
+            reasons = [next(h for h in result if h["host"] == host)["reason"] for result in results]
+            locked = [r for r in reasons if "locked" in r]
+            assert len(locked) == 1, (host, reasons)
+    finally:
+        (work / "templates/ntp/etc/chrony/conf.d/schoolnet.conf.j2").write_text(original)
+        assert run(work, "render").returncode == 0
+    assert deploy(work)[0] == 0
+
+
+def interrupt_at(work: Path, marker: str, action: object) -> tuple[int, str]:
+    """Start a deploy of HOSTS; when its progress shows `marker`, call `action`; return its exit and output."""
+    limits = [a for h in HOSTS for a in ("--limit", f"host:{h}")]
+    process = subprocess.Popen([SCHOOLNET, "deploy", "--env", "lab", "--yes", *limits], cwd=work, env=ENV,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = []
+    assert process.stderr is not None
+    for line in process.stderr:
+        seen.append(line)
+        if marker in line:
+            action(process)  # type: ignore[operator]
+            break
+    out, err = process.communicate(timeout=900)
+    return process.returncode, out + "".join(seen) + err
+
+
+def test_13_ctrl_c_mid_deploy_records_every_host_and_leaves_each_role_whole(work: Path, known: Path) -> None:
+    """SIGINT while the base role's files are being changed: exit 130, a record naming every host's
+    outcome, and on every host the role's files are all the old ones or all the new ones."""
+    import signal
+
+    old = {h: sha(work, known, h, *BASE) for h in HOSTS}
+    originals = [edit(work, t, ("// " if "apt" in t else "# ") + "interrupted\n") for t in BASE_TEMPLATES]
+    try:
+        assert run(work, "render").returncode == 0
+        new = {h: built(work, h, *BASE) for h in HOSTS}
+        code, output = interrupt_at(work, "base: check and install", lambda p: p.send_signal(signal.SIGINT))
+        assert code == 130, output
+        entry = json.loads((work / "deploys/log.jsonl").read_text().splitlines()[-1])
+        assert entry["interrupted"] is True
+        assert {h["host"] for h in entry["hosts"]} == set(HOSTS)
+        assert all(h["status"] in ("changed", "unchanged", "failed") and (h["status"] != "failed" or h["reason"])
+                   for h in entry["hosts"])
+        for host in HOSTS:
+            now = sha(work, known, host, *BASE)
+            assert now in (old[host], new[host]), f"{host} holds a mix of old and new base files"
+    finally:
+        for template, original in zip(BASE_TEMPLATES, originals, strict=True):
+            (work / "templates" / template).write_text(original)
+        assert run(work, "render").returncode == 0
+    code, _hosts, err = deploy(work)
+    assert code == 0, err
+
+
+def test_14_a_host_killed_mid_deploy_fails_alone_and_comes_back_whole(work: Path, known: Path) -> None:
+    """The host is powered off while its base role is being changed: it fails with a reason, the others
+    finish; booted again its role's files are all old or all new, and the next deploy converges."""
+    old = sha(work, known, EDGE2, *BASE)
+    originals = [edit(work, t, ("// " if "apt" in t else "# ") + "power cut\n") for t in BASE_TEMPLATES]
+
+    def power_off(_: object) -> None:
+        stop = subprocess.run([str(Path(SCHOOLNET).parent / "python"), "-c",
+                               "import sys; from schoolnet.lab.lab import stop_host; stop_host(sys.argv[1])", EDGE2],
+                              env=ENV, capture_output=True, text=True)
+        assert stop.returncode == 0, stop.stderr
+
+    try:
+        assert run(work, "render").returncode == 0
+        new = built(work, EDGE2, *BASE)
+        code, output = interrupt_at(work, "base: check and install", power_off)
+        assert code == 1, output
+        entry = json.loads((work / "deploys/log.jsonl").read_text().splitlines()[-1])
+        outcome = {h["host"]: h for h in entry["hosts"]}
+        assert outcome[EDGE2]["status"] == "failed" and outcome[EDGE2]["reason"], outcome[EDGE2]
+        assert outcome[EDGE]["status"] == "changed", outcome[EDGE]
+        assert run(work, "lab", "up", "--limit", f"host:{EDGE2}").returncode == 0
+        assert sha(work, known, EDGE2, *BASE) in (old, new), "the host came back with a half-changed role"
+        assert ssh(work / "inventory", EDGE2, "systemctl is-active ssh", known).stdout.strip() == "active"
+    finally:
+        for template, original in zip(BASE_TEMPLATES, originals, strict=True):
+            (work / "templates" / template).write_text(original)
+        assert run(work, "render").returncode == 0
+    code, _hosts, err = deploy(work)
+    assert code == 0, err
+
+
+def test_15_a_school_added_and_another_rendered_leaves_the_hub_stale_and_refused(work: Path) -> None:
+    """Adding a school changes the VPN hub's peers; rendering only another school must not make the
+    hub's old build look fresh: deploy --limit role:vpn-hub refuses and names the hub."""
+    from tests.test_ipam import NEW, add_school
+
+    add_school(work / "inventory")
+    assert run(work, "ipam", "allocate", NEW).returncode == 0
+    assert run(work, "secrets", "generate").returncode == 0
+    assert run(work, "render", "--limit", "school:nx-sad-001").returncode == 0
+    refused = run(work, "deploy", "--env", "lab", "--yes", "--limit", "role:vpn-hub")
+    assert refused.returncode == 1
+    assert f"error SN820 stale-build: build/ is stale for {HUB}" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr
+    plan = run(work, "plan", "--env", "lab", "--limit", "role:vpn-hub")
+    assert plan.returncode == 1 and f"stale for {HUB}" in plan.stderr
+    assert run(work, "render").returncode == 0
+    done = run(work, "deploy", "--env", "lab", "--yes", "--limit", "role:vpn-hub")
+    assert done.returncode == 0, done.stderr

@@ -89,3 +89,31 @@ def test_shell_words_in_names_stay_names(tmp_path: Path, monkeypatch: pytest.Mon
     assert list(found.files) == [str(odd)] and found.packages == set()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("pwned")]
     assert "'svc`id`.service'" in host_state_command([], [], ["svc`id`"])
+
+
+HOSTILE_PATHS = ["with space's.conf", "semi;touch PWNED.conf", "$(touch PWNED).conf", "`touch PWNED`.conf",
+                 "-oProxyCommand=touch PWNED.conf", 'quote"and\\backslash.conf']
+
+
+def test_a_role_change_treats_hostile_paths_and_modes_as_data(tmp_path: Path) -> None:
+    """The script a host runs for a role's change, run by the real shell where /var/lib/schoolnet is a
+    private tmpfs: files with shell metacharacters in their names are checked, installed at exactly
+    those paths, and nothing is executed out of a name."""
+    from schoolnet.deploy.transaction import FileChange, transaction
+
+    staged, target = tmp_path / "staged", tmp_path / "etc"
+    staged.mkdir()
+    changes = []
+    for number, name in enumerate(HOSTILE_PATHS):
+        (staged / name).write_text(f"ARGS=\"{number}\"\n")
+        changes.append(FileChange(str(target / name), str(staged / name), "0640", "root", "root", "shell-env"))
+    script = transaction("base", changes, [], False, str(staged))
+    run = subprocess.run(["unshare", "--mount", "sh", "-c", 'mkdir -p /var/lib/schoolnet && '
+                          'mount -n -t tmpfs tmpfs /var/lib/schoolnet && cd "$1" && exec sh -c "$2"', "sh",
+                          str(tmp_path), script], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert not list(tmp_path.rglob("PWNED")) and not Path("PWNED").exists(), "a name was executed"
+    for number, name in enumerate(HOSTILE_PATHS):
+        installed = target / name
+        assert installed.read_text() == f"ARGS=\"{number}\"\n" and installed.stat().st_mode & 0o777 == 0o640
+    assert not staged.exists(), "the staged files were left on the host"

@@ -10,12 +10,14 @@ STAGE_TITLES = {
     "render": "Rendering templates (render)",
     "check": "Rendered files, checked by the programs that read them (check)",
     "secrets": "Encrypted secrets (secrets)",
+    "deploy": "Before any host is touched (plan, deploy)",
 }
 
 
 def render_rules_doc() -> str:
     # importing the stages registers their codes
     from schoolnet import check, render, validate  # noqa: F401
+    from schoolnet.deploy import gate  # noqa: F401
     from schoolnet.secrets import manage  # noqa: F401
 
     lines = [

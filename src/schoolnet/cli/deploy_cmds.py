@@ -6,30 +6,23 @@ import difflib
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from schoolnet.check import check_build
-from schoolnet.cli.common import EXIT_PROBLEMS, F, fail, inventory_option, usage_error
+from schoolnet.cli.common import EXIT_PROBLEMS, F, inventory_option, usage_error
 from schoolnet.cli.render_cmds import limit_option
-from schoolnet.deploy import record
-from schoolnet.deploy.bridge import deployable
+from schoolnet.contained import beneath, child
+from schoolnet.deploy import gate, record
 from schoolnet.deploy.connection import ConnectionError_
-from schoolnet.model import Fleet
-from schoolnet.model.fleet import Host
-from schoolnet.model.select import LimitError, select_hosts
-from schoolnet.problems import Location, Severity
-from schoolnet.render.engine import inventory_digest, load_manifest, tree_digest
-from schoolnet.rulebook import problem
-from schoolnet.secrets import open_store
-from schoolnet.secrets.store import mask
-from schoolnet.validate import validate_inventory
+from schoolnet.deploy.gate import Ready
+from schoolnet.model.select import LimitError
+from schoolnet.secrets.redact import redact
 
 if TYPE_CHECKING:
-    from schoolnet.deploy.run import HostOutcome
+    from schoolnet.deploy.outcome import DeployResult, HostOutcome
 
 # pyinfra (and gevent under it) is imported only by plan and deploy: gevent in the process
 # deadlocks the forked workers that load and render big fleets.
@@ -39,41 +32,21 @@ def env_option(func: F) -> F:
     return click.option("--env", "environment", required=True, help="prod, lab, ... (environments/<env>.yaml)")(func)
 
 
-def _prepare(inventory: Path, build: Path, environment: str, limits: tuple[str, ...],
-             only: list[str] | None = None) -> tuple[Fleet, list[Host]]:
-    """Refuse to go on unless the inventory validates, build/ is fresh and every selected file checks."""
-    fleet, problems = validate_inventory(inventory)
-    if fleet is None or any(p.severity is Severity.ERROR for p in problems):
-        fail(problems)
+def _prepare(inventory: Path, build: Path, limits: tuple[str, ...], only: list[str] | None = None) -> Ready:
+    """Refuse to go on unless the inventory validates, the selected hosts' builds are fresh and every
+    selected file checks (problems: file:line lines and exit 1, through the CLI's group)."""
     try:
-        manifest = load_manifest(build)
-    except (OSError, ValueError):
-        fail([problem("SN818", Location(f"{build}/manifest.json"), "no rendered build", "run `schoolnet render`")])
-    templates = fleet.root.resolve().parent / "templates"
-    if (manifest.get("inventory_sha256") != inventory_digest(fleet.root)
-            or manifest.get("templates_sha256") != tree_digest(templates)):
-        fail([problem("SN818", Location(f"{build}/manifest.json"), "build/ is older than the inventory or templates",
-                      "run `schoolnet render` (and `schoolnet check`) again")])
-    try:
-        hosts = deployable(select_hosts(fleet, limits))
-    except LimitError as exc:
+        return gate.prepare(inventory, build, limits, only)
+    except (LimitError, gate.NothingSelected) as exc:
         usage_error(str(exc))
-    if only is not None:
-        hosts = [h for h in hosts if h.hostname in only]
-    if not hosts:
-        usage_error("no deployable host selected (edge servers and data-center servers with roles)")
-    report = check_build(build, secrets=open_store(inventory), hosts={h.hostname for h in hosts})
-    if report.problems:
-        fail(report.problems)
-    return fleet, hosts
 
 
-def _run(fleet: Fleet, environment: str, hosts: list[Host], build: Path, dry: bool,
-         parallel: int) -> list[HostOutcome]:
+def _run(ready: Ready, environment: str, dry: bool, parallel: int) -> DeployResult:
     from schoolnet.deploy.run import run_deploy
 
     try:
-        return run_deploy(fleet, environment, hosts, build, dry, parallel, lambda text: click.echo(text, err=True))
+        return run_deploy(ready.fleet, environment, ready.hosts, ready.build, dry, parallel,
+                          lambda text: click.echo(text, err=True))
     except ConnectionError_ as exc:
         click.echo(f"schoolnet: {exc}", err=True)
         sys.exit(EXIT_PROBLEMS)
@@ -90,6 +63,21 @@ def _summary(outcomes: list[HostOutcome], title: str) -> None:
     Console(stderr=True).print(table)
     counts = {s: sum(o.status == s for o in outcomes) for s in ("changed", "unchanged", "failed")}
     click.echo(f"{counts['changed']} changed, {counts['unchanged']} unchanged, {counts['failed']} failed", err=True)
+
+
+def _deployed(ready: Ready, environment: str, limits: list[str], parallel: int, title: str,
+              fmt: str) -> tuple[DeployResult, dict[str, Any]]:
+    """Run a deploy and record it, whatever happened, Ctrl-C included: the record is the trail."""
+    result = _run(ready, environment, dry=False, parallel=parallel)
+    entry = record.append(ready.fleet.root.resolve().parent, environment, limits, result.outcomes,
+                          interrupted=result.interrupted)
+    _summary(result.outcomes, title + (" (interrupted)" if result.interrupted else ""))
+    if result.interrupted:
+        if fmt == "json":
+            click.echo(json.dumps(entry, indent=2))
+        click.echo("schoolnet: interrupted; every host's outcome is in deploys/log.jsonl", err=True)
+        sys.exit(130)
+    return result, entry
 
 
 parallel_option = click.option("--parallel", type=click.IntRange(1, 200), default=20, show_default=True,
@@ -111,24 +99,23 @@ def plan(inventory: Path, environment: str, limits: tuple[str, ...], build: Path
     """
     from schoolnet.deploy.steps import CURRENT
 
-    fleet, hosts = _prepare(inventory, build, environment, limits)
-    outcomes = _run(fleet, environment, hosts, build, dry=True, parallel=parallel)
-    manifest = load_manifest(build)
-    store = open_store(inventory)
-    for outcome in outcomes:
-        entries = {f["path"]: f for f in manifest["hosts"][outcome.hostname]["files"]}
+    ready = _prepare(inventory, build, limits)
+    result = _run(ready, environment, dry=True, parallel=parallel)
+    for outcome in result.outcomes:
+        entries = {f["path"]: f for f in ready.manifest["hosts"][outcome.hostname]["files"]}
         for path, current in sorted(CURRENT.get(outcome.hostname, {}).items()):
             spec = entries[path]
-            new = (build / "hosts" / outcome.hostname / path.lstrip("/")).read_text().splitlines()
+            new = beneath(child(build / "hosts", outcome.hostname), path).read_text().splitlines()
             old = current or []
-            diff = "\n".join(difflib.unified_diff(old, new, f"{outcome.hostname}:{path}", f"build:{path}",
-                                                  lineterm=""))
-            click.echo(mask(diff, spec["secrets"], store) if spec["secrets"] else diff)
-    for outcome in outcomes:
+            if spec["secrets"]:  # neither today's values nor ones rotated away since
+                old, new = redact(old, new, spec["secrets"], ready.secrets)
+            click.echo("\n".join(difflib.unified_diff(old, new, f"{outcome.hostname}:{path}", f"build:{path}",
+                                                     lineterm="")))
+    for outcome in result.outcomes:
         line = outcome.reason if outcome.status == "failed" else (
             f"{len(outcome.changes)} change(s): " + "; ".join(outcome.changes[:4]) if outcome.changes else "no change")
         click.echo(f"{outcome.hostname}: {line}", err=True)
-    if any(o.status == "failed" for o in outcomes):
+    if any(o.status == "failed" for o in result.outcomes):
         sys.exit(EXIT_PROBLEMS)
 
 
@@ -165,15 +152,13 @@ def deploy(inventory: Path, environment: str, limits: tuple[str, ...], build: Pa
     if only == []:
         click.echo("schoolnet: the last deploy to this environment had no failed host", err=True)
         return
-    fleet, hosts = _prepare(inventory, build, environment, limits, only)
-    if not yes and not click.confirm(f"deploy to {len(hosts)} host(s) in {environment}?", err=True):
+    ready = _prepare(inventory, build, limits, only)
+    if not yes and not click.confirm(f"deploy to {len(ready.hosts)} host(s) in {environment}?", err=True):
         sys.exit(EXIT_PROBLEMS)
-    outcomes = _run(fleet, environment, hosts, build, dry=False, parallel=parallel)
-    entry = record.append(root, environment, list(limits), outcomes)
+    result, entry = _deployed(ready, environment, list(limits), parallel, f"deploy to {environment}", fmt)
     if fmt == "json":
         click.echo(json.dumps(entry, indent=2))
-    _summary(outcomes, f"deploy to {environment}")
-    if any(o.status == "failed" for o in outcomes):
+    if any(o.status == "failed" for o in result.outcomes):
         sys.exit(EXIT_PROBLEMS)
 
 
@@ -189,20 +174,20 @@ def _deploy_waves(inventory: Path, environment: str, build: Path, parallel: int,
         if wave_number > len(chosen):
             usage_error(f"--wave {wave_number}: {waves_file} has {len(chosen)} wave(s)")
         chosen = [chosen[wave_number - 1]]
-    root = inventory.resolve().parent
     done: set[str] = set()
     entries = []
     for number, wave in chosen:
-        fleet, hosts = _prepare(inventory, build, environment, tuple(wave.limit))
-        hosts = [h for h in hosts if h.hostname not in done]
-        if not hosts:
+        ready = _prepare(inventory, build, tuple(wave.limit))
+        ready.hosts = [h for h in ready.hosts if h.hostname not in done]
+        if not ready.hosts:
             continue
-        if not yes and not click.confirm(f"wave {number} ({wave.name}): deploy to {len(hosts)} host(s)?", err=True):
+        if not yes and not click.confirm(f"wave {number} ({wave.name}): deploy to {len(ready.hosts)} host(s)?",
+                                         err=True):
             sys.exit(EXIT_PROBLEMS)
-        outcomes = _run(fleet, environment, hosts, build, dry=False, parallel=parallel)
-        done |= {h.hostname for h in hosts}
-        entries.append(record.append(root, environment, wave.limit, outcomes))
-        _summary(outcomes, f"wave {number}: {wave.name}")
+        result, entry = _deployed(ready, environment, wave.limit, parallel, f"wave {number}: {wave.name}", fmt)
+        done |= {h.hostname for h in ready.hosts}
+        entries.append(entry)
+        outcomes = result.outcomes
         rate = failure_rate(sum(o.status == "failed" for o in outcomes), len(outcomes))
         if rate > plan_.max_failure_rate:
             click.echo(f"✗ wave {number} ({wave.name}) failed on {rate:.0%} of its hosts, over "

@@ -20,19 +20,25 @@ def deployable(hosts: list[Host]) -> list[Host]:
     return [h for h in hosts if h.kind in DEPLOYED_KINDS and h.roles]
 
 
-def host_data(fleet: Fleet, environment: str, hosts: list[Host], build: Path,
-              known_hosts_file: Path, dry: bool = False) -> list[tuple[str, dict[str, Any]]]:
+def host_data(fleet: Fleet, environment: str, hosts: list[Host], build: Path, known_hosts_file: Path,
+              dry: bool = False, run: str = "run") -> list[tuple[str, dict[str, Any]]]:
+    """pyinfra's host data.  `run` names this deploy's staging directory on each host, so two deploys
+    never share one; a host missing from build/'s manifest is refused, never deployed as empty."""
+    fleet.require_validated("deploy")
     manifest = load_manifest(build)
     env = fleet.environments[environment]
     found = connections(fleet, environment, hosts)
     rows = []
     for host in hosts:
         conn = found[host.hostname]
+        entry = manifest["hosts"].get(host.hostname)
+        if entry is None:
+            raise ValueError(f"{host.hostname} is not in {build}/manifest.json: render it first")
         rows.append((host.hostname, {
             "ssh_hostname": conn.address, "ssh_port": conn.port, "ssh_user": conn.user, "ssh_key": conn.key,
             "ssh_known_hosts_file": str(known_hosts_file), "ssh_strict_host_key_checking": "yes",
             "_sudo": conn.sudo, "schoolnet_roles": list(host.roles),
-            "schoolnet_files": manifest["hosts"].get(host.hostname, {}).get("files", []),
+            "schoolnet_files": entry["files"], "schoolnet_run": run,
             "schoolnet_build": str(build.resolve()),
             "schoolnet_unavailable_services": list(env.unavailable_services),
             "schoolnet_start_services": env.start_services,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from schoolnet.deploy.run import HostOutcome
+    from schoolnet.deploy.outcome import HostOutcome
 
 LOG = Path("deploys") / "log.jsonl"
 
@@ -21,7 +21,12 @@ def _git(root: Path, *args: str) -> str:
     return result.stdout.strip() if result.returncode == 0 else ""
 
 
-def append(root: Path, environment: str, limits: list[str], outcomes: list[HostOutcome]) -> dict[str, Any]:
+def append(root: Path, environment: str, limits: list[str], outcomes: list[HostOutcome],
+           interrupted: bool = False) -> dict[str, Any]:
+    """One line for the run: every selected host with its outcome (never a silent default)."""
+    unsettled = [o.hostname for o in outcomes if o.status not in ("changed", "unchanged", "failed")]
+    if unsettled:  # a bug, not an input: refuse to record a host as anything it was not
+        raise ValueError(f"no outcome for {', '.join(unsettled)}")
     entry = {
         "time": datetime.now(UTC).isoformat(timespec="seconds"),
         "operator": os.environ.get("SUDO_USER") or getpass.getuser(),
@@ -29,12 +34,15 @@ def append(root: Path, environment: str, limits: list[str], outcomes: list[HostO
         "dirty": bool(_git(root, "status", "--porcelain", "--untracked-files=no")),
         "environment": environment,
         "limit": limits,
+        "interrupted": interrupted,
         "hosts": [o.as_dict() for o in outcomes],
     }
     log = root / LOG
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a", encoding="utf-8") as handle:
         handle.write(json.dumps(entry, sort_keys=True) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
     return entry
 
 
