@@ -64,6 +64,11 @@ def test_1_first_deploy_converges_and_the_second_changes_nothing(work: Path) -> 
     assert code == 0, err
     assert {h: hosts[h]["status"] for h in HOSTS} == {h: "changed" for h in HOSTS}
     assert "[1/" in err and "packages: " in err and "(4 host(s))" in err  # progress, one line per operation
+    known = pinned(work / "inventory", work)
+    for host in HOSTS:  # a confirmed change leaves nothing behind: no staged copy, no kept file, no revert
+        leftovers = ssh(work / "inventory", host, "sudo find /var/lib/schoolnet/staged /var/lib/schoolnet/txn "
+                        "-mindepth 1; sudo find /etc -name '*.schoolnet-*'", known)
+        assert leftovers.stdout.split() == [], (host, leftovers.stdout)
     code, hosts, err = deploy(work)
     assert code == 0, err
     assert {h: (hosts[h]["status"], hosts[h]["changes"]) for h in HOSTS} == {h: ("unchanged", []) for h in HOSTS}
@@ -444,3 +449,40 @@ def test_15_a_school_added_and_another_rendered_leaves_the_hub_stale_and_refused
     assert run(work, "render").returncode == 0
     done = run(work, "deploy", "--env", "lab", "--yes", "--limit", "role:vpn-hub")
     assert done.returncode == 0, done.stderr
+
+
+
+CHANGED_UNDER_IT = """
+import json, sys
+from pathlib import Path
+from schoolnet.deploy.gate import prepare
+from schoolnet.deploy.run import run_deploy
+
+hosts, victim = sys.argv[1].split(","), sys.argv[2]
+ready = prepare(Path("inventory"), Path("build"), [f"host:{h}" for h in hosts])
+target = Path("build/hosts") / victim / "etc/dnsmasq.d/school.conf"
+target.write_text(target.read_text() + "# written after check\\n")
+result = run_deploy(ready.fleet, "lab", ready.hosts, ready.build, dry=False, parallel=4)
+print(json.dumps({o.hostname: [o.status, o.reason] for o in result.outcomes}))
+"""
+
+
+def test_16_a_file_changed_in_build_after_check_is_not_pushed(work: Path, known: Path) -> None:
+    """Between the gate and the push, a file of one host's build changes (a render running meanwhile):
+    that host is refused with the reason, the others are deployed, and the changed bytes reach no host."""
+    original = edit(work, "dhcp/etc/dnsmasq.d/school.conf.j2", "# a change to push\n")
+    try:
+        assert run(work, "render").returncode == 0
+        result = subprocess.run([str(Path(SCHOOLNET).parent / "python"), "-c", CHANGED_UNDER_IT,
+                                 ",".join([EDGE, EDGE2]), EDGE2], cwd=work, env=ENV, capture_output=True,
+                                text=True, timeout=900)
+        assert result.returncode == 0, result.stderr
+        outcomes = json.loads(result.stdout.splitlines()[-1])
+        assert outcomes[EDGE][0] == "changed", outcomes
+        assert outcomes[EDGE2][0] == "failed" and "changed since it was checked" in outcomes[EDGE2][1], outcomes
+        pushed = ssh(work / "inventory", EDGE2, "cat /etc/dnsmasq.d/school.conf", known).stdout
+        assert "written after check" not in pushed and "a change to push" not in pushed
+    finally:
+        (work / "templates/dhcp/etc/dnsmasq.d/school.conf.j2").write_text(original)
+        assert run(work, "render").returncode == 0
+    assert deploy(work)[0] == 0

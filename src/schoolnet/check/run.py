@@ -14,6 +14,7 @@ from pathlib import Path
 from schoolnet.check import lints as _lints  # noqa: F401  (registers the validators)
 from schoolnet.check import programs as _programs  # noqa: F401
 from schoolnet.check.registry import VALIDATORS, CheckItem, Finding, Workspace
+from schoolnet.contained import PathEscape, beneath, child
 from schoolnet.inventory.yamlload import display_name
 from schoolnet.problems import InventoryError, Location, Problem
 from schoolnet.render.engine import load_manifest
@@ -47,8 +48,13 @@ def check_build(build: Path, jobs: int | None = None, progress: Callable[[int, i
         if hosts is not None and host not in hosts:
             continue
         for spec in entry["files"]:
-            item = CheckItem(root / host / spec["path"].lstrip("/"), host, spec["path"], spec["role"],
-                             spec["template"], tuple(spec.get("secrets", ())))
+            try:
+                path = beneath(child(root, host), spec["path"])
+            except PathEscape as exc:  # a hand-edited manifest: nothing outside build/ is read or pushed
+                report.problems.append(problem("SN818", Location(display_name(build / "manifest.json")),
+                                               f"{host}: {exc}", "run `schoolnet render` again"))
+                continue
+            item = CheckItem(path, host, spec["path"], spec["role"], spec["template"], tuple(spec.get("secrets", ())))
             if not _intact(item, spec["sha256"], report):
                 continue
             if spec["validator"] is None:

@@ -161,7 +161,7 @@ def transaction(role: str, files: list[FileChange], services: list[str], reload:
             + _say(f"{service} is not active with the new files; every file of {role} restored") + "; exit 1; }",
             f"systemctl is-enabled --quiet {unit} || systemctl enable --quiet {unit}",
         ]
-    out.append(f"rm -rf {q(staging)}")
+    out.append(f"rm -rf {q(staging)}; rmdir {q(staging.rsplit('/', 1)[0])} 2>/dev/null  # the run's, once empty")
     if needs_confirmation(services):
         out += [
             "# 4. kept until the deploy confirms a new login; reverted by the host itself otherwise",
