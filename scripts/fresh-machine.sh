@@ -162,7 +162,8 @@ mkdir -p .old-root
 pivot_root . .old-root
 umount -l /.old-root
 rmdir /.old-root
-exec /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+# a user types make at a terminal: signals as they are there (a background job here ignores SIGINT)
+exec /usr/bin/env -i --default-signal PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" /bin/bash -c '\''cd /root/schoolnet && exec make "$@"'\'' make "$@"'
 
 say "running: make ${targets[*]}"

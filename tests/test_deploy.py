@@ -358,8 +358,12 @@ def test_12_two_deploys_to_the_same_hosts_at_once(work: Path) -> None:
 def interrupt_at(work: Path, marker: str, action: object) -> tuple[int, str]:
     """Start a deploy of HOSTS; when its progress shows `marker`, call `action`; return its exit and output."""
     limits = [a for h in HOSTS for a in ("--limit", f"host:{h}")]
+    import signal
+
+    # Ctrl-C as at a terminal, whatever this test's parent ignores (a background job ignores SIGINT)
     process = subprocess.Popen([SCHOOLNET, "deploy", "--env", "lab", "--yes", *limits], cwd=work, env=ENV,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = []
     assert process.stderr is not None
     for line in process.stderr:
