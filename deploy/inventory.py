@@ -43,5 +43,6 @@ else:
     _known = Path(_private) / "known_hosts"
 _known.write_text(known_hosts(connections(_ready.fleet, _env, _ready.hosts)))
 
-schoolnet = host_data(_ready.fleet, _env, _ready.hosts, _ready.build, _known, run=uuid.uuid4().hex)
+schoolnet = host_data(_ready.fleet, _env, _ready.hosts, _ready.build, _known, run=uuid.uuid4().hex,
+                      manifest=_ready.manifest)
 globals().update(groups(_ready.hosts))

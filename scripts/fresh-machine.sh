@@ -14,7 +14,7 @@
 # /usr/local/share/ca-certificates and pip's setting to trust them (a network that inspects
 # TLS needs them), and apt's leave to read archive snapshots.  A lab inside (demo, test)
 # listens on this machine's loopback like any lab, so it refuses to start beside a running one.
-# Needs root; installs debootstrap and zstd here when missing.
+# Needs root; where debootstrap or zstd is missing here, installs the lab's tools (scripts/setup-lab.sh).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)

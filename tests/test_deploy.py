@@ -67,7 +67,8 @@ def test_1_first_deploy_converges_and_the_second_changes_nothing(work: Path) -> 
     known = pinned(work / "inventory", work)
     for host in HOSTS:  # a confirmed change leaves nothing behind: no staged copy, no kept file, no revert
         leftovers = ssh(work / "inventory", host, "sudo find /var/lib/schoolnet/staged /var/lib/schoolnet/txn "
-                        "-mindepth 1; sudo find /etc -name '*.schoolnet-*'", known)
+                        "-mindepth 1; sudo find /etc -name '*.schoolnet-*'; ps -eo args | grep '^sleep 600' || true",
+                        known)
         assert leftovers.stdout.split() == [], (host, leftovers.stdout)
     code, hosts, err = deploy(work)
     assert code == 0, err
@@ -490,3 +491,38 @@ def test_16_a_file_changed_in_build_after_check_is_not_pushed(work: Path, known:
         (work / "templates/dhcp/etc/dnsmasq.d/school.conf.j2").write_text(original)
         assert run(work, "render").returncode == 0
     assert deploy(work)[0] == 0
+
+
+
+def test_17_a_change_nobody_confirms_is_reverted_by_the_host_itself(work: Path, known: Path) -> None:
+    """The deploy is gone before it could confirm an sshd change (its machine died): the revert armed
+    on the host restores the role's files by itself, and leaves nothing running or kept."""
+    import yaml
+
+    from schoolnet.deploy.transaction import FileChange, transaction
+
+    path = "/etc/ssh/sshd_config.d/50-schoolnet.conf"
+    before = sha(work, known, EDGE, path)
+    staged = "/var/lib/schoolnet/staged/unconfirmed/base" + path
+    original = (work / "build/hosts" / EDGE / path.lstrip("/")).read_text()
+    environment = yaml.safe_load((work / "inventory/environments/lab.yaml").read_text())
+
+    def on_edge(command: str, stdin: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["ssh", "-i", environment["ssh_key"], "-o", f"UserKnownHostsFile={known}", "-o",
+                               "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-l", environment["ssh_user"],
+                               "--", environment["hosts"][EDGE]["address"], command], input=stdin,
+                              capture_output=True, text=True, timeout=120)
+
+    assert on_edge(f"sudo install -D -m 0600 /dev/stdin {staged}", original + "# never confirmed\n").returncode == 0
+    script = transaction("base", [FileChange(path, staged, "0644", "root", "root", "sshd")], ["ssh"], True,
+                         "/var/lib/schoolnet/staged/unconfirmed/base", "unconfirmed", revert_after=3)
+    changed = on_edge("sudo sh -s", script)
+    assert changed.returncode == 0, changed.stderr
+    assert sha(work, known, EDGE, path) != before, "the change did not go live"
+    for _ in range(30):
+        if sha(work, known, EDGE, path) == before:
+            break
+        subprocess.run(["sleep", "1"])
+    assert sha(work, known, EDGE, path) == before, "the host did not revert the unconfirmed change"
+    left = ssh(work / "inventory", EDGE, "sudo ls /var/lib/schoolnet/txn; systemctl is-active ssh", known)
+    assert left.stdout.split() == ["active"], left.stdout

@@ -107,7 +107,7 @@ def test_a_role_change_treats_hostile_paths_and_modes_as_data(tmp_path: Path) ->
     for number, name in enumerate(HOSTILE_PATHS):
         (staged / name).write_text(f"ARGS=\"{number}\"\n")
         changes.append(FileChange(str(target / name), str(staged / name), "0640", "root", "root", "shell-env"))
-    script = transaction("base", changes, [], False, str(staged))
+    script = transaction("base", changes, [], False, str(staged), "run-1")
     run = subprocess.run(["unshare", "--mount", "sh", "-c", 'mkdir -p /var/lib/schoolnet && '
                           'mount -n -t tmpfs tmpfs /var/lib/schoolnet && cd "$1" && exec sh -c "$2"', "sh",
                           str(tmp_path), script], capture_output=True, text=True, timeout=60)

@@ -10,6 +10,7 @@ import shutil
 import stat
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -195,3 +196,46 @@ def test_a_rejected_line_holding_a_secret_is_masked_in_check_output(inventory: P
     assert key not in out and "<secret:wireguard/nx-ord-001-edge/private_key>" in out
     code, out = invoke("check", env={"SOPS_AGE_KEY_FILE": None})
     assert code == 1 and key not in out and "withheld" in out
+
+
+class _Store:
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = values
+
+    def load(self) -> None:
+        pass
+
+    def get(self, name: str) -> str:
+        return self.values[name]
+
+
+REDACT_CASES = [
+    # (what, host's lines, new lines, secrets the new file holds, expected host's side, expected new side)
+    ("a rotated key is named, never shown", ["PrivateKey = OLDoldOLDold=", "ListenPort = 51820"],
+     ["PrivateKey = NEWnewNEWnew=", "ListenPort = 51820"], {"wg": "NEWnewNEWnew="},
+     ["PrivateKey = <secret:wg, an earlier value>", "ListenPort = 51820"],
+     ["PrivateKey = <secret:wg>", "ListenPort = 51820"]),
+    ("a re-indented passphrase line is still named", ['    "WIFI_PASSWORD": "old-pass-phrase",'],
+     ['  "WIFI_PASSWORD": "new-pass-phrase",'], {"wifi": "new-pass-phrase"},
+     ["<a line of the host's file, withheld: the file holds secrets>"],
+     ['  "WIFI_PASSWORD": "<secret:wifi>",']),
+    ("a line the new file no longer has is withheld", ["PresharedKey = c2VjcmV0c2VjcmV0", "Address = 10.1.0.2/16"],
+     ["Address = 10.1.0.2/16"], {},
+     ["<a line of the host's file, withheld: the file holds secrets>", "Address = 10.1.0.2/16"],
+     ["Address = 10.1.0.2/16"]),
+    ("today's value on the host's side is masked too", ["PrivateKey = NEWnewNEWnew="],
+     ["# rotated\n", "PrivateKey = NEWnewNEWnew="], {"wg": "NEWnewNEWnew="},
+     ["PrivateKey = <secret:wg>"], ["# rotated\n", "PrivateKey = <secret:wg>"]),
+]
+
+
+@pytest.mark.parametrize("case", REDACT_CASES, ids=[c[0] for c in REDACT_CASES])
+def test_a_diff_of_a_secret_file_shows_no_secret_from_either_side(case: tuple[Any, ...]) -> None:
+    from schoolnet.secrets.redact import redact
+
+    _, old, new, values, want_old, want_new = case
+    got_old, got_new = redact(old, new, list(values), _Store(values))
+    assert (got_old, got_new) == (want_old, want_new)
+    shown = "\n".join(got_old + got_new)
+    assert not any(secret in shown for secret in ("OLDoldOLDold=", "NEWnewNEWnew=", "old-pass-phrase",
+                                                   "new-pass-phrase", "c2VjcmV0c2VjcmV0"))

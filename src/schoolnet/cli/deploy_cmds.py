@@ -46,7 +46,7 @@ def _run(ready: Ready, environment: str, dry: bool, parallel: int) -> DeployResu
 
     try:
         return run_deploy(ready.fleet, environment, ready.hosts, ready.build, dry, parallel,
-                          lambda text: click.echo(text, err=True))
+                          lambda text: click.echo(text, err=True), manifest=ready.manifest)
     except ConnectionError_ as exc:
         click.echo(f"schoolnet: {exc}", err=True)
         sys.exit(EXIT_PROBLEMS)
@@ -68,7 +68,7 @@ def _summary(outcomes: list[HostOutcome], title: str) -> None:
 def _deployed(ready: Ready, environment: str, limits: list[str], parallel: int, title: str,
               fmt: str) -> tuple[DeployResult, dict[str, Any]]:
     """Run a deploy and record it, whatever happened, Ctrl-C included: the record is the trail."""
-    result = _run(ready, environment, dry=False, parallel=parallel)
+    result = _run(ready, environment, dry=False, parallel=parallel)  # after a Ctrl-C, others are ignored: exit 130
     entry = record.append(ready.fleet.root.resolve().parent, environment, limits, result.outcomes,
                           interrupted=result.interrupted)
     _summary(result.outcomes, title + (" (interrupted)" if result.interrupted else ""))
@@ -103,12 +103,12 @@ def plan(inventory: Path, environment: str, limits: tuple[str, ...], build: Path
     result = _run(ready, environment, dry=True, parallel=parallel)
     for outcome in result.outcomes:
         entries = {f["path"]: f for f in ready.manifest["hosts"][outcome.hostname]["files"]}
-        for path, current in sorted(CURRENT.get(outcome.hostname, {}).items()):
+        for path, (current, mode) in sorted(CURRENT.get(outcome.hostname, {}).items()):
             spec = entries[path]
             new = beneath(child(build / "hosts", outcome.hostname), path).read_text().splitlines()
             old = current or []
-            if spec["secrets"]:  # neither today's values nor ones rotated away since
-                old, new = redact(old, new, spec["secrets"], ready.secrets)
+            if spec["secrets"] or spec["mode"] == "0600" or mode == 0o600:  # a file that holds or held secrets:
+                old, new = redact(old, new, spec["secrets"], ready.secrets)  # neither today's nor earlier values
             click.echo("\n".join(difflib.unified_diff(old, new, f"{outcome.hostname}:{path}", f"build:{path}",
                                                      lineterm="")))
     for outcome in result.outcomes:

@@ -21,11 +21,13 @@ def deployable(hosts: list[Host]) -> list[Host]:
 
 
 def host_data(fleet: Fleet, environment: str, hosts: list[Host], build: Path, known_hosts_file: Path,
-              dry: bool = False, run: str = "run") -> list[tuple[str, dict[str, Any]]]:
+              dry: bool = False, run: str = "run",
+              manifest: dict[str, Any] | None = None) -> list[tuple[str, dict[str, Any]]]:
     """pyinfra's host data.  `run` names this deploy's staging directory on each host, so two deploys
-    never share one; a host missing from build/'s manifest is refused, never deployed as empty."""
+    never share one; `manifest` is the one the gate checked; a host missing from it is refused,
+    never deployed as empty."""
     fleet.require_validated("deploy")
-    manifest = load_manifest(build)
+    manifest = manifest if manifest is not None else load_manifest(build)
     env = fleet.environments[environment]
     found = connections(fleet, environment, hosts)
     rows = []

@@ -20,7 +20,7 @@ from schoolnet.model.select import select_hosts
 from schoolnet.problems import InventoryError, Location
 from schoolnet.render.engine import MANIFEST_VERSION, load_manifest
 from schoolnet.render.freshness import Inputs, stale_hosts
-from schoolnet.render.templates import discover
+from schoolnet.render.templates import TemplateHeaderError, discover
 from schoolnet.rulebook import declare, problem
 from schoolnet.secrets import open_store
 from schoolnet.secrets.store import SopsSecrets
@@ -74,7 +74,12 @@ def prepare(inventory: Path, build: Path, limits: tuple[str, ...] | list[str],
     if manifest.get("version") != MANIFEST_VERSION:
         stale = [(h.hostname, "build/ was written by another version of schoolnet") for h in hosts]
     else:
-        stale = stale_hosts(Inputs(fleet, discover(templates), templates, secrets), hosts, manifest)
+        try:
+            specs = discover(templates)
+        except TemplateHeaderError as exc:
+            raise InventoryError([problem("SN703", Location(exc.source, 1, 1), exc.message,
+                                          "see docs/templates.md")]) from None
+        stale = stale_hosts(Inputs(fleet, specs, templates, secrets), hosts, manifest)
     if stale:
         raise InventoryError([problem("SN820", where, f"build/ is stale for {name}: {why}",
                                       "run `schoolnet render` (and `schoolnet check`) again") for name, why in stale])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import signal
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -73,7 +74,10 @@ def host_locks(hostnames: list[str]) -> Iterator[dict[str, bool]]:
 
 
 def run_deploy(fleet: Fleet, environment: str, hosts: list[Host], build: Path, dry: bool,
-               parallel: int = 10, say: Callable[[str], None] = lambda _: None) -> DeployResult:
+               parallel: int = 10, say: Callable[[str], None] = lambda _: None,
+               manifest: dict[str, Any] | None = None) -> DeployResult:
+    """Deploy (or, `dry`, plan) `hosts`; `manifest` is the one the gate held the build to (read
+    again from build/ if not given), so only bytes it vouches for are pushed."""
     fleet.require_validated("deploy")
     outcomes = {h.hostname: HostOutcome(h.hostname) for h in hosts}
     result = DeployResult([outcomes[h.hostname] for h in hosts])
@@ -85,7 +89,7 @@ def run_deploy(fleet: Fleet, environment: str, hosts: list[Host], build: Path, d
             return result
         known = Path(tmp) / "known_hosts"
         known.write_text(known_hosts(connections(fleet, environment, locked)))
-        rows = host_data(fleet, environment, locked, build, known, dry=dry, run=uuid.uuid4().hex)
+        rows = host_data(fleet, environment, locked, build, known, dry=dry, run=uuid.uuid4().hex, manifest=manifest)
         inventory = Inventory((rows, {}), **{g: (names, {}) for g, names in groups(locked).items()})
         collector = Collector([h.hostname for h in locked])
         logging.getLogger("pyinfra").addHandler(collector)
@@ -111,6 +115,7 @@ def run_deploy(fleet: Fleet, environment: str, hosts: list[Host], build: Path, d
                 run_ops(state)
             state.set_stage(StateStage.Disconnect)
         except KeyboardInterrupt:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cost the record
             result.interrupted = True
             say("interrupted: every host's outcome follows, then the record")
         except PyinfraError as exc:  # "No hosts remaining!": every host failed; each still gets its reason

@@ -28,10 +28,11 @@ def new_login_works(wait: float = 0.0) -> bool:
         client = paramiko.SSHClient()
         client.load_host_keys(host.data.ssh_known_hosts_file)
         client.set_missing_host_key_policy(paramiko.RejectPolicy())
-        try:
+        key = host.data.get("ssh_key")
+        try:  # authenticated as pyinfra's connector is: the given key, else the agent and the default keys
             client.connect(host.data.ssh_hostname, port=host.data.ssh_port, username=host.data.ssh_user,
-                           key_filename=host.data.ssh_key, timeout=10, banner_timeout=10, auth_timeout=10,
-                           allow_agent=False, look_for_keys=False)
+                           key_filename=key, passphrase=host.data.get("ssh_key_password"), timeout=10,
+                           banner_timeout=10, auth_timeout=10, allow_agent=True, look_for_keys=key is None)
             _, stdout, _ = client.exec_command("true", timeout=10)
             if stdout.channel.recv_exit_status() == 0:
                 return True
@@ -44,12 +45,14 @@ def new_login_works(wait: float = 0.0) -> bool:
         time.sleep(1)
 
 
-def confirm_new_session(role: str) -> None:
+def confirm_new_session(role: str, run: str) -> None:
     """Run by pyinfra (python.call) right after the role's change: raise LockedOut if no new login."""
     if new_login_works():
         return
-    host.run_shell_command(StringCommand(transaction.revert_now(role)), _sudo=True)
+    restored, _ = host.run_shell_command(StringCommand(transaction.revert_now(role, run)),
+                                         _sudo=host.data.get("_sudo", True))
     back = new_login_works(wait=30)
-    raise LockedOut(f"{role}: with the new files a new SSH login as {host.data.ssh_user} fails: every file of {role} "
-                    + ("was restored and a new login works again" if back else
-                       "was restored, but a new login still fails: see the host's console"))
+    what = f"every file of {role} was restored" if restored else \
+        f"the files of {role} could not be restored through the open session (the host reverts them itself)"
+    raise LockedOut(f"{role}: with the new files a new SSH login as {host.data.ssh_user} fails: {what}"
+                    + ("; a new login works again" if back else "; a new login still fails: see the host's console"))

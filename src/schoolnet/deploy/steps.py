@@ -28,8 +28,8 @@ from schoolnet.deploy.facts import HostState, HostStateFact, unit_name
 from schoolnet.deploy.session import confirm_new_session
 
 STAGING = "/var/lib/schoolnet/staged"
-# In a dry run, what each changing file holds now on its host, for `schoolnet plan` to diff.
-CURRENT: dict[str, dict[str, list[str] | None]] = {}
+# In a dry run, what each changing file holds now on its host and its mode there, for `schoolnet plan` to diff.
+CURRENT: dict[str, dict[str, tuple[list[str] | None, int | None]]] = {}
 # Per host: every package and service its roles manage (set by `expect`), and what was read of them.
 EXPECTED: dict[str, tuple[list[str], list[str]]] = {}
 READ: dict[str, HostState] = {}
@@ -100,18 +100,21 @@ def apply_role(role: str, packages: list[str], services: list[str], reload: bool
                            user=spec["owner"], group=spec["group"])
             continue
         if host.data.get("schoolnet_dry"):
-            CURRENT.setdefault(host.name, {})[destination] = host.get_fact(FileContents, path=destination)
+            CURRENT.setdefault(host.name, {})[destination] = (host.get_fact(FileContents, path=destination),
+                                                              current.mode if current is not None else None)
         staged = f"{staging}{destination}"
         files.put(name=f"{role}: upload {destination}", src=io.BytesIO(verified_bytes(spec)), dest=staged,
                   mode="0600", user="root", group="root", create_remote_dir=True)
         changes.append(transaction.FileChange(destination, staged, spec["mode"], spec["owner"], spec["group"],
                                               spec["validator"]))
     if changes:
+        run = host.data.schoolnet_run
         server.shell(name=f"{role}: check and install {', '.join(c.destination for c in changes)}",
-                     commands=[transaction.transaction(role, changes, services, reload, staging)])
+                     commands=[transaction.transaction(role, changes, services, reload, staging, run)])
         if transaction.needs_confirmation(services):
-            python.call(name=f"{role}: a new SSH session still gets in", function=confirm_new_session, role=role)
-            server.shell(name=f"{role}: confirmed", commands=[transaction.confirm(role)])
+            python.call(name=f"{role}: a new SSH session still gets in", function=confirm_new_session, role=role,
+                        run=run)
+            server.shell(name=f"{role}: confirmed", commands=[transaction.confirm(role, run)])
         return  # the change itself started, enabled and checked the services
     for service in services:
         unit = unit_name(service)

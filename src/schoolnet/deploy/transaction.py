@@ -6,15 +6,17 @@
 2. The current files are kept aside, then every new file is installed (each by a rename).
 3. Each of the role's services takes the new files (reload or restart, or start), and must
    be active twice, a second apart, afterwards.
-4. Any failure restores every file of the role and restarts the services that ran on the
-   old ones.  On success the kept files are removed, except where the change could cut
-   the deploy's own way in (sshd, the firewall): there a revert armed on the host runs by
+4. Any failure restores every file of the role and returns the services to how they ran.
+   On success the kept files are removed, except where the change could cut the deploy's
+   own way in (sshd, the firewall, the tunnel): there a revert armed on the host runs by
    itself unless the deploy confirms, with a new SSH session, that it still gets in.
 
-The host holds a lock for the whole change (a second deploy from elsewhere waits, then
-gives up), and ignores a dropped connection, so an interrupted deploy does not stop a
-change half-way.  Every value in the script is quoted; nothing from the inventory is
-pasted in bare.
+Each change belongs to one deploy run (its id is written beside it): a confirmation, an
+immediate revert or the armed revert acts only on the change of its own run, under the
+host's lock.  The host holds that lock for the whole change (a second deploy, from here or
+elsewhere, waits, then gives up), and the script ignores a dropped connection, Ctrl-C and
+a shutdown's SIGTERM until it ends.  Every value in the script is quoted; nothing from the
+inventory is pasted in bare.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from dataclasses import dataclass
 from schoolnet.deploy.checks import ON_HOST
 
 STATE = "/var/lib/schoolnet"
-CONFIRM_SERVICES = ("ssh", "nftables")  # a change to these can lock the deploy out: confirm by a new login
-REVERT_AFTER = 120  # seconds an unconfirmed change waits for the deploy before the host reverts it
+# a change to these can cut the deploy's own way in: confirmed by a new login, or reverted
+CONFIRM_SERVICES = ("ssh", "nftables", "wg-quick@wg0")
+REVERT_AFTER = 600  # seconds an unconfirmed change waits for the deploy (all hosts' changes come first)
 LOCK_WAIT = 60
 
 
@@ -61,12 +64,23 @@ def _say(*parts: str) -> str:
 
 
 SAID = Shell("\"$(printf '%s' \"$said\" | tail -n 2 | tr '\\n' ' ')\"")  # the program's last words
-DISARM = ('[ ! -s "$txn/timer" ] || ! grep -qsF "$txn" "/proc/$(cat "$txn/timer")/cmdline" '
-          '|| kill "$(cat "$txn/timer")"')  # the recorded revert timer, if it is still that process
+SAY = "say() { printf '%s\\n' \"$*\" >&2; }"
+STARTED = "sed 's/.*) //' \"/proc/$1/stat\" 2>/dev/null | cut -d' ' -f20"  # a process's start time
+BOOT = "cat /proc/sys/kernel/random/boot_id"
+# The armed revert, if the recorded process is still that one: same boot, same start time.
+DISARM = ('if [ -s "$txn/timer" ]; then read -r pid started boot < "$txn/timer"; '
+          f'[ "$boot" != "$({BOOT})" ] || [ "$(set -- "$pid"; {STARTED})" != "$started" ] || '
+          'kill -s TERM -- "-$pid"; fi')  # its process group: the timer and its sleep
+
+
+def _lock() -> str:
+    return (f"mkdir -p {shlex.quote(STATE)} && exec 9>{shlex.quote(STATE + '/lock')} && flock -w {LOCK_WAIT} 9 "
+            f"|| {{ {_say('another deploy is changing this host: gave up waiting')}; exit 1; }}")
 
 
 def _revert_script(role: str, files: list[FileChange], services: list[str]) -> str:
-    """Restore every file as it was, then restart what ran on the old files."""
+    """Restore every file as it was, then the services as they ran: restarted on the old files, or
+    stopped if they ran only because this change started them."""
     q = shlex.quote
     lines = [f"txn={q(workdir(role))}"]
     for number, change in enumerate(files):
@@ -74,7 +88,9 @@ def _revert_script(role: str, files: list[FileChange], services: list[str]) -> s
         lines.append(f'if [ -e "$txn/previous/{number}" ]; then cp -p "$txn/previous/{number}" {dest}; '
                      f'elif [ -e "$txn/absent/{number}" ]; then rm -f {dest}; fi')
     for number, service in enumerate(services):
-        lines.append(f'if [ -e "$txn/active/{number}" ]; then systemctl restart {q(_unit(service))}; fi')
+        unit = q(_unit(service))
+        lines.append(f'if [ -e "$txn/active/{number}" ]; then systemctl restart {unit}; '
+                     f'elif [ -e "$txn/started/{number}" ]; then systemctl stop {unit}; fi')
     return "\n".join(lines) + "\n"
 
 
@@ -111,18 +127,20 @@ def _whole_checks(files: list[FileChange]) -> list[str]:
     return lines
 
 
-def transaction(role: str, files: list[FileChange], services: list[str], reload: bool, staging: str) -> str:
+def transaction(role: str, files: list[FileChange], services: list[str], reload: bool, staging: str,
+                run: str, revert_after: int = REVERT_AFTER) -> str:
     """The whole change of `role` on one host, as one shell script (see the module's doc)."""
     q = shlex.quote
     out = [
         "set -u",
         "trap '' HUP PIPE INT TERM  # a dropped connection or a shutdown waits for the change to end",
-        "say() { printf '%s\\n' \"$*\" >&2; }",
-        f"mkdir -p {q(STATE)} && exec 9>{q(STATE + '/lock')}",
-        f"flock -w {LOCK_WAIT} 9 || {{ {_say('another deploy is changing this host: gave up waiting')}; exit 1; }}",
+        SAY,
+        f"trap 'rm -rf {q(staging)}; rmdir {q(staging.rsplit('/', 1)[0])} 2>/dev/null' EXIT  # staged copies",
+        _lock(),
         f"txn={q(workdir(role))}",
         DISARM + "  # an earlier change of this role that awaited confirmation is over",
-        'rm -rf "$txn" && mkdir -p "$txn/previous" "$txn/absent" "$txn/active" || exit 1',
+        'rm -rf "$txn" && mkdir -p "$txn/previous" "$txn/absent" "$txn/active" "$txn/started" || exit 1',
+        f'echo {q(run)} > "$txn/run"',
         f"cat > \"$txn/revert\" <<'SCHOOLNET_REVERT'\n{_revert_script(role, files, services)}SCHOOLNET_REVERT",
         'restore() { sh "$txn/revert"; }',
         "wait_active() {  # active now and still a second later",
@@ -152,33 +170,46 @@ def transaction(role: str, files: list[FileChange], services: list[str], reload:
     out.append("# 3. the services take the new files and must stay active")
     for number, service in enumerate(services):
         unit = q(_unit(service))
-        take = f"systemctl reload {unit}" if reload else f"systemctl restart {unit}"
+        take = f"{{ systemctl reload {unit} || systemctl restart {unit}; }}" if reload else f"systemctl restart {unit}"
         retry = f" || {{ systemctl restart {unit} && wait_active {unit}; }}" if reload else ""
         out += [
             f'if systemctl is-active --quiet {unit}; then : > "$txn/active/{number}"; {take}; '
-            f"else systemctl start {unit}; fi",
+            f'else : > "$txn/started/{number}"; systemctl start {unit}; fi',
             f"wait_active {unit}{retry} || {{ restore; "
             + _say(f"{service} is not active with the new files; every file of {role} restored") + "; exit 1; }",
             f"systemctl is-enabled --quiet {unit} || systemctl enable --quiet {unit}",
         ]
-    out.append(f"rm -rf {q(staging)}; rmdir {q(staging.rsplit('/', 1)[0])} 2>/dev/null  # the run's, once empty")
     if needs_confirmation(services):
+        # detached, and with SIGTERM back to its default (ignored here, and inherited), so DISARM can stop it;
+        # it reverts only the change of this run, under the lock; 9>&-: it must not hold the lock meanwhile
+        timer = (f"sleep {int(revert_after)}; exec 9>{q(STATE + '/lock')}; flock 9; "
+                 f'[ "$(cat "$0/run" 2>/dev/null)" = {q(run)} ] && sh "$0/revert" && rm -rf "$0"')
         out += [
             "# 4. kept until the deploy confirms a new login; reverted by the host itself otherwise",
-            f"setsid sh -c 'sleep {REVERT_AFTER}; sh \"$0\"/revert; rm -rf \"$0\"' \"$txn\" "
-            '</dev/null >/dev/null 2>&1 9>&- & echo $! > "$txn/timer"',  # 9>&-: it must not keep the lock
+            f"setsid env --default-signal=TERM sh -c {q(timer)} \"$txn\" </dev/null >/dev/null 2>&1 9>&- &",
+            f'timer=$!; echo "$timer $(set -- "$timer"; {STARTED}) $({BOOT})" > "$txn/timer"',
         ]
     else:
         out += ["# 4. done: nothing to restore any more", 'rm -rf "$txn"']
     return "\n".join(out) + "\n"
 
 
-def confirm(role: str) -> str:
+def _own(role: str, run: str, then: str, otherwise: str) -> str:
+    """Under the lock, act on the role's kept change only if it is this run's."""
+    return "\n".join([
+        SAY, _lock(), f"txn={shlex.quote(workdir(role))}",
+        f'if [ "$(cat "$txn/run" 2>/dev/null)" = {shlex.quote(run)} ] && [ -e "$txn/revert" ]; then',
+        f"    {DISARM}; {then}", "else", f"    {_say(otherwise)}; exit 1", "fi",
+    ]) + "\n"
+
+
+def confirm(role: str, run: str) -> str:
     """After a new login succeeded: disarm the revert and drop the kept files."""
-    return f"txn={shlex.quote(workdir(role))}; {DISARM}; rm -rf \"$txn\""
+    return _own(role, run, 'rm -rf "$txn"',
+                f"the change of {role} was reverted on the host before the deploy could confirm it: deploy again")
 
 
-def revert_now(role: str) -> str:
+def revert_now(role: str, run: str) -> str:
     """The new login failed: restore the role's files through the session still open, at once."""
-    return (f"txn={shlex.quote(workdir(role))}; {DISARM}; "
-            '[ ! -e "$txn/revert" ] || sh "$txn/revert"; rm -rf "$txn"')
+    return _own(role, run, 'sh "$txn/revert" && rm -rf "$txn"',
+                f"the change of {role} is no longer kept on the host: it was confirmed or reverted already")

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from schoolnet.atomic import write_atomically
-from schoolnet.contained import child
+from schoolnet.contained import PathEscape, beneath, child
 from schoolnet.ipam.plan import Addressing
 from schoolnet.lab import aptcache, network, uplink
 from schoolnet.lab.image import ensure_base
@@ -167,6 +167,15 @@ def _listening(address: str, port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def _guest(root: Path, path: str) -> Path:
+    """A path inside a host's root, written by root from outside: a link planted in a kept disk must
+    not lead the write onto this machine."""
+    try:
+        return beneath(root, path)
+    except PathEscape as exc:
+        raise LabError(f"{root}: {exc}; delete the host's disk with `schoolnet lab down --purge`") from None
 
 
 def running(process: Process | None) -> bool:
@@ -349,16 +358,15 @@ class Lab:
         if not key.exists():
             subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", host.hostname, "-f", str(key)],
                            check=True)
-        ssh = merged / "etc/ssh"
-        shutil.copy2(key, ssh / "ssh_host_ed25519_key")
-        shutil.copy2(key.with_suffix(".pub"), ssh / "ssh_host_ed25519_key.pub")
+        shutil.copy2(key, _guest(merged, "etc/ssh/ssh_host_ed25519_key"))
+        shutil.copy2(key.with_suffix(".pub"), _guest(merged, "etc/ssh/ssh_host_ed25519_key.pub"))
         entry.host_key = " ".join(key.with_suffix(".pub").read_text().split()[:2])
-        (merged / "etc/hostname").write_text(host.hostname + "\n")
-        (merged / "etc/hosts").write_text(f"127.0.0.1 localhost\n127.0.1.1 {host.hostname}\n")
-        machine_id = merged / "etc/machine-id"
+        _guest(merged, "etc/hostname").write_text(host.hostname + "\n")
+        _guest(merged, "etc/hosts").write_text(f"127.0.0.1 localhost\n127.0.1.1 {host.hostname}\n")
+        machine_id = _guest(merged, "etc/machine-id")
         if not machine_id.read_text().strip():
             machine_id.write_text(os.urandom(16).hex() + "\n")
-        authorized = merged / "home/deploy/.ssh/authorized_keys"
+        authorized = _guest(merged, "home/deploy/.ssh/authorized_keys")
         authorized.parent.mkdir(parents=True, exist_ok=True)
         authorized.write_text(KEY.with_suffix(".pub").read_text())
         subprocess.run(["chroot", str(merged), "chown", "-R", "deploy:deploy", "/home/deploy/.ssh"], check=True)
@@ -375,7 +383,7 @@ class Lab:
                 host_cgroup(root, entry.hostname).mkdir(parents=True, exist_ok=True)
         merged = child(HOSTS_DIR, entry.hostname) / "merged"
         if runner == "chroot":
-            policy = merged / "usr/sbin/policy-rc.d"  # as in any Debian chroot: packages start no daemon
+            policy = _guest(merged, "usr/sbin/policy-rc.d")  # as in any Debian chroot: packages start no daemon
             policy.write_text("#!/bin/sh\nexit 101\n")
             policy.chmod(0o755)
             # its own mount and PID namespaces: /dev and /proc mounted for it vanish with it, and its

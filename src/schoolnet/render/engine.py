@@ -85,7 +85,7 @@ def render_fleet(fleet: Fleet, hosts: list[Host], out: Path, templates_dir: Path
     renderer = _Renderer(fleet, specs, templates_dir, secrets)
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    with locked(out.parent):  # one render at a time; deploy reads a build whole under the same lock
+    with locked(out.parent):  # one render at a time (deploy pushes only bytes whose sha256 its gate checked)
         previous = _previous_hosts(out, {h.hostname for h in fleet.hosts}) if limited else None
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
         staging.chmod(0o755)

@@ -1,18 +1,18 @@
 """Diffs of files that hold secrets show no secret-bearing line from either side.
 
 The new side holds today's values, which the store knows: each becomes <secret:NAME>.
-The host's side may hold a value rotated away since, which the store no longer knows: a
-line there is masked when it starts as a secret-bearing line of the new file starts
-(`PrivateKey = `, `"...WIFI_PASSWORD": "`), or when it looks like a key or a password
-assignment.  What changed stays visible; what it was never is.
+The host's side may hold a value rotated away since, or a secret the new file no longer
+holds at all, which the store cannot name: a line there is shown only if the new file has
+the same line; one that starts as a secret-bearing line of the new file starts
+(`PrivateKey = `, `"...WIFI_PASSWORD": "`) is named as an earlier value of that secret;
+any other is withheld.  That a line changed stays visible; what it held never is.
 """
 
 from __future__ import annotations
 
-from schoolnet.secrets.plaintext import PATTERNS
 from schoolnet.secrets.store import SecretStore
 
-SHAPES = [pattern for what, pattern in PATTERNS if what != "a WireGuard key"]  # peers' public keys stay legible
+WITHHELD = "<a line of the host's file, withheld: the file holds secrets>"
 
 
 def redact(old: list[str], new: list[str], names: list[str], store: SecretStore) -> tuple[list[str], list[str]]:
@@ -27,20 +27,15 @@ def redact(old: list[str], new: list[str], names: list[str], store: SecretStore)
                     prefixes[start] = name
                 line = line.replace(value, f"<secret:{name}>")
         masked_new.append(line)
+    known = set(masked_new)
     masked_old = []
     for line in old:
         for name, value in values:
             if value:
                 line = line.replace(value, f"<secret:{name}>")
-        for start, name in prefixes.items():
-            if line.startswith(start) and not line.startswith(f"{start}<secret:{name}>"):
-                line = f"{start}<secret:{name}, an earlier value>"
-                break
-        else:
-            for pattern in SHAPES:
-                match = pattern.search(line)
-                if match:
-                    line = line[: match.start()] + "<a secret, masked>"
-                    break
+        if line not in known:
+            named = next((f"{start}<secret:{name}, an earlier value>" for start, name in prefixes.items()
+                          if line.startswith(start)), None)
+            line = named or WITHHELD
         masked_old.append(line)
     return masked_old, masked_new
