@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the programs `schoolnet check` runs, from Debian, without starting any service.
+# Install the programs `schoolnet check` runs, from Debian, starting no service now or at boot.
 # Idempotent: does nothing when everything is present.  Needs root (or nothing to do).
 set -euo pipefail
 
@@ -21,25 +21,10 @@ if [ "$(id -u)" -ne 0 ]; then
     echo "setup-validators: missing ${missing[*]:-promtool}; run as root to install them" >&2
     exit 1
 fi
-
-# Installing a daemon must not start it on this machine.
-policy=/usr/sbin/policy-rc.d
-created_policy=0
-if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\nexit 101\n' > "$policy"
-    chmod 755 "$policy"
-    created_policy=1
-fi
-trap '[ $created_policy -eq 1 ] && rm -f "$policy"' EXIT
-
-export DEBIAN_FRONTEND=noninteractive RUNLEVEL=1
-echo "setup-validators: installing ${missing[*]:-} ${need_promtool:+promtool}"
-apt-get update -qq
-if [ ${#missing[@]} -gt 0 ]; then
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+"$(dirname "$0")/install-tools.sh" setup-validators "${missing[@]}"
 if [ $need_promtool -eq 1 ]; then
     # prometheus pulls 316 MiB of dependencies; promtool alone is one static binary in the package.
+    [ ${#missing[@]} -gt 0 ] || apt-get update -qq
     work=$(mktemp -d)
     chmod 755 "$work"  # apt downloads as _apt
     (cd "$work" && apt-get download -qq prometheus >/dev/null && dpkg-deb -x prometheus_*.deb root)
