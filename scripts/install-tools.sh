@@ -16,10 +16,13 @@ echo "$name: installing $*"
 export DEBIAN_FRONTEND=noninteractive RUNLEVEL=1
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-for unit in $(dpkg -L "$@" 2>/dev/null | grep -E '^/(usr/)?lib/systemd/system/[^/]+\.(service|socket|timer)$' \
-              | xargs -rn1 basename | sort -u); do
-    case "$unit" in *@.*) continue ;; esac  # templates are enabled per instance, if ever
-    if systemctl is-enabled --quiet "$unit" 2>/dev/null; then
-        systemctl disable --quiet "$unit" 2>/dev/null && echo "$name: $unit will not start at boot either"
-    fi
+# The daemons among the tools, by package: enabled for boot by their packages, disabled again here.
+declare -A DAEMONS=([nginx-light]="nginx" [unbound]="unbound unbound-resolvconf" [chrony]="chrony"
+                    [openssh-server]="ssh")
+for pkg in "$@"; do
+    for unit in ${DAEMONS[$pkg]:-}; do
+        if [ "$(systemctl is-enabled "$unit" 2>/dev/null)" = enabled ]; then
+            systemctl disable --quiet "$unit" 2>/dev/null && echo "$name: $unit will not start at boot either"
+        fi
+    done
 done
