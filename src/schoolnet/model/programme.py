@@ -88,6 +88,29 @@ class Expected(Strict):
     tablets: int = Field(ge=0)
 
 
+class Party(Strict):
+    """One side of a handover, as an office, never a person: whoever holds the role signs."""
+
+    role: Text
+    organisation: Text | None = Field(None, description="omit on the receiving side: the school itself")
+
+
+class HandoverParties(Strict):
+    """Who signs a school's acceptance certificate, and how its number starts."""
+
+    certificate_prefix: Name = Field(description="e.g. NX-AC: certificates read NX-AC-<SCHOOL>-<digest>")
+    handing_over: Party
+    receiving: Party
+
+
+class Repository(Strict):
+    """Where the inventory is kept, so the report can link each fact to its line on the forge."""
+
+    url: Text = Field(pattern=r"^https://[^\s\"'<>]+$")
+    file_url: Text = Field("{url}/blob/main/{path}#L{line}", pattern=r"^[^\s\"'<>]+$",
+                           description="a file's line on the forge: {url}, {path} and {line} are filled in")
+
+
 class Programme(Strict):
     name: Text
     code: Name
@@ -103,6 +126,8 @@ class Programme(Strict):
     expected: Expected
     mdm: Mdm
     defaults: dict[DeviceKind, KindDefaults] = Field(default_factory=dict)
+    handover: HandoverParties | None = None
+    repository: Repository | None = None
 
 
 class HardwareModel(Strict):
