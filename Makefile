@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The synthetic reference programme's secrets are encrypted to this public demo key.
 export SOPS_AGE_KEY_FILE ?= $(CURDIR)/keys/demo.agekey
 
-.PHONY: demo test ci setup validators lab-tools lint docs clean
+.PHONY: demo test ci setup validators lab-tools report-tools lint docs clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { \
@@ -28,10 +28,14 @@ validators:
 lab-tools:
 	@scripts/setup-lab.sh
 
-demo: setup validators lab-tools
+# what `schoolnet report` and `handover` need: headless Chromium, a font, pdftotext (starts no service)
+report-tools:
+	@scripts/setup-report.sh
+
+demo: setup validators lab-tools report-tools
 	@scripts/demo.sh
 
-test: setup validators lab-tools
+test: setup validators lab-tools report-tools
 	$(BIN)/pytest -q
 
 # the gate a programme's CI runs: validate, render, check the inventory, one summary
@@ -47,4 +51,4 @@ docs: setup
 	$(BIN)/schoolnet schema --out schema
 
 clean:
-	rm -rf build site .pytest_cache .mypy_cache .ruff_cache
+	rm -rf build site handover .pytest_cache .mypy_cache .ruff_cache

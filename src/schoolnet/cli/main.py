@@ -14,6 +14,7 @@ from schoolnet.cli.deploy_cmds import deploy, plan
 from schoolnet.cli.inventory_cmds import inventory, ipam, schema, validate
 from schoolnet.cli.lab_cmds import lab
 from schoolnet.cli.render_cmds import check, render
+from schoolnet.cli.report_cmds import report
 from schoolnet.cli.secrets_cmds import secrets
 from schoolnet.problems import InventoryError
 
@@ -50,5 +51,5 @@ def main() -> None:
     cli(prog_name="schoolnet")
 
 
-for command in (validate, inventory, ipam, schema, secrets, render, check, ci, lab, plan, deploy):
+for command in (validate, inventory, ipam, schema, secrets, render, check, ci, lab, plan, deploy, report):
     cli.add_command(command)

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Install what the report and the handover certificates need, from Debian: headless Chromium (it
+# prints certificates to PDF, and the tests load the site in it), a font for it to draw text
+# with, and pdftotext for the tests to read the PDFs back.  Idempotent; starts no service.
+set -euo pipefail
+PACKAGES=(chromium fonts-dejavu-core poppler-utils)
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+"$(dirname "$0")/install-tools.sh" setup-report "${missing[@]}"
+echo "setup-report: done"

@@ -1,0 +1,68 @@
+"""report: the static site auditors read."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from schoolnet.cli import output
+from schoolnet.cli.common import EXIT_PROBLEMS, fail, inventory_option, usage_error
+from schoolnet.cli.render_cmds import limit_option
+from schoolnet.model.build import NON_BLOCKING
+from schoolnet.model.select import LimitError
+from schoolnet.problems import Severity
+from schoolnet.report.history import LogError
+from schoolnet.report.site import ReportRefused, write_report
+from schoolnet.rulebook import RULES
+from schoolnet.validate.registry import STAGE as RULE_STAGE
+from schoolnet.validate.run import validate_inventory
+
+NAME_RULES = "SN5"  # names become the site's file names: never written from names that broke these rules
+
+
+@click.command()
+@inventory_option
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("site"), show_default=True,
+              help="Where the site goes (replaced whole, atomically; only a previous report is replaced).")
+@click.option("--build", type=click.Path(path_type=Path, file_okay=False), default=Path("build"),
+              show_default=True, help="The rendered tree whose manifest gives each host's files and sha256.")
+@limit_option
+def report(inventory: Path, out: Path, build: Path, limits: tuple[str, ...]) -> None:
+    """Write the auditors' static site: overview, districts, schools, data center, tablets, deploys, CSV.
+
+    Works from the file system or any static web server and asks nothing of the network. The same
+    inventory, build and deploy log give the same bytes. Problems `validate` finds are listed on the
+    overview (and make the exit status 1); an inventory with a file that does not load is not
+    reported, since the site would leave that file's school out.
+
+    \b
+    Example:
+      schoolnet render && schoolnet report --out site && xdg-open site/index.html
+      schoolnet report --limit district:sadarak --out site-sadarak
+    """
+    started = time.perf_counter()
+    fleet, problems = validate_inventory(inventory)
+    unsafe = [p for p in problems if p.severity is Severity.ERROR and p.code.startswith(NAME_RULES)]
+    # a file that did not load or type would be missing from the site: only rule problems are listed on it
+    loaded = all(p.code in NON_BLOCKING or RULES[p.code].stage == RULE_STAGE for p in problems)
+    if fleet is None or unsafe or not loaded:
+        fail(problems)
+    try:
+        summary = write_report(fleet, problems, out, build, limits)
+    except LimitError as exc:
+        usage_error(str(exc))
+    except (ReportRefused, LogError) as exc:
+        click.echo(f"schoolnet: {exc}", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    errors, warnings = output.summary_counts(problems)
+    if problems:
+        click.echo(output.as_text(problems), err=True)
+    mark = "✗" if errors else "✓"
+    click.echo(f"{mark} report: {out}/index.html — {summary.pages:,} pages for {summary.schools} schools and "
+               f"{summary.tablets:,} tablets; {errors} error(s), {warnings} warning(s) listed on its overview "
+               f"({time.perf_counter() - started:.1f} s)", err=True)
+    if errors:
+        sys.exit(EXIT_PROBLEMS)
