@@ -1,0 +1,1 @@
+"""Stage beside deploy: what people read, made from the model (site, handover certificates)."""
