@@ -1,0 +1,198 @@
+"""`schoolnet handover`: acceptance certificates printed by a real headless Chromium, read back with pdftotext."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+
+from schoolnet.cli.handover_cmd import handover
+from schoolnet.cli.main import cli
+from schoolnet.report.handover import _css_string
+from tests.conftest import ROOT, invoke
+
+if "handover" not in cli.commands:  # until cli/main.py registers it beside the other stages
+    cli.add_command(handover)
+
+REFERENCE = ROOT / "inventory"
+PARTIES = """
+handover:
+  certificate_prefix: NX-AC
+  handing_over:
+    role: Programme director
+    organisation: Programme office (synthetic)
+  receiving:
+    role: School director
+"""
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def school_file(inventory: Path, school: str) -> Path:
+    return next(inventory.glob(f"schools/*/{school}.yaml"))
+
+
+def with_parties(inventory: Path) -> Path:
+    """The generated small programme names no signatories: give it the reference programme's kind."""
+    programme = inventory / "programme.yaml"
+    programme.write_text(programme.read_text() + PARTIES)
+    return inventory
+
+
+@pytest.mark.parametrize("school", ["nx-sad-001", "nx-shr-046"])  # Huawei and Cisco lots; 20 and 22 tablets
+def test_the_pdf_lists_every_serial_of_the_school_and_where_it_came_from(school: str, tmp_path: Path) -> None:
+    code, output = invoke("handover", school, "--inventory", str(REFERENCE), "--out", str(tmp_path / "out"),
+                          "--date", "2026-09-01")
+    assert code == 0, output
+    pdf = tmp_path / "out" / f"{school}.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    text = pdf_text(pdf)
+    source = school_file(REFERENCE, school)
+    data = yaml.safe_load(source.read_text())
+    programme = yaml.safe_load((REFERENCE / "programme.yaml").read_text())
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    number = f"NX-AC-{school.upper()}-{digest[:8].upper()}"
+    assert number in output
+    expected = [number, digest, str(source.relative_to(ROOT)), data["name"], data["address"], "2026-09-01",
+                programme["name"], programme["handover"]["handing_over"]["role"],
+                programme["handover"]["handing_over"]["organisation"], programme["handover"]["receiving"]["role"],
+                "SYNTHETIC DATA"]
+    expected += [d["serial"] for d in data["devices"]] + [d["asset_tag"] for d in data["devices"]]
+    expected += [t["serial"] for t in data["tablets"]]
+    expected += [t["handover"]["certificate"] for t in data["tablets"] if "handover" in t]
+    expected += [u["circuit_id"] for u in data["uplinks"]]
+    words = " ".join(text.split())  # a long value may wrap in its cell; a serial never may (it would gain a space)
+    missing = [value for value in expected if value not in words]
+    assert not missing, f"not in the PDF's text: {missing}"
+    assert len(data["tablets"]) >= 20 and len(data["devices"]) >= 5
+
+
+def test_the_html_asks_nothing_of_the_network_and_a_reprint_with_a_date_is_identical(tmp_path: Path) -> None:
+    pages = []
+    for run in ("one", "two"):
+        code, output = invoke("handover", "nx-sad-001", "--inventory", str(REFERENCE), "--out", str(tmp_path / run),
+                              "--date", "2026-09-01")
+        assert code == 0, output
+        pages.append((tmp_path / run / "nx-sad-001.html").read_bytes())
+    assert pages[0] == pages[1]
+    html = pages[0].decode()
+    assert not re.search(r"https?:|//[a-z]|@import|url\(|<script|<img|<link", html, re.IGNORECASE)
+    assert "Content-Security-Policy" in html and "default-src 'none'" in html
+    assert "size: A4" in html
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one", "two"]  # nothing left beside: no staging
+
+
+def test_the_certificate_names_the_commit_only_while_the_file_is_committed_unchanged(
+        inventory: Path, tmp_path: Path) -> None:
+    with_parties(inventory)
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=test", "-c", "user.email=test@example.invalid"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "inventory"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "inventory"], check=True)
+    commit = subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()
+
+    assert invoke("handover", "nx-sad-001", "--date", "2026-09-01")[0] == 0
+    first = (tmp_path / "handover" / "nx-sad-001.html").read_text()
+    assert commit in first and "SYNTHETIC DATA" in first
+
+    source = school_file(inventory, "nx-sad-001")
+    source.write_text(source.read_text().replace("students:", "# a survey correction\nstudents:"))
+    code, output = invoke("handover", "nx-sad-001", "--date", "2026-09-01")
+    assert code == 0, output
+    second = (tmp_path / "handover" / "nx-sad-001.html").read_text()
+    assert commit not in second and "not committed as printed" in second
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    assert f"NX-AC-NX-SAD-001-{digest[:8].upper()}" in second  # an edited file is a new certificate
+
+
+def test_all_writes_every_school_and_an_index_and_replaces_the_directory_whole(inventory: Path,
+                                                                              tmp_path: Path) -> None:
+    with_parties(inventory)
+    schools = sorted(p.stem for p in inventory.glob("schools/*/*.yaml"))
+    code, output = invoke("handover", "--all", "--date", "2026-09-01")
+    assert code == 0, output
+    assert f"printed {len(schools)}/{len(schools)}" in output
+    out = tmp_path / "handover"
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["index.html", *(f"{s}.html" for s in schools), *(f"{s}.pdf" for s in schools)])
+    index = (out / "index.html").read_text()
+    for school in schools:
+        assert f'href="{school}.pdf"' in index
+        assert (out / f"{school}.pdf").read_bytes().startswith(b"%PDF-")
+    serials = [t["serial"] for t in yaml.safe_load(school_file(inventory, schools[-1]).read_text())["tablets"]]
+    assert all(serial in pdf_text(out / f"{schools[-1]}.pdf") for serial in serials)
+
+    # One school again, another day: only its two files change; the others and the index stay.
+    before = {p.name: p.read_bytes() for p in out.iterdir() if not p.name.startswith(schools[0])}
+    assert invoke("handover", schools[0], "--date", "2026-09-02")[0] == 0
+    assert "2026-09-02" in (out / f"{schools[0]}.html").read_text()
+    assert {p.name: p.read_bytes() for p in out.iterdir() if not p.name.startswith(schools[0])} == before
+
+    # --all replaces the directory whole, so it refuses one that holds anything else, and changes nothing.
+    (out / "notes.txt").write_text("mine")
+    code, output = invoke("handover", "--all", "--date", "2026-09-03")
+    assert code == 1 and "notes.txt" in output and "Traceback" not in output
+    assert "2026-09-03" not in (out / "index.html").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no staging left
+
+
+def test_an_unknown_school_is_one_line_with_the_closest_ids_and_writes_nothing(tmp_path: Path) -> None:
+    code, output = invoke("handover", "nx-sda-001", "--inventory", str(REFERENCE), "--out", str(tmp_path / "out"))
+    assert code == 1
+    assert output.strip().count("\n") == 0 and "Traceback" not in output
+    assert "no school is called 'nx-sda-001'" in output and "nx-sad-001" in output
+    assert not (tmp_path / "out").exists()
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert invoke("handover", "--inventory", str(REFERENCE), "--out", str(tmp_path))[0] == 2
+    assert invoke("handover", "nx-sad-001", "--all", "--inventory", str(REFERENCE), "--out", str(tmp_path))[0] == 2
+    assert invoke("handover", "nx-sad-001", "--date", "1.9.2026", "--inventory", str(REFERENCE))[0] == 2
+
+
+def test_a_programme_without_signatories_or_chromium_is_refused_in_one_line(inventory: Path, tmp_path: Path) -> None:
+    code, output = invoke("handover", "nx-sad-001")
+    assert code == 1 and "inventory/programme.yaml" in output and "handover:" in output
+    assert not (tmp_path / "handover").exists()
+
+    with_parties(inventory)
+    code, output = invoke("handover", "nx-sad-001", env={"SCHOOLNET_CHROMIUM": str(tmp_path / "no-chromium")})
+    assert code == 1 and "apt-get install chromium" in output and output.strip().count("\n") == 0
+    assert not (tmp_path / "handover").exists()
+
+
+def test_inventory_values_stay_text_in_the_html_and_its_css(inventory: Path, tmp_path: Path) -> None:
+    with_parties(inventory)
+    programme = inventory / "programme.yaml"
+    programme.write_text(programme.read_text().replace("certificate_prefix: NX-AC", "certificate_prefix: 'NX\"AC'"))
+    source = school_file(inventory, "nx-sad-001")
+    text = source.read_text()
+    source.write_text(re.sub(r"(?m)^name: .*$", "name: 'School <b>1</b> & \"</style><script>x</script>\"'", text))
+    code, output = invoke("handover", "nx-sad-001", "--date", "2026-09-01")
+    assert code == 0, output
+    html = (tmp_path / "handover" / "nx-sad-001.html").read_text()
+    assert "<b>" not in html and "<script>" not in html and "&lt;b&gt;1&lt;/b&gt; &amp;" in html
+    assert html.count("</style>") == 1 and '"NX\\000022AC-NX-SAD-001-' in html
+    assert "School <b>1</b>" in pdf_text(tmp_path / "handover" / "nx-sad-001.pdf")  # printed as written
+
+
+def test_css_strings_cannot_end_the_string_or_the_style_sheet() -> None:
+    value = _css_string('a"b\\c</style>\n')
+    assert value.startswith('"') and value.endswith('"')
+    assert not re.search(r'["<>\n]', value[1:-1]) and value.count("\\") == 6
+
+
+def test_the_date_is_today_in_utc_unless_given(tmp_path: Path) -> None:
+    before = datetime.now(UTC).date()
+    code, output = invoke("handover", "nx-sad-002", "--inventory", str(REFERENCE), "--out", str(tmp_path))
+    assert code == 0, output
+    html = (tmp_path / "nx-sad-002.html").read_text()
+    assert f"dated {before.isoformat()}" in html or f"dated {datetime.now(UTC).date().isoformat()}" in html
