@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import subprocess
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import yaml
 
 from schoolnet.cli.handover_cmd import handover
 from schoolnet.cli.main import cli
+from schoolnet.report.chromium import ChromiumError, Printer, print_pdfs
 from schoolnet.report.handover import _css_string
 from tests.conftest import ROOT, invoke
 
@@ -196,3 +199,31 @@ def test_the_date_is_today_in_utc_unless_given(tmp_path: Path) -> None:
     assert code == 0, output
     html = (tmp_path / "nx-sad-002.html").read_text()
     assert f"dated {before.isoformat()}" in html or f"dated {datetime.now(UTC).date().isoformat()}" in html
+
+
+def test_several_chromiums_print_side_by_side_from_one_list(tmp_path: Path) -> None:
+    pages = []
+    for number in range(24):
+        html = tmp_path / f"page-{number}.html"
+        html.write_text(f"<!DOCTYPE html><title>{number}</title><p>page PAGE-{number:03d}</p>")
+        pages.append((html, tmp_path / f"page-{number}.pdf"))
+    seen: list[int] = []
+    print_pdfs(pages, jobs=2, progress=seen.append)
+    assert seen == list(range(1, 25))
+    for number, (_, pdf) in enumerate(pages):
+        assert f"PAGE-{number:03d}" in pdf_text(pdf)
+
+
+def test_a_page_that_never_loads_fails_in_time_and_chromium_is_gone(tmp_path: Path) -> None:
+    hung = tmp_path / "hung.html"
+    hung.write_text("<!DOCTYPE html><script>for (;;) {}</script>")
+    running = Printer(timeout=2)
+    group = running._process.pid
+    with running, pytest.raises(ChromiumError, match=r"did not answer within 2 s \(loading .*hung.html\)"):
+        running.print_pdf(hung, tmp_path / "hung.pdf")
+    assert running._process.poll() is not None and not (tmp_path / "hung.pdf").exists()
+    assert not running._profile.exists()
+    with pytest.raises(ProcessLookupError):  # nothing of that Chromium is left, helpers included
+        for _ in range(50):
+            os.killpg(group, 0)
+            time.sleep(0.1)

@@ -23,7 +23,10 @@ from schoolnet.validate import load_for_action
               help="Where OUT/<school>.html and OUT/<school>.pdf go.")
 @click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
               help="The certificate's date (default: today, UTC); fix it and a reprint is identical.")
-def handover(school: str | None, every: bool, inventory: Path, out: Path, on: datetime | None) -> None:
+@click.option("--jobs", type=click.IntRange(1, 16), default=None,
+              help="Chromiums printing side by side with --all (default: one per core, at most 4).")
+def handover(school: str | None, every: bool, inventory: Path, out: Path, on: datetime | None,
+             jobs: int | None) -> None:
     """Print a school's acceptance certificate: every device, tablet and uplink, for two offices to sign.
 
     Writes OUT/<school>.html and, through headless Chromium, OUT/<school>.pdf. The certificate
@@ -44,7 +47,8 @@ def handover(school: str | None, every: bool, inventory: Path, out: Path, on: da
         chromium = find_chromium()  # before anything is read or written: a missing engine is one line
         fleet = load_for_action(inventory)  # problems: file:line lines and exit 1, through the CLI's group
         schools = None if every else [find_school(fleet, school or "")]
-        made = write_certificates(fleet, schools, out, day, chromium, progress=_progress if every else None)
+        made = write_certificates(fleet, schools, out, day, chromium, progress=_progress if every else None,
+                                  jobs=jobs)
     except (ChromiumError, HandoverError) as exc:
         click.echo(f"schoolnet: {exc}", err=True)
         sys.exit(EXIT_PROBLEMS)

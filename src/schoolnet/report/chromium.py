@@ -233,6 +233,8 @@ def print_pdfs(pages: Iterable[tuple[Path, Path]], executable: Path | None = Non
     to `jobs` Chromiums (default: one per core, at most 4) print side by side, each fed from one
     list, when there are enough pages to pay for starting them (about 0.6 s each)."""
     todo = list(pages)
+    if not todo:
+        return
     workers = max(1, min(jobs or min(os.cpu_count() or 1, MAX_JOBS), len(todo) // PAGES_PER_PRINTER))
     printers: list[Printer] = []
     try:

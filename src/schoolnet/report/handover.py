@@ -103,7 +103,7 @@ class Certificate:
     district: str
     address: str
     students: int
-    prefix: str
+    network: str
     source_path: str
     source_sha256: str
     commit: str
@@ -181,7 +181,7 @@ def certificates(fleet: Fleet, schools: Sequence[School], on: date) -> list[Cert
             number=certificate_number(parties.certificate_prefix, school.id, digest), date=on,
             programme=fleet.programme.name, synthetic=fleet.programme.synthetic or school.synthetic,
             school_id=school.id, school_name=school.name, district=districts.get(school.district, school.district),
-            address=school.address, students=school.students, prefix=str(plan.prefix) if plan else "",
+            address=school.address, students=school.students, network=str(plan.prefix) if plan else "",
             source_path=path, source_sha256=digest, commit=commits.get(path, ""), repository=repository,
             uplinks=tuple(uplinks), devices=tuple(devices), tablets=tuple(tablets),
             handing_over=Signatory(parties.handing_over.role, parties.handing_over.organisation or ""),
@@ -257,7 +257,7 @@ def render_index(programme: str, synthetic: bool, on: date, made: Sequence[Certi
 
 def write_certificates(fleet: Fleet, schools: Sequence[School] | None, out: Path, on: date,
                        chromium: Path | None = None, progress: Callable[[int, int], None] | None = None,
-                       ) -> list[Certificate]:
+                       jobs: int | None = None) -> list[Certificate]:
     """Write OUT/<school>.html and OUT/<school>.pdf for `schools`, or for every school (None), with
     OUT/index.html; nothing is changed until every page printed.
 
@@ -281,7 +281,7 @@ def write_certificates(fleet: Fleet, schools: Sequence[School] | None, out: Path
                 html = child(staging, f"{certificate.school_id}.html")
                 html.write_text(render_certificate(certificate, env), encoding="utf-8")
                 pages.append((html, child(staging, f"{certificate.school_id}.pdf")))
-            print_pdfs(pages, chromium, progress=progress and (lambda done: progress(done, len(pages))))
+            print_pdfs(pages, chromium, progress=progress and (lambda done: progress(done, len(pages))), jobs=jobs)
             for _, pdf in pages:
                 pdf.chmod(0o644)
             if everything:
