@@ -3,7 +3,9 @@
 #   1-4  validate, show, render every host, check every file with the program that reads it;
 #   5-8  as root: boot a lab (the data center's VPN hub, DNS, monitoring and content servers and
 #        every school of Sadarak), deploy to it with pyinfra, prove the result (a step that
-#        fails stops the demo), redeploy with no change.
+#        fails stops the demo), redeploy with no change;
+#   9    the auditors' view: the report site (with the deploys just made) and a school's
+#        handover certificate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 schoolnet() { .venv/bin/schoolnet "$@"; }
@@ -13,34 +15,42 @@ total=$EPOCHREALTIME
 LAB=(--limit role:vpn-hub --limit role:dns-authoritative --limit role:monitoring-server --limit role:content
      --limit district:sadarak)
 
-step "1/8 validate the reference programme (inventory/)"
+auditors() {
+    step "9/9 the auditors' view: the report site and a school's handover certificate"
+    schoolnet report --out site
+    schoolnet handover nx-sad-001 --out handover
+    echo "   report:      site/index.html (open it in a browser, or publish site/ on any static web server)"
+    echo "   certificate: handover/nx-sad-001.pdf (and .html)"
+}
+
+step "1/9 validate the reference programme (inventory/)"
 schoolnet validate
 
-step "2/8 what it holds"
+step "2/9 what it holds"
 schoolnet inventory stats
 
-step "3/8 render every host's configuration into build/"
+step "3/9 render every host's configuration into build/"
 schoolnet render
 
-step "4/8 check every rendered file with the program that will read it"
+step "4/9 check every rendered file with the program that will read it"
 schoolnet check
 
 if [ "${SCHOOLNET_DEMO_LAB:-1}" = 0 ]; then
-    echo "(SCHOOLNET_DEMO_LAB=0: steps 5-8, the lab, skipped)"; exit 0
+    echo "(SCHOOLNET_DEMO_LAB=0: steps 5-8, the lab, skipped)"; auditors; exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
-    echo "the lab (steps 5-8) needs root: run make demo as root"; exit 0
+    echo "the lab (steps 5-8) needs root: run make demo as root"; auditors; exit 0
 fi
 
-step "5/8 lab: boot the DC's VPN hub, DNS, monitoring and content servers and every Sadarak school (systemd-nspawn)"
+step "5/9 lab: boot the DC's VPN hub, DNS, monitoring and content servers and every Sadarak school (systemd-nspawn)"
 schoolnet lab up "${LAB[@]}"
 
-step "6/8 deploy to the lab (on fresh hosts it installs packages through the lab's package cache)"
+step "6/9 deploy to the lab (on fresh hosts it installs packages through the lab's package cache)"
 started=$EPOCHREALTIME
 schoolnet deploy --env lab "${LAB[@]}" --yes
 echo "   deploy: $(elapsed "$started") s"
 
-step "7/8 prove it"
+step "7/9 prove it"
 echo "-- a tablet on nx-sad-001's tablet VLAN asks the school's unbound, then fetches a page through its cache"
 echo "   proxy twice: the first from a data-center content server (MISS), the second from the school (HIT):"
 schoolnet lab probe nx-sad-001
@@ -49,15 +59,18 @@ schoolnet lab ssh nx-sad-001-edge sudo dnsmasq --test
 echo "-- the hub's WireGuard configuration lists one peer per school:"
 schoolnet lab ssh nx-dc1-vpn-01 "sudo grep -c '^\[Peer\]' /etc/wireguard/wg0.conf"
 
-step "8/8 redeploy: nothing should change"
+step "8/9 redeploy: nothing should change"
 started=$EPOCHREALTIME
 schoolnet deploy --env lab "${LAB[@]}" --yes
 echo "   idempotent redeploy: $(elapsed "$started") s"
+
+auditors
 
 step "summary"
 hosts=$(.venv/bin/python -c 'import json; m = json.load(open("build/manifest.json")); print(len(m["hosts"]))')
 echo "  hosts rendered:  $hosts, every file checked"
 echo "  lab:             $(schoolnet lab status | grep -c running) hosts running; deploys recorded in deploys/log.jsonl"
+echo "  auditors:        site/index.html, handover/nx-sad-001.pdf"
 echo "  explore:         schoolnet lab ssh nx-sad-001-edge; schoolnet plan --env lab --limit district:sadarak"
 echo "  when done:       schoolnet lab down   (hosts keep their disks; --purge for fresh hosts next time)"
 echo "  total time:      $(elapsed "$total") s"

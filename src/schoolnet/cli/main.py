@@ -11,6 +11,7 @@ from schoolnet import __version__
 from schoolnet.cli.ci_cmds import ci
 from schoolnet.cli.common import EXIT_PROBLEMS, fail
 from schoolnet.cli.deploy_cmds import deploy, plan
+from schoolnet.cli.handover_cmd import handover
 from schoolnet.cli.inventory_cmds import inventory, ipam, schema, validate
 from schoolnet.cli.lab_cmds import lab
 from schoolnet.cli.render_cmds import check, render
@@ -51,5 +52,5 @@ def main() -> None:
     cli(prog_name="schoolnet")
 
 
-for command in (validate, inventory, ipam, schema, secrets, render, check, ci, lab, plan, deploy, report):
+for command in (validate, inventory, ipam, schema, secrets, render, check, ci, lab, plan, deploy, report, handover):
     cli.add_command(command)
