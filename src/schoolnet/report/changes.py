@@ -1,0 +1,298 @@
+"""What a change does to the fleet, entity by entity, and which hosts' rendered files it alters.
+
+Two revisions are loaded and validated as every command does; their entities are compared
+by the declarations in `change_kinds` (identity, compared attributes, parent), secrets by
+name and value (values never leave this process), templates and role deploys by content;
+then `change_hosts` renders what may differ on both sides.  Each change names the hosts it
+accounts for by scope: a school's own hosts and the data center's, a role's hosts, the hosts
+whose files hold a secret.  A file that changed with nothing it describes changing is said
+too, so a reviewer never wonders whether a diff was missed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from schoolnet.model.fleet import Fleet
+from schoolnet.problems import InventoryError, Location
+from schoolnet.render.templates import discover
+from schoolnet.report.change_hosts import Affected, RenderFailed, Side, affected_hosts
+from schoolnet.report.change_kinds import KINDS, Kind, Record, counted
+from schoolnet.report.change_model import Change, SideError, relabelled
+from schoolnet.report.change_secrets import compare_secrets
+from schoolnet.report.revisions import ROLES, TEMPLATES, Snapshot
+from schoolnet.rulebook import problem
+from schoolnet.secrets.store import SECRETS_FILE, SopsSecrets
+from schoolnet.validate import load_for_action
+
+AREA_ORDER = ("programme", "datacenter", "school", "environments", "templates", "roles", "secrets", "files", "hosts")
+KIND_ORDER = {kind.name: index for index, kind in enumerate(KINDS)}
+# Inventory files a school host's template context does not depend on (besides its own school's file).
+NOT_RENDERED = ("schools/", "environments/", SECRETS_FILE, ".sops.yaml", "ipam.yaml")
+
+
+@dataclass
+class Report:
+    base: Snapshot
+    head: Snapshot
+    changes: list[Change]
+    hosts: dict[str, list[str]]  # every affected host -> the paths of its files that differ
+    titles: dict[str, str]  # area -> heading
+
+
+def compare(base: Snapshot, head: Snapshot, workdir: Path, prune: bool = True) -> Report:
+    """Every change from `base` to `head`; `workdir` is private scratch space for the renders."""
+    secrets = f"{base.repository.inventory}/{SECRETS_FILE}"
+    store = SopsSecrets(base.inventory / SECRETS_FILE)  # decrypted once when both sides hold the same file
+    stores = (store, store if base.files.get(secrets) == head.files.get(secrets) else
+              SopsSecrets(head.inventory / SECRETS_FILE))
+    old, new = load(base, "base", stores[0]), load(head, "head", stores[1])
+    touched = touched_schools(old.fleet, new.fleet, base, head)
+    changes = entity_changes(old, new, base, head, touched)
+    secret_changes, changed_secrets = compare_secrets(base, head, *stores)
+    template_changes = file_changes(base, head, TEMPLATES, _template_sentence, "templates", "role")
+    changes += secret_changes + template_changes + file_changes(base, head, ROLES, _role_sentence, "roles", "none")
+    only = None  # the hosts that may differ, when that can be told from which files changed
+    if prune and not changed_secrets and not template_changes and fleet_inputs_equal(old.fleet, new.fleet, base, head):
+        only = {h.hostname for f in (old.fleet, new.fleet) for h in f.hosts if h.school is None or h.site in touched}
+    try:
+        affected = affected_hosts(old, new, changed_secrets, workdir, prune, only)
+    except RenderFailed as exc:
+        snapshot = base if exc.side is old else head
+        raise SideError(snapshot, [relabelled(p, snapshot) for p in exc.problems]) from None
+    changes = attribute(changes, affected)
+    changes += leftover_files(base, head, old.fleet, new.fleet, changes)
+    changes += unexplained(changes, affected)
+    changes.sort(key=_order)
+    return Report(base, head, changes, affected.paths, titles(old.fleet, new.fleet, changes))
+
+
+def load(snapshot: Snapshot, name: str, store: SopsSecrets) -> Side:
+    """The revision's fleet, validated like any command that acts; problems name repository paths."""
+    try:
+        fleet = load_for_action(snapshot.inventory)
+        specs = discover(snapshot.templates)
+    except InventoryError as exc:
+        raise SideError(snapshot, [relabelled(p, snapshot) for p in exc.problems]) from None
+    except ValueError as exc:  # a template header that does not read
+        source, _, message = str(exc).partition(":1: ")
+        found = problem("SN703", Location(source, 1, 1), message, "see docs/templates.md")
+        raise SideError(snapshot, [found]) from None
+    return Side(name, fleet, snapshot.templates, specs, store)
+
+
+# --- entities ----------------------------------------------------------------------------------------
+
+
+class _Sources:
+    """file:line of records, with each file named as the repository names it (computed once per file)."""
+
+    def __init__(self, fleet: Fleet, snapshot: Snapshot) -> None:
+        self.fleet, self.snapshot = fleet, snapshot
+        self._names: dict[int, str] = {}
+
+    def file(self, owner: Any) -> str:
+        if id(owner) not in self._names:
+            self._names[id(owner)] = self.snapshot.relative(self.fleet.doc(owner).path)
+        return self._names[id(owner)]
+
+    def line(self, owner: Any, path: tuple[Any, ...]) -> str:
+        return f"{self.file(owner)}:{self.fleet.doc(owner).location(path).line}"
+
+    def kept(self, record: Record) -> bool:
+        """Files git ignores in the working tree (the lab's environment) are not part of a change."""
+        return self.file(record.owner) in self.snapshot.files
+
+
+def touched_schools(old: Fleet, new: Fleet, base: Snapshot, head: Snapshot) -> set[str]:
+    """Schools whose file or address differs between the sides, or that one side lacks."""
+    def files(fleet: Fleet, snapshot: Snapshot) -> dict[str, str | None]:
+        return {s.id: snapshot.files.get(snapshot.relative(fleet.doc(s).path)) for s in fleet.schools}
+
+    before, after = files(old, base), files(new, head)
+    ledger_before, ledger_after = old.ledger.allocations, new.ledger.allocations
+    return {school for school in before.keys() | after.keys()
+            if before.get(school) != after.get(school) or before.get(school) is None
+            or ledger_before.get(school) != ledger_after.get(school)}
+
+
+def fleet_inputs_equal(old: Fleet, new: Fleet, base: Snapshot, head: Snapshot) -> bool:
+    """Whether everything a school host's context holds besides its own school is the same on both sides:
+    the programme, the catalog, the data center's files, the ledger's supernet (render/context.py)."""
+    top = f"{base.repository.inventory}/"
+    names = {p for p in (*base.files, *head.files) if p.startswith(top)}
+    shared = [p for p in names if not p.removeprefix(top).startswith(NOT_RENDERED)]
+    return old.ledger.supernet == new.ledger.supernet and all(base.files.get(p) == head.files.get(p) for p in shared)
+
+
+def entity_changes(old: Side, new: Side, base: Snapshot, head: Snapshot, touched: set[str]) -> list[Change]:
+    """Compare every kind's records; a school whose file is the same on both sides is not read again."""
+    before, after = _Sources(old.fleet, base), _Sources(new.fleet, head)
+    schools_before = [s for s in old.fleet.schools if s.id in touched]
+    schools_after = [s for s in new.fleet.schools if s.id in touched]
+    compared = []
+    for kind in KINDS:
+        was = {r.key: r for r in reversed(list(kind.records(old.fleet, schools_before))) if before.kept(r)}
+        now = {r.key: r for r in reversed(list(kind.records(new.fleet, schools_after))) if after.kept(r)}
+        compared.append((kind, was, now))
+    added = {(k.name, key) for k, was, now in compared for key in now.keys() - was.keys()}
+    removed = {(k.name, key) for k, was, now in compared for key in was.keys() - now.keys()}
+    changes = []
+    for kind, was, now in compared:
+        for key in sorted(now.keys() - was.keys()):
+            if now[key].parent not in added:
+                changes.append(_one(kind, None, now[key], "added", kind.added(now[key]), before, after))
+        for key in sorted(was.keys() - now.keys()):
+            if was[key].parent not in removed:
+                changes.append(_one(kind, was[key], None, "removed", kind.removed(was[key]), before, after))
+        for key in sorted(was.keys() & now.keys()):
+            diffs = kind.diff(was[key], now[key])
+            if diffs:
+                action, sentence = kind.changed(was[key], now[key], diffs)
+                changes.append(_one(kind, was[key], now[key], action, sentence, before, after, diffs[0][0],
+                                    {a: [o, n] for a, o, n in diffs}))
+    return changes
+
+
+def _one(kind: Kind, was: Record | None, now: Record | None, action: str, sentence: str, before: _Sources,
+         after: _Sources, attribute: str | None = None, details: dict[str, list[Any]] | None = None) -> Change:
+    record = now or was
+    assert record is not None
+    sources = after if now is not None else before
+    if details is None:
+        details = {a: ([None, v] if now is not None else [v, None]) for a, v in record.values.items()}
+    files = frozenset(([before.file(was.owner)] if was else []) + ([after.file(now.owner)] if now else []))
+    scope = _scope(record.area) if kind.renders(list(details)) else ("none", "")
+    return Change(kind.name, action, _subject(kind, record), record.area, sentence, details,
+                  sources.line(record.owner, kind.where(record, attribute)), scope=scope, files=files)
+
+
+def _subject(kind: Kind, record: Record) -> str:
+    if kind.name == "circuit":
+        return str(record.values["circuit_id"])
+    return record.key
+
+
+def _scope(area: str) -> tuple[str, str]:
+    kind, _, key = area.partition(":")
+    return {"school": ("school", key), "datacenter": ("site", key), "programme": ("fleet", "")}.get(kind, ("none", ""))
+
+
+# --- secrets, templates, role deploys -----------------------------------------------------------------
+
+
+def _template_sentence(path: str, action: str, role: str) -> str:
+    return f"Template {path} {action} (role {role})."
+
+
+def _role_sentence(path: str, action: str, role: str) -> str:
+    return f"Role deploy {path} {action} (role {role})."
+
+
+def file_changes(base: Snapshot, head: Snapshot, top: str, sentence: Callable[[str, str, str], str], kind: str,
+                 scope: str) -> list[Change]:
+    """Templates (scoped to their role's hosts) or role deploys (which render nothing), by content."""
+    changes = []
+    for path, action in _differing(base, head, f"{top}/"):
+        if kind == "templates":
+            role = path.split("/")[1]
+        else:
+            role = Path(path).stem.replace("_", "-")
+            if role.startswith("__"):
+                continue
+        changes.append(Change(kind.rstrip("s"), action, path, kind, sentence(path, action, role), source=path,
+                              scope=(scope, role) if scope == "role" else ("none", ""), files=frozenset({path})))
+    return changes
+
+
+def _differing(base: Snapshot, head: Snapshot, prefix: str) -> Iterable[tuple[str, str]]:
+    names = {p for p in (*base.files, *head.files) if p.startswith(prefix)}
+    for path in sorted(names):
+        was, now = base.files.get(path), head.files.get(path)
+        if was != now:
+            yield path, "added" if was is None else "removed" if now is None else "changed"
+
+
+# --- hosts, leftovers, order --------------------------------------------------------------------------
+
+
+def attribute(changes: list[Change], affected: Affected) -> list[Change]:
+    """Give each change the affected hosts in its scope."""
+    facts = affected.facts
+    result = []
+    for change in changes:
+        kind, key = change.scope
+        if kind == "school":
+            hosts = [h for h, f in facts.items() if f.school in (key, None)]
+        elif kind == "site":
+            hosts = [h for h, f in facts.items() if f.school is None or affected.shared_changed]
+        elif kind == "fleet":
+            hosts = list(facts)
+        elif kind == "role":
+            hosts = [h for h, f in facts.items() if key in f.roles]
+        elif kind == "secret":
+            hosts = [h for h, f in facts.items() if key in f.secrets]
+        else:
+            hosts = []
+        result.append(replace(change, hosts=tuple(sorted(hosts))))
+    return result
+
+
+def leftover_files(base: Snapshot, head: Snapshot, old: Fleet, new: Fleet, changes: list[Change]) -> list[Change]:
+    """Inventory files that differ with no change said about them: in form only, or files the model
+    does not read (such as inventory/.sops.yaml)."""
+    said = {f for c in changes for f in c.files} | {f"{base.repository.inventory}/{SECRETS_FILE}"}
+    left = [(path, action) for path, action in _differing(base, head, f"{base.repository.inventory}/")
+            if path not in said]
+    if not left:
+        return []
+    modelled = {base.relative(d.path) for d in old.documents.values()} \
+        | {head.relative(d.path) for d in new.documents.values()}
+    result = []
+    for path, action in left:
+        if action == "changed" and path in modelled:
+            sentence = f"File {path} changed in form only (comments or layout); nothing it describes changed."
+            action = "reformatted"
+        else:
+            sentence = f"File {path} {action}."
+        result.append(Change("file", action, path, "files", sentence, source=path, files=frozenset({path})))
+    return result
+
+
+def unexplained(changes: list[Change], affected: Affected) -> list[Change]:
+    """Hosts whose files differ that no change accounts for: said, never hidden (it should not happen)."""
+    left = sorted(set(affected.paths) - {h for c in changes for h in c.hosts})
+    if not left:
+        return []
+    return [Change("hosts", "changed", "unexplained", "hosts", f"Rendered files change on "
+                   f"{counted(len(left), 'host', 'hosts')} with no change above to account for it.", hosts=tuple(left))]
+
+
+def _order(change: Change) -> tuple[int, str, int, str, str]:
+    area, _, key = change.area.partition(":")
+    return (AREA_ORDER.index(area) if area in AREA_ORDER else len(AREA_ORDER), key,
+            KIND_ORDER.get(change.kind, len(KIND_ORDER)), change.subject, change.action)
+
+
+def titles(old: Fleet, new: Fleet, changes: list[Change]) -> dict[str, str]:
+    districts = {d.id: d.name for f in (old, new) for d in f.programme.districts}
+    schools = old.schools_by_id | new.schools_by_id
+    sites = {d.site: d for f in (old, new) for d in f.datacenters}
+    fixed = {"programme": "Programme, catalog and address ledger", "environments": "Environments",
+             "templates": "Templates", "roles": "Role deploys", "secrets": "Secrets", "files": "Other files",
+             "hosts": "Rendered files"}
+    result = {}
+    for change in changes:
+        area, _, key = change.area.partition(":")
+        if area == "school":
+            school = schools.get(key)
+            result[change.area] = f"{key} · {school.name} ({districts.get(school.district, school.district)})" \
+                if school else key
+        elif area == "datacenter":
+            result[change.area] = f"Data center {key} · {sites[key].name}" if key in sites else f"Data center {key}"
+        else:
+            result[change.area] = fixed.get(area, area)
+    return result
