@@ -1,0 +1,71 @@
+"""changes: what a change does to the fleet, in plain words, for auditors and pull-request comments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from schoolnet.cli.common import fail, inventory_option, usage_error
+from schoolnet.report.change_model import SideError
+from schoolnet.report.change_text import FORMATS
+from schoolnet.report.changes import compare
+from schoolnet.report.revisions import (
+    RevisionError,
+    Snapshot,
+    materialise,
+    private_directory,
+    remove,
+    repository_of,
+    work_tree,
+)
+
+
+@click.command("changes")
+@click.argument("base", required=False)
+@click.argument("head", required=False)
+@inventory_option
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="text", show_default=True,
+              help="text for a terminal, markdown for a pull-request comment, json for machines.")
+def changes(base: str | None, head: str | None, inventory: Path, fmt: str) -> None:
+    """What changed from BASE to HEAD, entity by entity, and which hosts' rendered files change.
+
+    BASE defaults to the merge base of HEAD with the default branch (origin/HEAD, else main or
+    master); HEAD defaults to the working tree. Revisions are read from git without a checkout:
+    the working tree is never touched. Both sides must validate. Exit 0 when it ran, whether or
+    not anything changed; 1 if a side does not load or validate; 2 for an unknown revision.
+
+    \b
+    Examples:
+      schoolnet changes                              # this branch's work so far, against main
+      schoolnet changes HEAD~1 HEAD
+      schoolnet changes origin/main HEAD --format markdown > comment.md
+    """
+    try:
+        repository = repository_of(inventory)
+        if base is None:
+            name, base_commit = repository.default_base()
+        else:
+            name, base_commit = base, repository.resolve(base)
+        head_commit = repository.resolve(head) if head is not None else None
+    except RevisionError as exc:
+        usage_error(str(exc))
+    workdir = private_directory()
+    try:
+        old = materialise(repository, base_commit, name, workdir / "base")
+        new: Snapshot = materialise(repository, head_commit, head, workdir / "head") \
+            if head is not None and head_commit is not None else work_tree(repository)
+        report = compare(old, new, workdir / "build")
+    except RevisionError as exc:
+        usage_error(str(exc))
+    except SideError as exc:
+        click.echo(f"schoolnet: {exc.snapshot.label} cannot be compared: it does not load, validate or render",
+                   err=True)
+        fail(exc.problems)
+    finally:
+        remove(workdir)
+    click.echo(FORMATS[fmt](report), nl=fmt != "markdown")
+
+
+if __name__ == "__main__":  # until the command is registered: python -m schoolnet.cli.changes_cmd
+    changes(prog_name="schoolnet changes")

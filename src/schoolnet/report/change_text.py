@@ -1,0 +1,128 @@
+"""A change report as text for a terminal, markdown for a pull-request comment, or JSON for machines."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+from schoolnet.report.change_model import Change
+from schoolnet.report.changes import Report
+from schoolnet.report.revisions import Snapshot, short
+
+HOSTS_INLINE = 10  # text: names shown before "and N more"
+HOSTS_OPEN = 5  # markdown: more than this many hosts are folded into <details>
+PLURALS = {"defaults": "defaults", "hardware": "hardware models", "dc-device": "data-center devices",
+           "address": "addresses", "environment-host": "environment hosts", "secrets": "secrets files",
+           "hosts": "unexplained host groups", "programme": "programme changes", "ledger": "ledger changes",
+           "role": "role deploys"}
+SINGULARS = {"dc-device": "data-center device", "environment-host": "environment host",
+             "secrets": "secrets file", "hosts": "unexplained host group", "programme": "programme change",
+             "ledger": "ledger change", "role": "role deploy", "hardware": "hardware model"}
+MARKDOWN_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]<>|#"})
+
+
+def hosts_phrase(hosts: tuple[str, ...] | list[str], inline: int | None = HOSTS_INLINE) -> str:
+    if not hosts:
+        return "no host's rendered files change"
+    shown = list(hosts) if inline is None else list(hosts)[:inline]
+    more = f" and {len(hosts) - len(shown)} more" if len(shown) < len(hosts) else ""
+    return f"rendered files change on {_count(len(hosts), 'host', 'hosts')}: {', '.join(shown)}{more}"
+
+
+def summary(report: Report) -> str:
+    changes = report.changes
+    if not changes:
+        return f"No changes from {report.base.label} to {report.head.label}."
+    kinds = Counter(c.kind for c in changes)
+    counted = ", ".join(_count(n, SINGULARS.get(k, k), PLURALS.get(k, f"{k}s")) for k, n in _by_order(kinds, changes))
+    hosts = _count(len(report.hosts), "host", "hosts")
+    return (f"{_count(len(changes), 'change', 'changes')} from {report.base.label} to {report.head.label} "
+            f"({counted}); rendered files change on {hosts}.")
+
+
+def as_text(report: Report) -> str:
+    lines = [summary(report)]
+    for title, changes in _grouped(report):
+        lines += ["", title]
+        for change in changes:
+            lines.append(f"  {change.sentence}")
+            where = f"{change.source} · " if change.source else ""
+            lines.append(f"    {where}{hosts_phrase(change.hosts)}")
+    return "\n".join(lines)
+
+
+def as_markdown(report: Report) -> str:
+    lines = ["### schoolnet changes", "", _markdown_summary(report)]
+    for title, changes in _grouped(report):
+        lines += ["", f"#### {_escaped(title)}", ""]
+        for change in changes:
+            lines.append(f"- {_escaped(change.sentence)}  ")
+            where = f"`{change.source}` · " if change.source else ""
+            if len(change.hosts) <= HOSTS_OPEN:
+                names = ", ".join(f"`{h}`" for h in change.hosts)
+                lines.append(f"  {where}{'rendered files change on ' + names if names else _escaped(hosts_phrase(()))}")
+            else:
+                lines += [f"  {where}rendered files change on {len(change.hosts)} hosts",
+                          f"  <details><summary>{len(change.hosts)} hosts</summary>", "",
+                          f"  {', '.join(f'`{h}`' for h in change.hosts)}", "", "  </details>"]
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_summary(report: Report) -> str:
+    def side(snapshot: Snapshot) -> str:
+        if snapshot.commit is None:
+            return "the working tree"
+        named = "" if snapshot.commit.startswith(snapshot.name) else f"{_escaped(snapshot.name)} "
+        return f"{named}`{short(snapshot.commit)}`"
+
+    if not report.changes:
+        return f"No changes from {side(report.base)} to {side(report.head)}."
+    kinds = Counter(c.kind for c in report.changes)
+    counted = ", ".join(_count(n, SINGULARS.get(k, k), PLURALS.get(k, f"{k}s"))
+                        for k, n in _by_order(kinds, report.changes))
+    return (f"**{_count(len(report.changes), 'change', 'changes')}** ({counted}) from {side(report.base)} to "
+            f"{side(report.head)}; rendered files change on **{_count(len(report.hosts), 'host', 'hosts')}**.")
+
+
+def as_json(report: Report) -> str:
+    document: dict[str, Any] = {
+        "base": _side(report.base), "head": _side(report.head),
+        "summary": {"changes": len(report.changes), "hosts": len(report.hosts),
+                    "kinds": dict(Counter(c.kind for c in report.changes))},
+        "changes": [c.as_dict() for c in report.changes],
+        "hosts": report.hosts,
+    }
+    return json.dumps(document, indent=2, sort_keys=True, default=str)
+
+
+def _side(snapshot: Snapshot) -> dict[str, Any]:
+    return {"commit": snapshot.commit, "name": snapshot.name}
+
+
+def _grouped(report: Report) -> Iterator[tuple[str, list[Change]]]:
+    groups: dict[str, list[Change]] = {}
+    for change in report.changes:
+        groups.setdefault(change.area, []).append(change)
+    for area, changes in groups.items():
+        yield report.titles.get(area, area), changes
+
+
+def _by_order(kinds: Counter[str], changes: list[Change]) -> list[tuple[str, int]]:
+    first: dict[str, int] = {}
+    for index, change in enumerate(changes):
+        first.setdefault(change.kind, index)
+    return sorted(kinds.items(), key=lambda item: first[item[0]])
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number:,} {one if number == 1 else many}"
+
+
+def _escaped(text: str) -> str:
+    """Inventory text is data: in a pull-request comment it must not become markup."""
+    return text.translate(MARKDOWN_SPECIAL)
+
+
+FORMATS = {"text": as_text, "markdown": as_markdown, "json": as_json}
