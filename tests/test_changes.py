@@ -1,0 +1,424 @@
+"""`schoolnet changes`: scripted commits in a clone of this repository, each said in exact sentences.
+
+One clone for the module; each scenario resets it to the cloned commit, makes its edit the
+way a sysadmin would (the YAML by hand, `ipam allocate`, `secrets rotate`), commits, and runs
+the command end to end as a subprocess.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import DEMO_KEY, ROOT, SCHOOLNET
+
+SCHOOL = "inventory/schools/sadarak/nx-sad-001.yaml"
+NEW_SCHOOL = "inventory/schools/sadarak/nx-sad-013.yaml"
+UNBOUND = "templates/dns/etc/unbound/unbound.conf.d/school.conf.j2"
+ENV = {**os.environ, "SOPS_AGE_KEY_FILE": str(DEMO_KEY)}
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def changes(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The command as a user types it (through the module until `changes` is registered in the CLI)."""
+    return subprocess.run([sys.executable, "-m", "schoolnet.cli.changes_cmd", *args], cwd=repo, env=ENV,
+                          capture_output=True, text=True, timeout=300)
+
+
+def schoolnet(repo: Path, *args: str) -> None:
+    subprocess.run([SCHOOLNET, *args], cwd=repo, env=ENV, check=True, capture_output=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    repo = tmp_path_factory.mktemp("changes") / "programme"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(repo)], check=True)
+    git(repo, "config", "user.email", "auditor@example.invalid")
+    git(repo, "config", "user.name", "Scripted change")
+    return repo
+
+
+@pytest.fixture
+def base(clone: Path) -> str:
+    """The cloned commit, with the work tree clean: every scenario starts from it."""
+    commit = git(clone, "rev-parse", "origin/HEAD")
+    git(clone, "reset", "-q", "--hard", commit)
+    git(clone, "clean", "-qfdx", "-e", "__pycache__")
+    return commit
+
+
+def edit(repo: Path, path: str, old: str, new: str, count: int = 1) -> None:
+    target = repo / path
+    text = target.read_text()
+    assert text.count(old) >= count, f"{old!r} not in {path}"
+    target.write_text(text.replace(old, new, count))
+
+
+def commit(repo: Path, message: str) -> str:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+def line_of(repo: Path, path: str, text: str) -> int:
+    return next(n for n, line in enumerate((repo / path).read_text().splitlines(), 1) if text in line)
+
+
+# --- the scripted commits ---------------------------------------------------------------------------
+
+
+def hand_over_tablet(repo: Path) -> None:
+    edit(repo, SCHOOL, '    mac: "02:5c:74:ba:7c:38"\n    status: in_stock\n',
+         '    mac: "02:5c:74:ba:7c:38"\n    status: handed_over\n'
+         "    handover: {certificate: NX-HO-2026-SAD001-004-A1B2C3, date: 2026-11-30, received_by: class-teacher}\n")
+
+
+def ed25519_key(seed: str) -> str:
+    """A well-formed OpenSSH ed25519 public key line, made up from a seed (the lab's keys are real)."""
+    name = b"ssh-ed25519"
+    blob = len(name).to_bytes(4, "big") + name + (32).to_bytes(4, "big") + hashlib.sha256(seed.encode()).digest()
+    return f"ssh-ed25519 {base64.b64encode(blob).decode()}"
+
+
+def replace_edge_server(repo: Path) -> None:
+    edit(repo, SCHOOL, "serial: 46GOFBD", "serial: ABC123")
+    text = (repo / SCHOOL).read_text()
+    old_key = re.search(r"ssh_host_key: (ssh-ed25519 \S+)", text)
+    assert old_key is not None
+    edit(repo, SCHOOL, old_key.group(1), ed25519_key("nx-sad-001-edge replacement"))
+
+
+def add_school(repo: Path) -> None:
+    """A new school file, its prefix from `ipam allocate`, the contract's numbers, its secrets."""
+    (repo / NEW_SCHOOL).write_text(f"""\
+# yaml-language-server: $schema=../../../schema/school.schema.json
+id: nx-sad-013
+name: Sadarak school No. 13
+district: sadarak
+address: 7 Nizami street, Sadarak (synthetic)
+coordinates: {{lat: 39.70120, lon: 44.90310}}
+students: 240
+synthetic: true
+
+uplinks:
+  - provider: nxfiber
+    circuit_id: NXF-SAD-0013-FTTB
+    bandwidth_mbps: 300
+    status: provisioning
+
+devices:
+  - kind: edge
+    serial: K7QW2MZ
+    asset_tag: NX-SAD-013-SRV
+    ssh_host_key: {ed25519_key("nx-sad-013-edge")}
+  - kind: switch
+    serial: 2102999001PZZ0TEST01
+    asset_tag: NX-SAD-013-SW1
+    uplink_port: XGigabitEthernet0/0/1
+
+tablets:
+  - slot: 1
+    serial: R9TEST0013A
+    mac: "02:5c:13:00:00:01"
+    status: in_stock
+  - slot: 2
+    serial: R9TEST0013B
+    mac: "02:5c:13:00:00:02"
+    status: handed_over
+    handover: {{certificate: NX-HO-2026-SAD013-002-5E1F00, date: 2026-11-30, received_by: class-teacher}}
+""")
+    edit(repo, "inventory/programme.yaml", "  schools: 216\n", "  schools: 217\n")
+    edit(repo, "inventory/programme.yaml", "  tablets: 2300\n", "  tablets: 2302\n")
+    schoolnet(repo, "ipam", "allocate", "nx-sad-013")
+    schoolnet(repo, "secrets", "generate")
+
+
+def rotate_secret(repo: Path) -> None:
+    schoolnet(repo, "secrets", "rotate", "wireguard/nx-sad-001-edge/private_key")
+
+
+def change_template(repo: Path) -> None:
+    edit(repo, UNBOUND, "\n", "\n# every school resolves through its edge server\n")
+
+
+def school_day(repo: Path) -> None:
+    """The fiber goes down and the old copper line is brought back; one tablet goes to repair, one is lost."""
+    edit(repo, SCHOOL, "    bandwidth_mbps: 1000\n    status: active", "    bandwidth_mbps: 1000\n    status: offline")
+    edit(repo, SCHOOL, "    bandwidth_mbps: 20\n    status: decommissioned",
+         "    bandwidth_mbps: 20\n    status: active")
+    text = (repo / SCHOOL).read_text()
+    first = text.index("  - slot: 1\n")
+    block = text[first:text.index("  - slot: 2\n")]
+    edit(repo, SCHOOL, block, block.replace("status: handed_over", "status: in_repair"))
+    second = text[text.index("  - slot: 2\n"):text.index("  - slot: 3\n")]
+    edit(repo, SCHOOL, second, second.replace("status: handed_over", "status: lost"))
+
+
+def reformat(repo: Path) -> None:
+    edit(repo, SCHOOL, "students: 1164\n", "students: 1164          # counted in September\n")
+
+
+def change(kind: str, action: str, subject: str, area: str, sentence: str, source: str | None,
+           hosts: list[str], details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"kind": kind, "action": action, "subject": subject, "area": area, "sentence": sentence,
+            "source": source, "hosts": hosts, "details": details or {}}
+
+
+HANDOVER = {"certificate": "NX-HO-2026-SAD001-004-A1B2C3", "date": "2026-11-30", "received_by": "class-teacher"}
+NEW_DC_HOSTS = ["nx-dc1-content-01", "nx-dc1-content-02", "nx-dc1-dns-01", "nx-dc1-dns-02", "nx-dc1-mdm-01",
+                "nx-dc1-mon-01", "nx-dc1-vpn-01"]
+NEW_HOSTS = [*NEW_DC_HOSTS, "nx-sad-013-edge", "nx-sad-013-sw1"]
+SECRETS = "inventory/secrets.sops.yaml"
+MDM_FILE = "/var/lib/schoolnet-mdm/enrollment/nx-sad-001.json"
+
+
+def new_secret(name: str, line: int, hosts: list[str]) -> dict[str, Any]:
+    return change("secret", "added", name, "secrets", f"Secret {name} added.", f"{SECRETS}:{line}", hosts)
+
+
+@dataclass
+class Scenario:
+    name: str
+    make: Callable[[Path], None]
+    changes: list[dict[str, Any]]
+    hosts: dict[str, list[str]] | Callable[[Path], dict[str, list[str]]]
+
+
+def every_edge(path: str) -> Callable[[Path], dict[str, list[str]]]:
+    def hosts(repo: Path) -> dict[str, list[str]]:
+        return {f"{p.stem}-edge": [path] for p in sorted((repo / "inventory/schools").glob("*/*.yaml"))}
+    return hosts
+
+
+SCENARIOS = [
+    Scenario("hand over a tablet", hand_over_tablet, [change(
+        "tablet", "handed-over", "R9N20AQ3V08", "school:nx-sad-001",
+        "Tablet R9N20AQ3V08 at nx-sad-001 handed over (certificate NX-HO-2026-SAD001-004-A1B2C3, 2026-11-30, "
+        "to class-teacher).", f"{SCHOOL}:62", ["nx-dc1-mdm-01"],
+        {"status": ["in_stock", "handed_over"], "handover": [None, HANDOVER]})],
+        {"nx-dc1-mdm-01": [MDM_FILE]}),
+    Scenario("replace an edge server", replace_edge_server, [change(
+        "device", "replaced", "nx-sad-001-edge", "school:nx-sad-001",
+        "Edge server nx-sad-001-edge replaced: serial 46GOFBD → ABC123, SSH host key changed.", f"{SCHOOL}:23", [],
+        {"serial": ["46GOFBD", "ABC123"],
+         "ssh_host_key": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOfeLElp40rUhcxL+3hQ8dH3Jto4Cre9Y3+f11OIRTOW",
+                          ed25519_key("nx-sad-001-edge replacement")]})],
+        {}),
+    Scenario("add a school with ipam allocate", add_school, [
+        change("programme", "changed", "programme", "programme",
+               "Programme: expected.schools 216 → 217, expected.tablets 2300 → 2302.", "inventory/programme.yaml:76",
+               [], {"expected.schools": [216, 217], "expected.tablets": [2300, 2302]}),
+        change("school", "added", "nx-sad-013", "school:nx-sad-013",
+               "School nx-sad-013 (Sadarak school No. 13) added in Sadarak: 1 edge server, 1 switch, 2 tablets, "
+               "prefix 10.67.96.0/22.", f"{NEW_SCHOOL}:2", NEW_HOSTS,
+               {"id": [None, "nx-sad-013"], "name": [None, "Sadarak school No. 13"], "district": [None, "sadarak"],
+                "address": [None, "7 Nizami street, Sadarak (synthetic)"],
+                "coordinates": [None, {"lat": 39.7012, "lon": 44.9031}], "students": [None, 240],
+                "synthetic": [None, True]}),
+        change("address", "added", "nx-sad-013", "school:nx-sad-013", "Address 10.67.96.0/22 allocated to nx-sad-013.",
+               "inventory/ipam.yaml:222", NEW_HOSTS, {"prefix": [None, "10.67.96.0/22"]}),
+        new_secret("snmp/nx-sad-013/auth", 423, ["nx-sad-013-sw1"]),
+        new_secret("snmp/nx-sad-013/priv", 424, ["nx-sad-013-sw1"]),
+        new_secret("switch/nx-sad-013/admin", 935, ["nx-sad-013-sw1"]),
+        new_secret("wifi/nx-sad-013/tablets", 1370, ["nx-dc1-mdm-01"]),
+        new_secret("wireguard/nx-sad-013-edge/private_key", 1807, ["nx-dc1-vpn-01", "nx-sad-013-edge"])],
+        {"nx-dc1-content-01": ["/srv/content/index.html"], "nx-dc1-content-02": ["/srv/content/index.html"],
+         "nx-dc1-dns-01": ["/etc/bind/zones/db.10.67", "/etc/bind/zones/db.programme",
+                           "/etc/chrony/conf.d/schoolnet-server.conf"],
+         "nx-dc1-dns-02": ["/etc/bind/zones/db.10.67", "/etc/bind/zones/db.programme",
+                           "/etc/chrony/conf.d/schoolnet-server.conf"],
+         "nx-dc1-mdm-01": ["/var/lib/schoolnet-mdm/enrollment/nx-sad-013.json"],
+         "nx-dc1-mon-01": ["/etc/prometheus/file_sd/edge.json", "/etc/prometheus/file_sd/switches.json"],
+         "nx-dc1-vpn-01": ["/etc/wireguard/wg0.conf"],
+         "nx-sad-013-edge": ["/etc/apt/apt.conf.d/52schoolnet-unattended-upgrades", "/etc/chrony/conf.d/schoolnet.conf",
+                             "/etc/default/prometheus-node-exporter", "/etc/dnsmasq.d/school.conf",
+                             "/etc/network/interfaces.d/schoolnet", "/etc/nftables.conf",
+                             "/etc/nginx/conf.d/schoolnet-cache.conf", "/etc/ssh/sshd_config.d/50-schoolnet.conf",
+                             "/etc/systemd/journald.conf.d/50-schoolnet.conf",
+                             "/etc/unbound/unbound.conf.d/school.conf", "/etc/wireguard/wg0.conf"],
+         "nx-sad-013-sw1": ["/startup.cfg"]}),
+    Scenario("rotate a secret", rotate_secret, [change(
+        "secret", "rotated", "wireguard/nx-sad-001-edge/private_key", "secrets",
+        "Secret wireguard/nx-sad-001-edge/private_key rotated.", f"{SECRETS}:1776",
+        ["nx-dc1-vpn-01", "nx-sad-001-edge"])],
+        {"nx-dc1-vpn-01": ["/etc/wireguard/wg0.conf"], "nx-sad-001-edge": ["/etc/wireguard/wg0.conf"]}),
+    Scenario("change a template", change_template, [change(
+        "template", "changed", UNBOUND, "templates", f"Template {UNBOUND} changed (role dns).", UNBOUND,
+        sorted(f"{p.stem}-edge" for p in (ROOT / "inventory/schools").glob("*/*.yaml")))],
+        every_edge("/etc/unbound/unbound.conf.d/school.conf")),
+    Scenario("a school day: uplink down, tablets to repair and lost", school_day, [
+        change("tablet", "sent-to-repair", "R9AXDHZBK1A", "school:nx-sad-001",
+               "Tablet R9AXDHZBK1A at nx-sad-001 sent to repair (certificate NX-HO-2025-SAD001-001-593352).",
+               f"{SCHOOL}:47", ["nx-dc1-mdm-01", "nx-sad-001-edge"], {"status": ["handed_over", "in_repair"]}),
+        change("tablet", "lost", "R9YSI86EKYU", "school:nx-sad-001",
+               "Tablet R9YSI86EKYU at nx-sad-001 reported lost (certificate NX-HO-2025-SAD001-002-0C090C).",
+               f"{SCHOOL}:52", ["nx-dc1-mdm-01", "nx-sad-001-edge"], {"status": ["handed_over", "lost"]}),
+        change("circuit", "changed", "ARA-SAD-0001-ADSL", "school:nx-sad-001",
+               "Circuit ARA-SAD-0001-ADSL at nx-sad-001: status decommissioned → active.", f"{SCHOOL}:18",
+               ["nx-dc1-mdm-01", "nx-sad-001-edge"], {"status": ["decommissioned", "active"]}),
+        change("circuit", "changed", "ARA-SAD-0001-FTTB", "school:nx-sad-001",
+               "Circuit ARA-SAD-0001-FTTB at nx-sad-001: status active → offline.", f"{SCHOOL}:14",
+               ["nx-dc1-mdm-01", "nx-sad-001-edge"], {"status": ["active", "offline"]})],
+        {"nx-dc1-mdm-01": [MDM_FILE],
+         "nx-sad-001-edge": ["/etc/dnsmasq.d/school.conf", "/etc/network/interfaces.d/schoolnet",
+                             "/etc/unbound/unbound.conf.d/school.conf"]}),
+    Scenario("a comment added", reformat, [change(
+        "file", "reformatted", SCHOOL, "files",
+        f"File {SCHOOL} changed in form only (comments or layout); nothing it describes changed.", SCHOOL, [])],
+        {}),
+]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+def test_a_scripted_commit_is_said_in_exact_sentences(clone: Path, base: str, scenario: Scenario) -> None:
+    scenario.make(clone)
+    head = commit(clone, scenario.name)
+    result = changes(clone, base, head, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert [c["sentence"] for c in document["changes"]] == [c["sentence"] for c in scenario.changes]
+    assert document["changes"] == scenario.changes
+    hosts = scenario.hosts(clone) if callable(scenario.hosts) else scenario.hosts
+    assert document["hosts"] == hosts
+    kinds: dict[str, int] = {}
+    for expected in scenario.changes:
+        kinds[expected["kind"]] = kinds.get(expected["kind"], 0) + 1
+    assert document["summary"] == {"changes": len(scenario.changes), "hosts": len(hosts), "kinds": kinds}
+    assert document["base"] == {"commit": base, "name": base}
+    assert document["head"] == {"commit": head, "name": head}
+    assert list(document) == sorted(document), "stable, sorted keys"
+
+
+def test_secret_sources_point_at_the_secret_in_the_encrypted_file(clone: Path, base: str) -> None:
+    rotate_secret(clone)
+    lines = (clone / SECRETS).read_text().splitlines()
+    assert lines[1776 - 1].strip().startswith("private_key: ENC[")
+    assert lines[1776 - 2].strip() == "nx-sad-001-edge:"
+
+
+def test_the_working_tree_is_the_default_head_and_is_left_untouched(clone: Path, base: str) -> None:
+    hand_over_tablet(clone)
+    before = (git(clone, "status", "--porcelain"), git(clone, "rev-parse", "HEAD"), _tree_digest(clone))
+    result = changes(clone)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        f"1 change from merge base with origin/main ({base[:10]}) to the working tree (1 tablet); rendered files "
+        "change on 1 host.\n"
+        "\n"
+        "nx-sad-001 · Sadarak school No. 1 (Sadarak)\n"
+        "  Tablet R9N20AQ3V08 at nx-sad-001 handed over (certificate NX-HO-2026-SAD001-004-A1B2C3, 2026-11-30, "
+        "to class-teacher).\n"
+        f"    {SCHOOL}:62 · rendered files change on 1 host: nx-dc1-mdm-01\n")
+    assert (git(clone, "status", "--porcelain"), git(clone, "rev-parse", "HEAD"), _tree_digest(clone)) == before
+
+
+def _tree_digest(repo: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts):
+        digest.update(str(path.relative_to(repo)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def test_a_change_that_renders_nothing_says_so(clone: Path, base: str) -> None:
+    replace_edge_server(clone)
+    head = commit(clone, "replace")
+    result = changes(clone, base, head)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        f"1 change from {base[:10]} to {head[:10]} (1 device); rendered files change on 0 hosts.",
+        "",
+        "nx-sad-001 · Sadarak school No. 1 (Sadarak)",
+        "  Edge server nx-sad-001-edge replaced: serial 46GOFBD → ABC123, SSH host key changed.",
+        f"    {SCHOOL}:23 · no host's rendered files change"]
+
+
+def test_markdown_is_a_pull_request_comment_with_many_hosts_folded(clone: Path, base: str) -> None:
+    change_template(clone)
+    head = commit(clone, "template")
+    result = changes(clone, "origin/main", head, "--format", "markdown")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:8] == [
+        "### schoolnet changes",
+        "",
+        f"**1 change** (1 template) from origin/main `{base[:10]}` to `{head[:10]}`; rendered files change on "
+        "**216 hosts**.",
+        "",
+        "#### Templates",
+        "",
+        f"- Template {UNBOUND} changed (role dns).  ",
+        f"  `{UNBOUND}` · rendered files change on 216 hosts"]
+    assert lines[8] == "  <details><summary>216 hosts</summary>"
+    assert lines[10].startswith("  `nx-bab-001-edge`, `nx-bab-002-edge`, ")
+    assert lines[12] == "  </details>"
+
+
+def test_the_same_revision_twice_has_no_changes(clone: Path, base: str) -> None:
+    result = changes(clone, "HEAD", "HEAD")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"No changes from HEAD ({base[:10]}) to HEAD ({base[:10]}).\n"
+
+
+def test_an_unknown_revision_is_a_usage_error_in_one_line(clone: Path, base: str) -> None:
+    result = changes(clone, "no-such-branch", "HEAD")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == f"schoolnet: unknown revision 'no-such-branch' (not a commit in {clone})\n"
+
+
+def test_a_side_that_does_not_validate_names_its_problems_at_file_and_line(clone: Path, base: str) -> None:
+    edit(clone, SCHOOL, "    bandwidth_mbps: 1000\n    status: active", "    bandwidth_mbps: 1000\n    status: offline")
+    head = commit(clone, "uplink offline, no other")
+    result = changes(clone, base, head)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"schoolnet: {head[:10]} cannot be compared: it does not load, validate or render"
+    assert lines[1].startswith(f"{SCHOOL}:10:1: error SN603 uplink-count: nx-sad-001 has 0 current uplinks")
+    assert "Traceback" not in result.stderr
+
+
+def rename_school(repo: Path) -> None:
+    edit(repo, "inventory/schools/sadarak/nx-sad-003.yaml", "name: Sadarak school No. 3\n",
+         "name: Sadarak school No. 3 named after Nizami Ganjavi\n")
+
+
+@pytest.mark.parametrize("makes", [(school_day, rename_school), (school_day, rotate_secret, change_template)],
+                         ids=["by changed files", "by inputs digests"])
+def test_rendering_only_hosts_whose_inputs_differ_finds_what_a_full_render_finds(
+        clone: Path, base: str, makes: tuple[Callable[[Path], None], ...]) -> None:
+    from schoolnet.report.changes import compare
+    from schoolnet.report.revisions import materialise, private_directory, remove, repository_of
+
+    for make in makes:
+        make(clone)
+    head = commit(clone, "several at once")
+    repository = repository_of(clone / "inventory")
+    work = private_directory()
+    try:
+        old = materialise(repository, base, "base", work / "base")
+        new = materialise(repository, head, "head", work / "head")
+        pruned, full = compare(old, new, work / "pruned"), compare(old, new, work / "full", prune=False)
+    finally:
+        remove(work)
+    assert pruned.hosts == full.hosts
+    assert [c.as_dict() for c in pruned.changes] == [c.as_dict() for c in full.changes]
+    if rename_school in makes:  # the name reaches the school's own hosts and the data center's pages and tunnels
+        assert {"nx-dc1-content-01", "nx-dc1-vpn-01", "nx-sad-003-edge", "nx-sad-003-sw1", "nx-sad-001-edge",
+                "nx-dc1-mdm-01"} <= set(pruned.hosts)
+    else:  # every edge server (the template), the MDM (tablets) and the VPN hub (the key)
+        assert len(pruned.hosts) == 216 + 2
