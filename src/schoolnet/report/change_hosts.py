@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -38,19 +39,35 @@ class Side:
     specs: dict[str, list[TemplateSpec]]
     store: SecretStore
 
-    @property
+    @cached_property
     def hosts(self) -> dict[str, Host]:
         return {h.hostname: h for h in self.fleet.hosts}
 
 
 @dataclass(frozen=True)
+class Rendered:
+    """One rendered file as the manifest records it."""
+
+    state: FileState
+    template: str
+    secrets: frozenset[str]  # held or derived
+
+
+HostFiles = dict[str, Rendered]  # path -> file
+
+
+@dataclass(frozen=True)
 class HostFacts:
-    """What attributes an affected host to a change: where it is, its roles, the secrets its files use."""
+    """What gives an affected host to a change: where it is, its roles, the templates and secrets of its
+    changed files, and whether the inventory, or the templates and secrets, change them."""
 
     site: str
     school: str | None
     roles: frozenset[str]
+    templates: frozenset[str]
     secrets: frozenset[str]
+    by_inventory: bool = True
+    by_others: bool = True
 
 
 @dataclass
@@ -78,11 +95,14 @@ class _Digests:
     shared: str
 
 
-def affected_hosts(base: Side, head: Side, changed_secrets: set[str], into: Path, prune: bool = True,
-                   only: set[str] | None = None) -> Affected:
+def affected_hosts(base: Side, head: Side, changed_secrets: set[str], changed_templates: set[str], into: Path,
+                   prune: bool = True, only: set[str] | None = None, inventory_changed: bool = True) -> Affected:
     """Render what may differ on both sides into `into`/<side> and compare the files host by host.
 
-    `only`: the hosts that can differ at all, when the caller knows (the others' inputs are the same)."""
+    `only`: the hosts that can differ at all, when the caller knows (the others' inputs are the same).
+    Where a host's changed files hold a changed secret or come from a changed template and the inventory
+    changed too, the host is rendered a third time, from the new inventory with the old templates and
+    secrets, to tell which of the two changes its files."""
     old, new = base.hosts, head.hosts
     before, after = _digests(base, changed_secrets, only, prune), _digests(head, changed_secrets, only, prune)
     if prune:
@@ -95,15 +115,43 @@ def affected_hosts(base: Side, head: Side, changed_secrets: set[str], into: Path
     files_after = _render(head, [new[n] for n in sorted(candidates) if n in new], into)
     affected = Affected(shared_changed=before.shared != after.shared)
     for name in sorted(candidates):
-        was, now = files_before.get(name, ({}, set())), files_after.get(name, ({}, set()))
-        paths = sorted(p for p in was[0].keys() | now[0].keys() if was[0].get(p) != now[0].get(p))
+        was, now = files_before.get(name, {}), files_after.get(name, {})
+        paths = sorted(p for p in was.keys() | now.keys()
+                       if (was[p].state if p in was else None) != (now[p].state if p in now else None))
         if name in old.keys() ^ new.keys() or paths:
             affected.paths[name] = paths
             host = new.get(name) or old[name]
-            roles = frozenset(host.roles) | frozenset(old[name].roles if name in old else ())
-            affected.facts[name] = HostFacts(host.site, host.school.id if host.school else None, roles,
-                                             frozenset(was[1] | now[1]))
+            changed = [f for p in paths for f in (was.get(p), now.get(p)) if f is not None]
+            affected.facts[name] = HostFacts(
+                host.site, host.school.id if host.school else None,
+                frozenset(host.roles) | frozenset(old[name].roles if name in old else ()),
+                frozenset(f.template for f in changed), frozenset(s for f in changed for s in f.secrets))
+    linked = sorted(name for name, facts in affected.facts.items() if name in old and name in new
+                    and (facts.templates & changed_templates or facts.secrets & changed_secrets))
+    if inventory_changed and linked:
+        _separate(affected, linked, base, head, files_before, files_after, into)
+    for name, facts in affected.facts.items():
+        if not (facts.templates & changed_templates or facts.secrets & changed_secrets):
+            affected.facts[name] = replace(facts, by_others=False)  # nothing but the inventory can explain it
     return affected
+
+
+def _separate(affected: Affected, hosts: list[str], base: Side, head: Side, files_before: dict[str, HostFiles],
+              files_after: dict[str, HostFiles], into: Path) -> None:
+    """Render `hosts` from the new inventory with the old templates and secrets: files that differ from the old
+    side's are the inventory's doing, files that differ from the new side's the templates' and secrets'."""
+    between = Side("between", head.fleet, base.templates, base.specs, base.store)
+    try:
+        new = head.hosts
+        files_between = _render(between, [new[n] for n in hosts], into)
+    except RenderFailed:  # a role or secret the old side lacks: both may have changed the host, as far as we know
+        return
+    for name in hosts:
+        states = {p: f.state for p, f in files_between.get(name, {}).items()}
+        affected.facts[name] = replace(
+            affected.facts[name],
+            by_inventory=states != {p: f.state for p, f in files_before.get(name, {}).items()},
+            by_others=states != {p: f.state for p, f in files_after.get(name, {}).items()})
 
 
 def _digests(side: Side, changed_secrets: set[str], only: set[str] | None, each: bool = True) -> _Digests:
@@ -160,8 +208,8 @@ def _strings_in(value: Any, names: set[str]) -> set[str]:
     return set()
 
 
-def _render(side: Side, hosts: Iterable[Host], into: Path) -> dict[str, tuple[dict[str, FileState], set[str]]]:
-    """Each host's files (path -> state) and the secrets they hold or derive from, as render writes them."""
+def _render(side: Side, hosts: Iterable[Host], into: Path) -> dict[str, HostFiles]:
+    """Each host's files as render writes them and records them in its manifest."""
     hosts = list(hosts)
     if not hosts:
         return {}
@@ -170,9 +218,7 @@ def _render(side: Side, hosts: Iterable[Host], into: Path) -> dict[str, tuple[di
         render_fleet(side.fleet, hosts, out, side.templates, side.store)
     except InventoryError as exc:
         raise RenderFailed(side, exc.problems) from None
-    result = {}
-    for hostname, entry in load_manifest(out)["hosts"].items():
-        files = {f["path"]: (f["sha256"], f["mode"], f["owner"], f["group"]) for f in entry["files"]}
-        used = {name for f in entry["files"] for name in (*f.get("secrets", []), *f.get("derived", []))}
-        result[hostname] = (files, used)
-    return result
+    return {hostname: {f["path"]: Rendered((f["sha256"], f["mode"], f["owner"], f["group"]), f["template"],
+                                           frozenset((*f.get("secrets", []), *f.get("derived", []))))
+                       for f in entry["files"]}
+            for hostname, entry in load_manifest(out)["hosts"].items()}

@@ -21,7 +21,7 @@ class Change:
     details: dict[str, list[Any]] = field(default_factory=dict)
     source: str | None = None
     hosts: tuple[str, ...] = ()
-    scope: tuple[str, str] = ("none", "")  # whose hosts it accounts for: school, site, fleet, role, secret, none
+    scope: tuple[str, str] = ("none", "")  # whose hosts it accounts for: school, site, fleet, template, secret, none
     files: frozenset[str] = frozenset()  # the inventory files it is written in, on either side
 
     def as_dict(self) -> dict[str, Any]:

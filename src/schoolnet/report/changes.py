@@ -53,13 +53,16 @@ def compare(base: Snapshot, head: Snapshot, workdir: Path, prune: bool = True) -
     touched = touched_schools(old.fleet, new.fleet, base, head)
     changes = entity_changes(old, new, base, head, touched)
     secret_changes, changed_secrets = compare_secrets(base, head, *stores)
-    template_changes = file_changes(base, head, TEMPLATES, _template_sentence, "templates", "role")
+    template_changes = file_changes(base, head, TEMPLATES, _template_sentence, "templates", "template")
     changes += secret_changes + template_changes + file_changes(base, head, ROLES, _role_sentence, "roles", "none")
     only = None  # the hosts that may differ, when that can be told from which files changed
     if prune and not changed_secrets and not template_changes and fleet_inputs_equal(old.fleet, new.fleet, base, head):
         only = {h.hostname for f in (old.fleet, new.fleet) for h in f.hosts if h.school is None or h.site in touched}
+    changed_templates = {c.subject for c in template_changes}
+    inventory_changed = any(c.scope[0] in ("school", "site", "fleet") for c in changes)
     try:
-        affected = affected_hosts(old, new, changed_secrets, workdir, prune, only)
+        affected = affected_hosts(old, new, changed_secrets, changed_templates, workdir, prune, only,
+                                  inventory_changed)
     except RenderFailed as exc:
         snapshot = base if exc.side is old else head
         raise SideError(snapshot, [relabelled(p, snapshot) for p in exc.problems]) from None
@@ -194,7 +197,7 @@ def _role_sentence(path: str, action: str, role: str) -> str:
 
 def file_changes(base: Snapshot, head: Snapshot, top: str, sentence: Callable[[str, str, str], str], kind: str,
                  scope: str) -> list[Change]:
-    """Templates (scoped to their role's hosts) or role deploys (which render nothing), by content."""
+    """Templates (scoped to the hosts with files from them) or role deploys (which render nothing), by content."""
     changes = []
     for path, action in _differing(base, head, f"{top}/"):
         if kind == "templates":
@@ -204,7 +207,7 @@ def file_changes(base: Snapshot, head: Snapshot, top: str, sentence: Callable[[s
             if role.startswith("__"):
                 continue
         changes.append(Change(kind.rstrip("s"), action, path, kind, sentence(path, action, role), source=path,
-                              scope=(scope, role) if scope == "role" else ("none", ""), files=frozenset({path})))
+                              scope=(scope, path) if scope == "template" else ("none", ""), files=frozenset({path})))
     return changes
 
 
@@ -220,21 +223,23 @@ def _differing(base: Snapshot, head: Snapshot, prefix: str) -> Iterable[tuple[st
 
 
 def attribute(changes: list[Change], affected: Affected) -> list[Change]:
-    """Give each change the affected hosts in its scope."""
+    """Give each change the affected hosts in its scope: an inventory change those its scope holds (a school's
+    own and the data center's), a template or secret change those whose changed files come from it or hold it.
+    Several changes in one scope each name every host of the scope that changes."""
     facts = affected.facts
     result = []
     for change in changes:
         kind, key = change.scope
         if kind == "school":
-            hosts = [h for h, f in facts.items() if f.school in (key, None)]
+            hosts = [h for h, f in facts.items() if f.by_inventory and f.school in (key, None)]
         elif kind == "site":
-            hosts = [h for h, f in facts.items() if f.school is None or affected.shared_changed]
+            hosts = [h for h, f in facts.items() if f.by_inventory and (f.school is None or affected.shared_changed)]
         elif kind == "fleet":
-            hosts = list(facts)
-        elif kind == "role":
-            hosts = [h for h, f in facts.items() if key in f.roles]
+            hosts = [h for h, f in facts.items() if f.by_inventory]
+        elif kind == "template":
+            hosts = [h for h, f in facts.items() if f.by_others and key in f.templates]
         elif kind == "secret":
-            hosts = [h for h, f in facts.items() if key in f.secrets]
+            hosts = [h for h, f in facts.items() if f.by_others and key in f.secrets]
         else:
             hosts = []
         result.append(replace(change, hosts=tuple(sorted(hosts))))
