@@ -13,6 +13,7 @@ from schoolnet.report.revisions import Snapshot, short
 
 HOSTS_INLINE = 10  # text: names shown before "and N more"
 HOSTS_OPEN = 5  # markdown: more than this many hosts are folded into <details>
+HOSTS_FOLDED = 200  # markdown: names listed in the fold (a GitHub comment holds 65,536 characters); the JSON has all
 PLURALS = {"defaults": "defaults", "hardware": "hardware models", "dc-device": "data-center devices",
            "address": "addresses", "environment-host": "environment hosts", "secrets": "secrets files",
            "hosts": "unexplained host groups", "programme": "programme changes", "ledger": "ledger changes",
@@ -64,9 +65,11 @@ def as_markdown(report: Report) -> str:
                 names = ", ".join(f"`{h}`" for h in change.hosts)
                 lines.append(f"  {where}{'rendered files change on ' + names if names else _escaped(hosts_phrase(()))}")
             else:
-                lines += [f"  {where}rendered files change on {len(change.hosts)} hosts",
-                          f"  <details><summary>{len(change.hosts)} hosts</summary>", "",
-                          f"  {', '.join(f'`{h}`' for h in change.hosts)}", "", "  </details>"]
+                names = ", ".join(f"`{h}`" for h in change.hosts[:HOSTS_FOLDED])
+                more = f" and {len(change.hosts) - HOSTS_FOLDED:,} more" if len(change.hosts) > HOSTS_FOLDED else ""
+                lines += [f"  {where}rendered files change on {len(change.hosts):,} hosts",
+                          f"  <details><summary>{len(change.hosts):,} hosts</summary>", "", f"  {names}{more}", "",
+                          "  </details>"]
     return "\n".join(lines) + "\n"
 
 
