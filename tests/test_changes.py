@@ -102,6 +102,12 @@ def replace_edge_server(repo: Path) -> None:
     edit(repo, SCHOOL, old_key.group(1), ed25519_key("nx-sad-001-edge replacement"))
 
 
+def replace_edge_server_and_key(repo: Path) -> None:
+    """New hardware, new WireGuard key: the key alone changes rendered files, and is said to."""
+    replace_edge_server(repo)
+    rotate_secret(repo)
+
+
 def add_school(repo: Path) -> None:
     """A new school file, its prefix from `ipam allocate`, the contract's numbers, its secrets."""
     (repo / NEW_SCHOOL).write_text(f"""\
@@ -218,6 +224,16 @@ SCENARIOS = [
          "ssh_host_key": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOfeLElp40rUhcxL+3hQ8dH3Jto4Cre9Y3+f11OIRTOW",
                           ed25519_key("nx-sad-001-edge replacement")]})],
         {}),
+    Scenario("replace an edge server and give it a new key", replace_edge_server_and_key, [
+        change("device", "replaced", "nx-sad-001-edge", "school:nx-sad-001",
+               "Edge server nx-sad-001-edge replaced: serial 46GOFBD → ABC123, SSH host key changed.", f"{SCHOOL}:23",
+               [], {"serial": ["46GOFBD", "ABC123"],
+                    "ssh_host_key": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOfeLElp40rUhcxL+3hQ8dH3Jto4Cre9Y3+f11OIRTOW",
+                                     ed25519_key("nx-sad-001-edge replacement")]}),
+        change("secret", "rotated", "wireguard/nx-sad-001-edge/private_key", "secrets",
+               "Secret wireguard/nx-sad-001-edge/private_key rotated.", f"{SECRETS}:1776",
+               ["nx-dc1-vpn-01", "nx-sad-001-edge"])],
+        {"nx-dc1-vpn-01": ["/etc/wireguard/wg0.conf"], "nx-sad-001-edge": ["/etc/wireguard/wg0.conf"]}),
     Scenario("add a school with ipam allocate", add_school, [
         change("programme", "changed", "programme", "programme",
                "Programme: expected.schools 216 → 217, expected.tablets 2300 → 2302.", "inventory/programme.yaml:76",
