@@ -76,7 +76,7 @@ class Affected:
 
     paths: dict[str, list[str]] = field(default_factory=dict)
     facts: dict[str, HostFacts] = field(default_factory=dict)
-    shared_changed: bool = False  # the data center's services or VPN hub, which every host's context holds
+    shared_changed: bool = False  # the data center's services or hub, which every host's context holds
 
 
 class RenderFailed(Exception):
@@ -158,7 +158,8 @@ def _digests(side: Side, changed_secrets: set[str], only: set[str] | None, each:
     """Each host's inputs digest without secrets, and which changed secrets its context or templates name;
     and what every host's context shares (the data center's services, the VPN hub)."""
     contexts = ContextBuilder(side.fleet)
-    shared = json.dumps([contexts.dc_services, contexts.vpn_hub], sort_keys=True, default=str)
+    hub = {k: contexts.vpn_hub[k] for k in ("hostname", "private_key_secret")}  # the rest is the programme's
+    shared = json.dumps([contexts.dc_services, hub], sort_keys=True, default=str)
     if not each:
         return _Digests({}, {}, shared)
     inputs = Inputs(side.fleet, side.specs, side.templates, side.store, contexts)

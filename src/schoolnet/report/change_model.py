@@ -21,7 +21,9 @@ class Change:
     details: dict[str, list[Any]] = field(default_factory=dict)
     source: str | None = None
     hosts: tuple[str, ...] = ()
-    scope: tuple[str, str] = ("none", "")  # whose hosts it accounts for: school, site, fleet, template, secret, none
+    # Whose hosts it accounts for, (school, ID), (site, SITE), (fleet, ""), (template, PATH) or (secret, NAME):
+    # none for what renders nothing, two for a tablet that moved between schools.
+    scopes: tuple[tuple[str, str], ...] = ()
     files: frozenset[str] = frozenset()  # the inventory files it is written in, on either side
 
     def as_dict(self) -> dict[str, Any]:

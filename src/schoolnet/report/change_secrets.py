@@ -30,7 +30,7 @@ def compare_secrets(base: Snapshot, head: Snapshot, old: SopsSecrets,
 
     def secret(name: str, action: str, lines: dict[str, int]) -> Change:
         return Change("secret", action, name, "secrets", f"Secret {name} {action}.",
-                      source=f"{path}:{lines[name]}" if name in lines else path, scope=("secret", name),
+                      source=f"{path}:{lines[name]}" if name in lines else path, scopes=(("secret", name),),
                       files=frozenset({path}))
 
     changes = [secret(name, "added", lines_after) for name in sorted(now.keys() - was.keys())]

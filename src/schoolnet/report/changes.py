@@ -59,7 +59,7 @@ def compare(base: Snapshot, head: Snapshot, workdir: Path, prune: bool = True) -
     if prune and not changed_secrets and not template_changes and fleet_inputs_equal(old.fleet, new.fleet, base, head):
         only = {h.hostname for f in (old.fleet, new.fleet) for h in f.hosts if h.school is None or h.site in touched}
     changed_templates = {c.subject for c in template_changes}
-    inventory_changed = any(c.scope[0] in ("school", "site", "fleet") for c in changes)
+    inventory_changed = any(kind in ("school", "site", "fleet") for c in changes for kind, _ in c.scopes)
     try:
         affected = affected_hosts(old, new, changed_secrets, changed_templates, workdir, prune, only,
                                   inventory_changed)
@@ -168,9 +168,10 @@ def _one(kind: Kind, was: Record | None, now: Record | None, action: str, senten
     if details is None:
         details = {a: ([None, v] if now is not None else [v, None]) for a, v in record.values.items()}
     files = frozenset(([before.file(was.owner)] if was else []) + ([after.file(now.owner)] if now else []))
-    scope = _scope(record.area) if kind.renders(list(details)) else ("none", "")
+    areas = dict.fromkeys(r.area for r in (was, now) if r is not None)  # two when it moved between schools
+    scopes = tuple(s for a in areas if (s := _scope(a)) is not None) if kind.renders(list(details)) else ()
     return Change(kind.name, action, _subject(kind, record), record.area, sentence, details,
-                  sources.line(record.owner, kind.where(record, attribute)), scope=scope, files=files)
+                  sources.line(record.owner, kind.where(record, attribute)), scopes=scopes, files=files)
 
 
 def _subject(kind: Kind, record: Record) -> str:
@@ -179,9 +180,9 @@ def _subject(kind: Kind, record: Record) -> str:
     return record.key
 
 
-def _scope(area: str) -> tuple[str, str]:
+def _scope(area: str) -> tuple[str, str] | None:
     kind, _, key = area.partition(":")
-    return {"school": ("school", key), "datacenter": ("site", key), "programme": ("fleet", "")}.get(kind, ("none", ""))
+    return {"school": ("school", key), "datacenter": ("site", key), "programme": ("fleet", "")}.get(kind)
 
 
 # --- secrets, templates, role deploys -----------------------------------------------------------------
@@ -207,7 +208,7 @@ def file_changes(base: Snapshot, head: Snapshot, top: str, sentence: Callable[[s
             if role.startswith("__"):
                 continue
         changes.append(Change(kind.rstrip("s"), action, path, kind, sentence(path, action, role), source=path,
-                              scope=(scope, path) if scope == "template" else ("none", ""), files=frozenset({path})))
+                              scopes=((scope, path),) if scope == "template" else (), files=frozenset({path})))
     return changes
 
 
@@ -226,24 +227,26 @@ def attribute(changes: list[Change], affected: Affected) -> list[Change]:
     """Give each change the affected hosts in its scope: an inventory change those its scope holds (a school's
     own and the data center's), a template or secret change those whose changed files come from it or hold it.
     Several changes in one scope each name every host of the scope that changes."""
-    facts = affected.facts
     result = []
     for change in changes:
-        kind, key = change.scope
-        if kind == "school":
-            hosts = [h for h, f in facts.items() if f.by_inventory and f.school in (key, None)]
-        elif kind == "site":
-            hosts = [h for h, f in facts.items() if f.by_inventory and (f.school is None or affected.shared_changed)]
-        elif kind == "fleet":
-            hosts = [h for h, f in facts.items() if f.by_inventory]
-        elif kind == "template":
-            hosts = [h for h, f in facts.items() if f.by_others and key in f.templates]
-        elif kind == "secret":
-            hosts = [h for h, f in facts.items() if f.by_others and key in f.secrets]
-        else:
-            hosts = []
+        hosts = {h for kind, key in change.scopes for h in _in_scope(kind, key, affected)}
         result.append(replace(change, hosts=tuple(sorted(hosts))))
     return result
+
+
+def _in_scope(kind: str, key: str, affected: Affected) -> list[str]:
+    facts = affected.facts
+    if kind == "school":
+        return [h for h, f in facts.items() if f.by_inventory and f.school in (key, None)]
+    if kind == "site":
+        return [h for h, f in facts.items() if f.by_inventory and (f.school is None or affected.shared_changed)]
+    if kind == "fleet":
+        return [h for h, f in facts.items() if f.by_inventory]
+    if kind == "template":
+        return [h for h, f in facts.items() if f.by_others and key in f.templates]
+    if kind == "secret":
+        return [h for h, f in facts.items() if f.by_others and key in f.secrets]
+    return []
 
 
 def leftover_files(base: Snapshot, head: Snapshot, old: Fleet, new: Fleet, changes: list[Change]) -> list[Change]:
