@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
-from schoolnet.cli.common import fail, inventory_option, usage_error
+from schoolnet.cli.common import EXIT_PROBLEMS, fail, inventory_option, usage_error
 from schoolnet.report.change_model import SideError
 from schoolnet.report.change_text import FORMATS
 from schoolnet.report.changes import compare
@@ -62,6 +63,9 @@ def changes(base: str | None, head: str | None, inventory: Path, fmt: str) -> No
         click.echo(f"schoolnet: {exc.snapshot.label} cannot be compared: it does not load, validate or render",
                    err=True)
         fail(exc.problems)
+    except OSError as exc:  # as the command group says it, for when this runs on its own
+        click.echo(f"schoolnet: {exc.filename + ': ' if exc.filename else ''}{exc.strerror or exc}", err=True)
+        sys.exit(EXIT_PROBLEMS)
     finally:
         remove(workdir)
     click.echo(FORMATS[fmt](report), nl=fmt != "markdown")

@@ -14,13 +14,13 @@ from schoolnet.report.revisions import Snapshot, short
 HOSTS_INLINE = 10  # text: names shown before "and N more"
 HOSTS_OPEN = 5  # markdown: more than this many hosts are folded into <details>
 HOSTS_FOLDED = 200  # markdown: names listed in the fold (a GitHub comment holds 65,536 characters); the JSON has all
-PLURALS = {"defaults": "defaults", "hardware": "hardware models", "dc-device": "data-center devices",
-           "address": "addresses", "environment-host": "environment hosts", "secrets": "secrets files",
-           "hosts": "unexplained host groups", "programme": "programme changes", "ledger": "ledger changes",
-           "role": "role deploys"}
-SINGULARS = {"dc-device": "data-center device", "environment-host": "environment host",
-             "secrets": "secrets file", "hosts": "unexplained host group", "programme": "programme change",
-             "ledger": "ledger change", "role": "role deploy", "hardware": "hardware model"}
+# How the summary counts each kind (one, many); a kind not listed is counted as "1 tablet", "2 tablets".
+WORDS = {"defaults": ("defaults change", "defaults changes"), "vlan": ("VLAN", "VLANs"),
+         "hardware": ("hardware model", "hardware models"), "dc-device": ("data-center device", "data-center devices"),
+         "address": ("address", "addresses"), "environment-host": ("environment host", "environment hosts"),
+         "secrets": ("secrets file", "secrets files"), "hosts": ("unexplained host group", "unexplained host groups"),
+         "programme": ("programme change", "programme changes"), "ledger": ("ledger change", "ledger changes"),
+         "role": ("role deploy", "role deploys")}
 MARKDOWN_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]<>|#"})
 
 
@@ -37,7 +37,7 @@ def summary(report: Report) -> str:
     if not changes:
         return f"No changes from {report.base.label} to {report.head.label}."
     kinds = Counter(c.kind for c in changes)
-    counted = ", ".join(_count(n, SINGULARS.get(k, k), PLURALS.get(k, f"{k}s")) for k, n in _by_order(kinds, changes))
+    counted = ", ".join(_count(n, *WORDS.get(k, (k, f"{k}s"))) for k, n in _by_order(kinds, changes))
     hosts = _count(len(report.hosts), "host", "hosts")
     return (f"{_count(len(changes), 'change', 'changes')} from {report.base.label} to {report.head.label} "
             f"({counted}); rendered files change on {hosts}.")
@@ -83,7 +83,7 @@ def _markdown_summary(report: Report) -> str:
     if not report.changes:
         return f"No changes from {side(report.base)} to {side(report.head)}."
     kinds = Counter(c.kind for c in report.changes)
-    counted = ", ".join(_count(n, SINGULARS.get(k, k), PLURALS.get(k, f"{k}s"))
+    counted = ", ".join(_count(n, *WORDS.get(k, (k, f"{k}s")))
                         for k, n in _by_order(kinds, report.changes))
     return (f"**{_count(len(report.changes), 'change', 'changes')}** ({counted}) from {side(report.base)} to "
             f"{side(report.head)}; rendered files change on **{_count(len(report.hosts), 'host', 'hosts')}**.")
