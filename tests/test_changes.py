@@ -174,6 +174,16 @@ def school_day(repo: Path) -> None:
     edit(repo, SCHOOL, second, second.replace("status: handed_over", "status: lost"))
 
 
+def move_tablet(repo: Path) -> None:
+    """Slot 4 of nx-sad-001 goes to nx-sad-002, as its next slot."""
+    source, target = repo / SCHOOL, repo / "inventory/schools/sadarak/nx-sad-002.yaml"
+    text = source.read_text()
+    block = text[text.index("  - slot: 4\n"):text.index("  - slot: 5\n")]
+    source.write_text(text.replace(block, ""))
+    slots = [int(n) for n in re.findall(r"- slot: (\d+)", target.read_text())]
+    target.write_text(target.read_text() + block.replace("- slot: 4", f"- slot: {max(slots) + 1}"))
+
+
 def reformat(repo: Path) -> None:
     edit(repo, SCHOOL, "students: 1164\n", "students: 1164          # counted in September\n")
 
@@ -292,6 +302,14 @@ SCENARIOS = [
         {"nx-dc1-mdm-01": [MDM_FILE],
          "nx-sad-001-edge": ["/etc/dnsmasq.d/school.conf", "/etc/network/interfaces.d/schoolnet",
                              "/etc/unbound/unbound.conf.d/school.conf"]}),
+    Scenario("move a tablet to another school", move_tablet, [change(
+        "tablet", "moved", "R9N20AQ3V08", "school:nx-sad-002",
+        "Tablet R9N20AQ3V08 moved from nx-sad-001 to nx-sad-002; slot 4 → 21.",
+        "inventory/schools/sadarak/nx-sad-002.yaml:139", ["nx-dc1-mdm-01", "nx-sad-001-edge", "nx-sad-002-edge"],
+        {"school": ["nx-sad-001", "nx-sad-002"], "slot": [4, 21]})],
+        {"nx-dc1-mdm-01": [MDM_FILE, "/var/lib/schoolnet-mdm/enrollment/nx-sad-002.json"],
+         "nx-sad-001-edge": ["/etc/dnsmasq.d/school.conf", "/etc/unbound/unbound.conf.d/school.conf"],
+         "nx-sad-002-edge": ["/etc/dnsmasq.d/school.conf", "/etc/unbound/unbound.conf.d/school.conf"]}),
     Scenario("a comment added", reformat, [change(
         "file", "reformatted", SCHOOL, "files",
         f"File {SCHOOL} changed in form only (comments or layout); nothing it describes changed.", SCHOOL, [])],
