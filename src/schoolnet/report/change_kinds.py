@@ -52,6 +52,7 @@ class Record:
     path: tuple[Any, ...] = ()  # where inside that file
     info: Values = field(default_factory=dict)  # what sentences say beside the compared values
     parent: tuple[str, str] | None = None  # (kind, key): added or removed with it, it is said with it
+    paths: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # where this record's own attributes are
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ class Kind:
     def where(self, record: Record, attribute: str | None = None) -> tuple[Any, ...]:
         if attribute is None:
             return record.path
+        if attribute in record.paths:
+            return (*record.path, *record.paths[attribute])
         return (*record.path, *self.paths.get(attribute, tuple(attribute.split("."))))
 
 
@@ -340,11 +343,14 @@ def _dc_devices(fleet: Fleet, schools: list[School]) -> Iterator[Record]:
     for site in fleet.datacenters:
         for index, device in enumerate(site.devices):
             values = dumped(device, "hostname", "interfaces") | {"site": site.site}
-            for interface in device.interfaces:
-                values[f"interface {interface.name}"] = dumped(interface, "name")
+            paths: dict[str, tuple[Any, ...]] = {}
+            for number, interface in enumerate(device.interfaces):
+                for part, value in dumped(interface, "name").items():
+                    values[f"interface {interface.name} {part}"] = value
+                    paths[f"interface {interface.name} {part}"] = ("interfaces", number, part)
             yield Record(device.hostname, values, f"datacenter:{site.site}", site, ("devices", index),
                          {"label": DEVICE_LABELS.get(device.kind, device.kind), "model": device.model},
-                         ("datacenter", site.site))
+                         ("datacenter", site.site), paths)
 
 
 DC_DEVICE_FIELDS = ("site", "kind", "model", "serial", "asset_tag", "status", "rack", "position", "roles",
@@ -352,12 +358,12 @@ DC_DEVICE_FIELDS = ("site", "kind", "model", "serial", "asset_tag", "status", "r
 
 
 def _with_interfaces(old: Record, new: Record) -> list[str]:
-    """A data-center device's fields, then one attribute per interface name either side has."""
+    """A data-center device's fields, then its interfaces' network, address and MAC, by interface name."""
     return [*DC_DEVICE_FIELDS, *sorted({k for k in (*old.values, *new.values) if k.startswith("interface ")})]
 
 
 DC_DEVICE = Kind(
-    "dc-device", "hostname", (*DC_DEVICE_FIELDS, "interface NAME"), _dc_devices,
+    "dc-device", "hostname", (*DC_DEVICE_FIELDS, "interface NAME network|address|mac"), _dc_devices,
     lambda r: f"{r.info['label']} {r.key} added at {r.values['site']}: {r.info['model']}, serial {r.values['serial']}"
               f"{', roles ' + shown('roles', r.values['roles']) if r.values['roles'] else ''}.",
     lambda r: f"{r.info['label']} {r.key} removed from {r.values['site']} (serial {r.values['serial']}).",
