@@ -456,3 +456,43 @@ def test_rendering_only_hosts_whose_inputs_differ_finds_what_a_full_render_finds
                 "nx-dc1-mdm-01"} <= set(pruned.hosts)
     else:  # every edge server (the template), the MDM (tablets) and the VPN hub (the key)
         assert len(pruned.hosts) == 216 + 2
+
+
+# --- sentence forms the scripted commits do not reach ------------------------------------------------
+
+
+def _tablet(status: str, school: str = "nx-sad-001", handover: dict[str, str] | None = None) -> Any:
+    from schoolnet.report.change_kinds import Record
+
+    values = {"school": school, "slot": 4, "model": None, "mac": "02:5c:74:ba:7c:38", "status": status,
+              "asset_tag": None, "handover": handover}
+    return Record("R9N20AQ3V08", values, f"school:{school}", None)
+
+
+@pytest.mark.parametrize(("before", "after", "sentence"), [
+    (_tablet("handed_over", handover=HANDOVER), _tablet("in_stock"),
+     "Tablet R9N20AQ3V08 at nx-sad-001 returned (certificate NX-HO-2026-SAD001-004-A1B2C3)."),
+    (_tablet("handed_over", handover=HANDOVER), _tablet("retired", handover=HANDOVER),
+     "Tablet R9N20AQ3V08 at nx-sad-001 retired (certificate NX-HO-2026-SAD001-004-A1B2C3)."),
+    (_tablet("in_stock"), _tablet("handed_over", "nx-sad-002", HANDOVER),
+     "Tablet R9N20AQ3V08 moved from nx-sad-001 to nx-sad-002 and handed over (certificate "
+     "NX-HO-2026-SAD001-004-A1B2C3, 2026-11-30, to class-teacher)."),
+    (_tablet("in_stock"), _tablet("in_repair"),
+     "Tablet R9N20AQ3V08 at nx-sad-001 sent to repair."),
+], ids=["returned", "retired", "moved and handed over", "to repair without a record"])
+def test_tablet_events_read_as_plain_sentences(before: Any, after: Any, sentence: str) -> None:
+    from schoolnet.report.change_kinds import TABLET
+
+    assert TABLET.changed(before, after, TABLET.diff(before, after))[1] == sentence
+
+
+def test_values_read_as_written() -> None:
+    from schoolnet.report.change_kinds import said
+
+    assert said(("bandwidth_mbps", 100, 1000)) == "bandwidth 100 Mbit/s → 1000 Mbit/s"
+    assert said(("ssh_host_key", None, "ssh-ed25519 AAAA")) == "SSH host key pinned"
+    assert said(("roles", None, ["base", "dns"])) == "roles programme default → base, dns"
+    assert said(("handover.handing_over.role", None, "Programme director")) == \
+        'handover.handing_over.role none → "Programme director"'
+    assert said(("interface eno1 address", "10.0.20.16", "10.0.20.46")) == \
+        "interface eno1 address 10.0.20.16 → 10.0.20.46"

@@ -109,11 +109,13 @@ def shown(attribute: str, value: Any) -> str:
             return f"{value['lat']}, {value['lon']}"
         return ", ".join(f"{k} {shown(k, v)}" for k, v in value.items()) or "none"
     text = f"{value}{UNITS.get(attribute, '')}"
-    return f'"{text}"' if attribute.rsplit(".", 1)[-1] in QUOTED else text
+    free = isinstance(value, str) and ("," in value or any(c.isspace() for c in value))  # would read as several
+    return f'"{text}"' if free or attribute.rsplit(".", 1)[-1] in QUOTED else text
 
 
 def label(attribute: str) -> str:
-    return LABELS.get(attribute, attribute.replace("_", " "))
+    """A field in words; a dotted programme field as written, so it can be searched for."""
+    return attribute if "." in attribute else LABELS.get(attribute, attribute.replace("_", " "))
 
 
 def said(diff: Diff) -> str:
