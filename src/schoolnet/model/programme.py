@@ -111,6 +111,16 @@ class Repository(Strict):
                            description="a file's line on the forge: {url}, {path} and {line} are filled in")
 
 
+class SwitchFeature(Strict):
+    """A part of a switch's configuration that schoolnet manages: the top-level lines (regular
+    expressions, per switch OS) that make it up.  Lines outside every feature are unmanaged:
+    reported, never removed."""
+
+    name: Name
+    sections: dict[Name, list[Text]] = Field(description="switch OS (as in hardware.yaml) -> regexes of "
+                                                          "the feature's top-level lines")
+
+
 class Programme(Strict):
     name: Text
     code: Name
@@ -128,6 +138,7 @@ class Programme(Strict):
     defaults: dict[DeviceKind, KindDefaults] = Field(default_factory=dict)
     handover: HandoverParties | None = None
     repository: Repository | None = None
+    switch_features: list[SwitchFeature] = Field(default_factory=list)
 
 
 class HardwareModel(Strict):
