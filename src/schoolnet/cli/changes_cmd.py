@@ -34,7 +34,7 @@ def changes(base: str | None, head: str | None, inventory: Path, fmt: str) -> No
     BASE defaults to the merge base of HEAD with the default branch (origin/HEAD, else main or
     master); HEAD defaults to the working tree. Revisions are read from git without a checkout:
     the working tree is never touched. Both sides must validate. Exit 0 when it ran, whether or
-    not anything changed; 1 if a side does not load or validate; 2 for an unknown revision.
+    not anything changed; 1 if a side does not load, validate or render; 2 for an unknown revision.
 
     \b
     Examples:
