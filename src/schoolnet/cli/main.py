@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from schoolnet import __version__
+from schoolnet.cli.changes_cmd import changes
 from schoolnet.cli.ci_cmds import ci
 from schoolnet.cli.common import EXIT_PROBLEMS, fail
 from schoolnet.cli.deploy_cmds import deploy, plan
@@ -52,5 +53,5 @@ def main() -> None:
     cli(prog_name="schoolnet")
 
 
-for command in (validate, inventory, ipam, schema, secrets, render, check, ci, lab, plan, deploy, report, handover):
+for command in (validate, inventory, ipam, schema, secrets, render, check, ci, lab, plan, deploy, report, changes, handover):
     cli.add_command(command)
