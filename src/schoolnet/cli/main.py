@@ -53,5 +53,6 @@ def main() -> None:
     cli(prog_name="schoolnet")
 
 
-for command in (validate, inventory, ipam, schema, secrets, render, check, ci, lab, plan, deploy, report, changes, handover):
+for command in (validate, inventory, ipam, schema, secrets, render, check, ci, lab, plan, deploy, report, changes,
+                handover):
     cli.add_command(command)
