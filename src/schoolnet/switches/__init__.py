@@ -1,0 +1,1 @@
+"""Switches: their configuration audited by feature against the build, and pushed over SSH."""
