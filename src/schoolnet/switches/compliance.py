@@ -597,11 +597,16 @@ def _list_commands(kind: _VlanList, have: Ids | None, want: Ids | None) -> tuple
 
 def _top_order(dialect: _Dialect, delta: HConfig) -> list[HConfigChild]:
     """VLANs created, then additions and changes, then removals (reverse running order), then VLANs removed."""
-    nodes = sorted(delta.children)
-    creates = [n for n in nodes if dialect.vlan_declaration.match(n.text) and not _removal(n)]
-    drops = [n for n in nodes if dialect.vlan_declaration.match(_positive(dialect, n.text)) and _removal(n)]
-    removals = [n for n in nodes if _removal(n) and n not in drops]
-    changes = [n for n in nodes if n not in creates and n not in drops and n not in removals]
+    creates: list[HConfigChild] = []
+    changes: list[HConfigChild] = []
+    removals: list[HConfigChild] = []
+    drops: list[HConfigChild] = []
+    for node in sorted(delta.children):
+        vlans = bool(dialect.vlan_declaration.match(_positive(dialect, node.text)))
+        if _removal(node):
+            (drops if vlans else removals).append(node)
+        else:
+            (creates if vlans else changes).append(node)
     creates.sort(key=lambda n: bool(n.children))  # `vlan batch 50` before `vlan 50` is entered
     return [*creates, *changes, *reversed(removals), *drops]
 
@@ -619,7 +624,7 @@ def _flatten(dialect: _Dialect, order: list[HConfigChild], out: list[str]) -> No
         out.append(node.text)
         if node.children:
             _flatten(dialect, _section_order(node), out)
-            out.append(dialect.exit)
+            out.append(node.sectional_exit or dialect.exit)  # hier-config's, where a section has its own
 
 
 # --- the entry point -----------------------------------------------------------------------------------------
