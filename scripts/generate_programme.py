@@ -131,6 +131,58 @@ def write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+SIGNING_AND_SWITCHES = r"""
+# Who signs each school's acceptance certificate (`schoolnet handover`): offices, not people.
+handover:
+  certificate_prefix: NX-AC
+  handing_over:
+    role: Programme director
+    organisation: Ministry of Digital Development, programme office (synthetic)
+  receiving:
+    role: School director          # the organisation is the school itself
+
+# Where this inventory is kept: the report links every fact to its line there.
+# repository:
+#   url: https://forge.example.org/nx/schoolnet
+#   file_url: "{url}/blob/main/{path}#L{line}"
+
+# What schoolnet manages on a switch (`schoolnet switches audit|push`): each feature is the
+# top-level configuration lines matching its patterns, per switch OS.  A switch is compliant
+# when every feature equals its rendered configuration; other lines are reported, never removed.
+switch_features:
+  - name: system
+    sections:
+      huawei-vrp: ['^sysname ', '^clock timezone ']
+      cisco-ios: ['^hostname ', '^service password-encryption$', '^no ip http ', '^ip domain name ',
+                  '^clock timezone ']
+  - name: vlans
+    sections:
+      huawei-vrp: ['^vlan batch ', '^vlan \d+$']
+      cisco-ios: ['^vlan \d+$']
+  - name: interfaces              # access ports, uplinks, STP edge ports
+    sections:
+      huawei-vrp: ['^interface (Gigabit|XGigabit|Ethernet|Eth-Trunk)']
+      cisco-ios: ['^interface (GigabitEthernet|TenGigabitEthernet|FastEthernet|Port-channel)']
+  - name: management              # the management address and the default route
+    sections:
+      huawei-vrp: ['^interface Vlanif', '^ip route-static ']
+      cisco-ios: ['^interface Vlan(?!1$)\d+', '^ip default-gateway ']   # not Vlan1: the switch's own
+  - name: aaa                     # local users, SSH access
+    sections:
+      huawei-vrp: ['^aaa$', '^ssh user ', '^stelnet server ', '^user-interface vty ']
+      cisco-ios: ['^username ', '^aaa ', '^ip ssh ', '^line vty ']
+  - name: snmp
+    sections:
+      huawei-vrp: ['^snmp-agent']
+      cisco-ios: ['^snmp-server ']
+  - name: ntp
+    sections:
+      huawei-vrp: ['^ntp-service ']
+      cisco-ios: ['^ntp server ']
+
+"""[1:]  # the same as the reference programme
+
+
 def programme_yaml(schools: int, tablets: int, supernet: str) -> str:
     districts = "\n".join(
         f"  - {{id: {d}, name: {n}, code: {c}}}" for d, n, c, _, _ in DISTRICTS)
@@ -212,7 +264,7 @@ mdm:                            # Headwind MDM: what each tablet's enrollment QR
   launcher_url: https://mdm.nx.schoolnet.internal/files/hmdm-6.14-os.apk
   launcher_checksum: qJzD3x7t0yG1nPp2x2H6n8Kc0Lr5bW9sUuQy4fTgVmE   # synthetic
 
-defaults:
+""" + SIGNING_AND_SWITCHES + """defaults:
   edge:
     model: dell-poweredge-r260
     roles: [base, network, dhcp, dns, firewall, vpn, ntp, cache, monitoring]

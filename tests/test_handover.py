@@ -13,25 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from schoolnet.cli.handover_cmd import handover
-from schoolnet.cli.main import cli
 from schoolnet.report.chromium import ChromiumError, Printer, print_pdfs
 from schoolnet.report.handover import _css_string
 from tests.conftest import ROOT, invoke
 
-if "handover" not in cli.commands:  # until cli/main.py registers it beside the other stages
-    cli.add_command(handover)
-
 REFERENCE = ROOT / "inventory"
-PARTIES = """
-handover:
-  certificate_prefix: NX-AC
-  handing_over:
-    role: Programme director
-    organisation: Programme office (synthetic)
-  receiving:
-    role: School director
-"""
 
 
 def pdf_text(path: Path) -> str:
@@ -43,10 +29,10 @@ def school_file(inventory: Path, school: str) -> Path:
     return next(inventory.glob(f"schools/*/{school}.yaml"))
 
 
-def with_parties(inventory: Path) -> Path:
-    """The generated small programme names no signatories: give it the reference programme's kind."""
+def without_parties(inventory: Path) -> Path:
+    """The programme's `handover:` section (who signs) taken out."""
     programme = inventory / "programme.yaml"
-    programme.write_text(programme.read_text() + PARTIES)
+    programme.write_text(re.sub(r"(?m)^handover:\n(?:[ #].*\n|\n)*", "", programme.read_text()))
     return inventory
 
 
@@ -95,7 +81,6 @@ def test_the_html_asks_nothing_of_the_network_and_a_reprint_with_a_date_is_ident
 
 def test_the_certificate_names_the_commit_only_while_the_file_is_committed_unchanged(
         inventory: Path, tmp_path: Path) -> None:
-    with_parties(inventory)
     git = ["git", "-C", str(tmp_path), "-c", "user.name=test", "-c", "user.email=test@example.invalid"]
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "inventory"], check=True)
@@ -118,7 +103,6 @@ def test_the_certificate_names_the_commit_only_while_the_file_is_committed_uncha
 
 def test_all_writes_every_school_and_an_index_and_replaces_the_directory_whole(inventory: Path,
                                                                               tmp_path: Path) -> None:
-    with_parties(inventory)
     schools = sorted(p.stem for p in inventory.glob("schools/*/*.yaml"))
     code, output = invoke("handover", "--all", "--date", "2026-09-01")
     assert code == 0, output
@@ -162,18 +146,19 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
 
 
 def test_a_programme_without_signatories_or_chromium_is_refused_in_one_line(inventory: Path, tmp_path: Path) -> None:
+    original = (inventory / "programme.yaml").read_text()
+    without_parties(inventory)
     code, output = invoke("handover", "nx-sad-001")
     assert code == 1 and "inventory/programme.yaml" in output and "handover:" in output
     assert not (tmp_path / "handover").exists()
 
-    with_parties(inventory)
+    (inventory / "programme.yaml").write_text(original)
     code, output = invoke("handover", "nx-sad-001", env={"SCHOOLNET_CHROMIUM": str(tmp_path / "no-chromium")})
     assert code == 1 and "apt-get install chromium" in output and output.strip().count("\n") == 0
     assert not (tmp_path / "handover").exists()
 
 
 def test_inventory_values_stay_text_in_the_html_and_its_css(inventory: Path, tmp_path: Path) -> None:
-    with_parties(inventory)
     programme = inventory / "programme.yaml"
     programme.write_text(programme.read_text().replace("certificate_prefix: NX-AC", "certificate_prefix: 'NX\"AC'"))
     source = school_file(inventory, "nx-sad-001")
