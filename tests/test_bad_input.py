@@ -245,6 +245,12 @@ CASES = [
                                                           r"\g<1>"), SCHOOL, "status: handed_over"),
     Case("plaintext-password-field", "SN901", sub(SCHOOL, "students:", "wifi_password: correct-horse-9\nstudents:"),
          SCHOOL, "wifi_password"),
+    Case("duplicate-default-role", "SN610", sub("programme.yaml", "firewall, vpn", "firewall, vpn, firewall"),
+         "programme.yaml", "firewall, vpn, firewall"),
+    Case("switch-feature-regex", "SN611", sub("programme.yaml", "'^sysname '", "'^sysname ('"), "programme.yaml",
+         "'^sysname ('"),
+    Case("switch-feature-os", "SN611", sub("programme.yaml", "      cisco-ios: ['^snmp-server ']",
+                                           "      cisco-nxos: ['^snmp-server ']"), "programme.yaml", "cisco-nxos:"),
     Case("stock-with-record", "SN609", regex_sub(SCHOOL, r"^    status: handed_over$", "    status: in_stock"),
          SCHOOL, "handover:", strict=True),
 ]

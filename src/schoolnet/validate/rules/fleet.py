@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 
@@ -120,3 +121,45 @@ def stock_without_handover(ctx: Context) -> Iterator[Problem]:
                 yield problem("SN609", fleet.loc(school, "tablets", index, "handover"),
                               f"tablet slot {tablet.slot} is in_stock but has a handover record",
                               "if it was returned, keep the record in git history and remove it here")
+
+
+@rule("SN610", "duplicate-role", "A device's roles (its own, or its kind's defaults in programme.yaml) name a "
+      "role twice: its files would be rendered twice.",
+      bad="roles: [base, dns, cache, cache]", good="roles: [base, dns, cache]")
+def duplicate_roles(ctx: Context) -> Iterator[Problem]:
+    fleet = ctx.fleet
+    defaults = fleet.programme.defaults
+    for kind, kind_defaults in defaults.items():
+        for role, count in Counter(kind_defaults.roles or []).items():
+            if count > 1:
+                yield problem("SN610", fleet.loc(fleet.programme, "defaults", kind, "roles"),
+                              f"the default roles of {kind} name {role} {count} times", "name each role once")
+    for host in fleet.hosts:
+        if host.device.roles is None:
+            continue  # its kind's defaults, reported once above
+        for role, count in Counter(host.device.roles).items():
+            if count > 1:
+                yield problem("SN610", fleet.host_location(host, "roles"),
+                              f"{host.hostname} names role {role} {count} times", "name each role once")
+
+
+@rule("SN611", "switch-feature-pattern", "A switch feature in programme.yaml has a pattern that is not a regular "
+      "expression, or names a switch OS no hardware model has.",
+      bad="huawei-vrp: ['^interface (Gigabit']", good="huawei-vrp: ['^interface (Gigabit|XGigabit)']")
+def switch_feature_patterns(ctx: Context) -> Iterator[Problem]:
+    fleet = ctx.fleet
+    systems = {m.os for m in fleet.hardware.models if m.kind == "switch"}
+    for index, feature in enumerate(fleet.programme.switch_features):
+        for os_name, patterns in feature.sections.items():
+            if os_name not in systems:
+                yield problem("SN611", fleet.loc(fleet.programme, "switch_features", index, "sections", os_name),
+                              f"feature {feature.name} names switch OS {os_name!r}, which no switch model in "
+                              "hardware.yaml runs", f"use one of: {', '.join(sorted(systems)) or 'none'}")
+            for number, pattern in enumerate(patterns):
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    yield problem("SN611", fleet.loc(fleet.programme, "switch_features", index, "sections",
+                                                     os_name, number),
+                                  f"feature {feature.name}: {pattern!r} is not a regular expression ({exc})",
+                                  "fix the pattern (Python regular expression syntax)")
