@@ -1,14 +1,17 @@
 """The lab's switch emulator: the VRP and IOS command line as a pure state machine.
 
 These tests drive `switch_cli` directly: the grammar as a table, every line the templates
-produce, undo/no, the vendors' normalisations, the pager.
+produce, undo/no, the vendors' normalisations, the pager, seeded drift.
 """
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from schoolnet.lab.switch_cli import ERRORS, IOS, VRP, VRP_MORE, Device, Session
+from schoolnet.lab.switch_drift import seeded_drift
 from tests.conftest import ROOT
 
 GOLDEN = {VRP: ROOT / "tests/golden/nx-ord-012-sw1/startup.cfg",
@@ -237,3 +240,31 @@ def test_pager_keys_space_enter_and_q() -> None:
     assert page.count("\r\n") == 24 and page.endswith(VRP_MORE)
     assert session.feed("q").endswith("<nx-ord-012-sw1>")
     assert session.feed("\x1b[A").strip() == ""  # an arrow key is no command
+
+
+@BOTH
+def test_seeded_drift_is_deterministic_and_real(platform: str) -> None:
+    text = golden(platform)
+    drifted, said = seeded_drift(platform, text, "nx-sad-001-sw1")
+    assert (drifted, said) == seeded_drift(platform, text, "nx-sad-001-sw1")
+    assert seeded_drift(platform, text, "nx-sad-002-sw1") != (drifted, said)
+    assert len(said) == 3
+    assert re.fullmatch(r"VLAN \d+ \(\w+\) deleted", said[0])
+    assert re.fullmatch(r"\S+ moved from VLAN \d+ \(\w+\) to VLAN \d+ \(\w+\)", said[1])
+    assert re.fullmatch(r"extra local user \w+ with privilege 15", said[2])
+    device = Device(platform, "sw", drifted)
+    assert device.problems == []
+    vlan = int(said[0].split()[1])
+    assert vlan not in device.vlans()
+    port, moved_to = said[1].split()[0], said[1].split()[-2]
+    node = next(n for n in device.interfaces() if n.text == f"interface {port}")
+    assert any(c.text.endswith(f"vlan {moved_to}") for c in node.children)
+    assert said[2].split()[3] in drifted
+    assert Device(platform, "sw", text).text() != drifted
+
+
+def test_drift_says_what_the_emulator_cannot_take() -> None:
+    drifted, said = seeded_drift(VRP, "sysname core\n#\nfrobnicate now\n#\nreturn\n", "core")
+    assert "frobnicate" not in drifted
+    assert said[0] == ("line 3 'frobnicate now': Error: Unrecognized command found at '^' position. "
+                       "(the emulator does not take it)")
