@@ -9,6 +9,7 @@ logs in with paramiko against the pinned host key, and stops it by its PID with 
 from __future__ import annotations
 
 import base64
+import copy
 import re
 import signal
 import socket
@@ -152,14 +153,18 @@ def test_a_configuration_pasted_into_configuration_mode_gives_the_same_switch(pl
 
 @BOTH
 def test_undo_or_no_removes_each_line(platform: str) -> None:
-    lines = Device(platform, "sw", golden(platform)).text().splitlines()
+    booted = Device(platform, "sw", golden(platform))
+    lines = booted.text().splitlines()
     section = ""
     for line in lines:
         if line.startswith(("!", "#", "version", "return", "end")):
             continue
         if not line.startswith(" "):
             section = line
-        device, session = configuring(platform)
+        device = Device(platform, "sw", "")
+        device.root = copy.deepcopy(booted.root)  # the golden switch afresh, without parsing it again
+        session = Session(device, interactive=False)
+        session.command(ENTER[platform])
         if line.startswith(" "):
             session.command(section)
             negation = device.negation
@@ -691,14 +696,15 @@ def test_concurrent_sessions_share_one_running_configuration(platform: str, laun
             assert f"vlan {vlan}\n {'description' if platform == VRP else 'name'} worker{n}\n" in running, vlan
 
 
-def test_only_loopback_addresses(tmp_path: Path) -> None:
+def test_only_loopback_addresses(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from schoolnet.lab.switch_server import main
     for address in ("10.0.0.1", "0.0.0.0", "::1", "nonsense"):
-        result = subprocess.run([sys.executable, "-m", "schoolnet.lab.switch_server", "--listen", address,
-                                 "--host-key", "x", "--state", str(tmp_path), "--platform", VRP, "--hostname", "x",
-                                 "--user", "admin", "--password-file", "x"], capture_output=True, text=True,
-                                timeout=30)
-        assert result.returncode == 2 and f"switch_server: --listen {address}" in result.stderr.replace("'", ""), \
-            (address, result.stderr)
+        with pytest.raises(SystemExit) as stopped:  # before anything is read or bound
+            main(["--listen", address, "--host-key", "x", "--state", str(tmp_path / "state"), "--platform", VRP,
+                  "--hostname", "x", "--user", "admin", "--password-file", "x"])
+        assert stopped.value.code == 2
+        assert f"switch_server: --listen {address}" in capsys.readouterr().err.replace("'", "")
+    assert not (tmp_path / "state").exists()
 
 
 @pytest.mark.parametrize("kind", ["ed25519", "ecdsa", "rsa"])
