@@ -166,7 +166,7 @@ switch_features:
   - name: management              # the management address and the default route
     sections:
       huawei-vrp: ['^interface Vlanif', '^ip route-static ']
-      cisco-ios: ['^interface Vlan(?!1$)\d+', '^ip default-gateway ']   # not Vlan1: the switch's own
+      cisco-ios: ['^interface Vlan\d+', '^ip default-gateway ']
   - name: aaa                     # local users, SSH access
     sections:
       huawei-vrp: ['^aaa$', '^ssh user ', '^stelnet server ', '^user-interface vty ']

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Install what the report and the handover certificates need, from Debian: headless Chromium (it
 # prints certificates to PDF, and the tests load the site in it), a font for it to draw text
-# with, and pdftotext for the tests to read the PDFs back.  Idempotent; starts no service.
+# with, pdftotext for the tests to read the PDFs back, and libatomic1, without which the node
+# program inside Playwright's PyPI package (the browser tests' driver) does not start.
+# Idempotent; starts no service.
 set -euo pipefail
-PACKAGES=(chromium fonts-dejavu-core poppler-utils)
+PACKAGES=(chromium fonts-dejavu-core poppler-utils libatomic1)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
