@@ -8,6 +8,7 @@ host, before a connection is opened.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,12 +49,14 @@ class Ready:
 
 
 def prepare(inventory: Path, build: Path, limits: tuple[str, ...] | list[str],
-            only: list[str] | None = None, environment: str | None = None) -> Ready:
-    """Validate, select (`only`: of those, just these; `environment`: those it lists, where it lists
-    hosts, as the lab's does), and hold the selected hosts' builds to freshness and check.  Raises
-    InventoryError (problems), LimitError or NothingSelected."""
+            only: list[str] | None = None, environment: str | None = None,
+            targets: Callable[[list[Host]], list[Host]] = deployable,
+            nothing: str = "no deployable host selected (edge servers and data-center servers with roles)") -> Ready:
+    """Validate, select (`targets`: the kind acted on, servers by default; `only`: of those, just these;
+    `environment`: those it lists, where it lists hosts, as the lab's does), and hold the selected
+    hosts' builds to freshness and check.  Raises InventoryError (problems), LimitError or NothingSelected."""
     fleet = load_for_action(inventory)
-    hosts = deployable(select_hosts(fleet, limits))
+    hosts = targets(select_hosts(fleet, limits))
     if only is not None:
         hosts = [h for h in hosts if h.hostname in only]
     if environment is not None:
@@ -63,7 +66,7 @@ def prepare(inventory: Path, build: Path, limits: tuple[str, ...] | list[str],
         if env.addresses == "explicit":
             hosts = [h for h in hosts if h.hostname in env.hosts]
     if not hosts:
-        raise NothingSelected("no deployable host selected (edge servers and data-center servers with roles)")
+        raise NothingSelected(nothing)
     where = Location(display_name(build / "manifest.json"))
     try:
         manifest = load_manifest(build)

@@ -8,26 +8,13 @@ the end is ever counted as `unchanged`.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from pyinfra.api.state import State
 
-STATUSES = ("changed", "unchanged", "failed")
+from schoolnet.outcome import STATUSES, HostOutcome
 
-
-@dataclass
-class HostOutcome:
-    hostname: str
-    status: str = "pending"  # until the run says otherwise; never recorded as it is
-    changes: list[str] = field(default_factory=list)
-    reason: str = ""
-
-    def fail(self, reason: str) -> None:
-        self.status, self.reason = "failed", reason
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"host": self.hostname, "status": self.status, "changes": self.changes, "reason": self.reason}
+__all__ = ["STATUSES", "Collector", "DeployResult", "HostOutcome", "collect"]
 
 
 @dataclass

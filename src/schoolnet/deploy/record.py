@@ -8,10 +8,9 @@ import os
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from schoolnet.deploy.outcome import HostOutcome
+from schoolnet.outcome import HostOutcome
 
 LOG = Path("deploys") / "log.jsonl"
 
@@ -22,8 +21,9 @@ def _git(root: Path, *args: str) -> str:
 
 
 def append(root: Path, environment: str, limits: list[str], outcomes: list[HostOutcome],
-           interrupted: bool = False) -> dict[str, Any]:
-    """One line for the run: every selected host with its outcome (never a silent default)."""
+           interrupted: bool = False, kind: str = "servers") -> dict[str, Any]:
+    """One line for the run: every selected host with its outcome (never a silent default); `kind` says
+    what acted (servers: `deploy`; switches: `switches push`)."""
     unsettled = [o.hostname for o in outcomes if o.status not in ("changed", "unchanged", "failed")]
     if unsettled:  # a bug, not an input: refuse to record a host as anything it was not
         raise ValueError(f"no outcome for {', '.join(unsettled)}")
@@ -33,6 +33,7 @@ def append(root: Path, environment: str, limits: list[str], outcomes: list[HostO
         "commit": _git(root, "rev-parse", "HEAD") or None,
         "dirty": bool(_git(root, "status", "--porcelain", "--untracked-files=no")),
         "environment": environment,
+        "kind": kind,
         "limit": limits,
         "interrupted": interrupted,
         "hosts": [o.as_dict() for o in outcomes],
@@ -46,13 +47,14 @@ def append(root: Path, environment: str, limits: list[str], outcomes: list[HostO
     return entry
 
 
-def last_failed(root: Path, environment: str) -> list[str]:
-    """The hosts that failed in the last deploy to `environment`, for --retry-failed."""
+def last_failed(root: Path, environment: str, kind: str = "servers") -> list[str]:
+    """The hosts that failed in the last run of `kind` in `environment`, for --retry-failed (records
+    written before `kind` existed are server deploys)."""
     log = root / LOG
     if not log.exists():
         return []
     for line in reversed(log.read_text(encoding="utf-8").splitlines()):
         entry = json.loads(line)
-        if entry.get("environment") == environment:
+        if entry.get("environment") == environment and entry.get("kind", "servers") == kind:
             return [h["host"] for h in entry["hosts"] if h["status"] == "failed"]
     return []

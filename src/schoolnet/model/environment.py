@@ -25,6 +25,8 @@ class Environment(Strict):
     ssh_user: Name = "schoolnet"
     ssh_port: int = Field(22, ge=1, le=65535)
     ssh_key: Text | None = Field(None, description="private key file of the deploying user")
+    switch_user: Name = Field("admin", description="the switches' local user; its password is the secret "
+                                                    "switch/<school>/admin")
     sudo: bool = True
     jump_host: Text | None = None
     addresses: Literal["management", "explicit"] = Field(
