@@ -18,8 +18,9 @@ from schoolnet.contained import beneath, child
 from schoolnet.deploy import gate, record
 from schoolnet.deploy.connection import ConnectionError_
 from schoolnet.deploy.gate import Ready
-from schoolnet.model.select import LimitError
+from schoolnet.model.select import LimitError, select_hosts
 from schoolnet.secrets.redact import redact
+from schoolnet.validate import load_for_action
 
 if TYPE_CHECKING:
     from schoolnet.deploy.outcome import DeployResult, HostOutcome
@@ -91,12 +92,31 @@ parallel_option = click.option("--parallel", type=click.IntRange(1, 200), defaul
 @click.option("--build", type=click.Path(path_type=Path, file_okay=False), default=Path("build"), show_default=True)
 @parallel_option
 def plan(inventory: Path, environment: str, limits: tuple[str, ...], build: Path, parallel: int) -> None:
-    """Dry run: per host, what would change, with file diffs (secrets masked as <secret:NAME>).
+    """Dry run: per host, what would change, with file diffs (secrets masked as <secret:NAME>); per
+    selected switch, the lines a push would send.
 
     \b
     Example:
       schoolnet plan --env lab --limit district:sadarak
     """
+    from schoolnet.cli.switches_cmds import plan_switches
+    from schoolnet.deploy.bridge import deployable
+    from schoolnet.switches.run import switches
+
+    try:
+        selected = select_hosts(load_for_action(inventory), limits)
+    except LimitError as exc:
+        usage_error(str(exc))
+    if not deployable(selected) and not switches(selected):
+        usage_error("--limit selects no deployable host or managed switch")
+    failed = bool(deployable(selected)) and _plan_servers(inventory, environment, limits, build, parallel)
+    if switches(selected):
+        failed = plan_switches(inventory, build, environment, limits, parallel) or failed
+    if failed:
+        sys.exit(EXIT_PROBLEMS)
+
+
+def _plan_servers(inventory: Path, environment: str, limits: tuple[str, ...], build: Path, parallel: int) -> bool:
     from schoolnet.deploy.steps import CURRENT
 
     ready = _prepare(inventory, build, limits)
@@ -115,8 +135,7 @@ def plan(inventory: Path, environment: str, limits: tuple[str, ...], build: Path
         line = outcome.reason if outcome.status == "failed" else (
             f"{len(outcome.changes)} change(s): " + "; ".join(outcome.changes[:4]) if outcome.changes else "no change")
         click.echo(f"{outcome.hostname}: {line}", err=True)
-    if any(o.status == "failed" for o in result.outcomes):
-        sys.exit(EXIT_PROBLEMS)
+    return any(o.status == "failed" for o in result.outcomes)
 
 
 @click.command()

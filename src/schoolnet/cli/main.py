@@ -18,6 +18,7 @@ from schoolnet.cli.lab_cmds import lab
 from schoolnet.cli.render_cmds import check, render
 from schoolnet.cli.report_cmds import report
 from schoolnet.cli.secrets_cmds import secrets
+from schoolnet.cli.switches_cmds import switches_group
 from schoolnet.problems import InventoryError
 
 
@@ -53,6 +54,7 @@ def main() -> None:
     cli(prog_name="schoolnet")
 
 
+cli.add_command(switches_group, "switches")
 for command in (validate, inventory, ipam, schema, secrets, render, check, ci, lab, plan, deploy, report, changes,
                 handover):
     cli.add_command(command)

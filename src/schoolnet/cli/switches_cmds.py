@@ -1,0 +1,182 @@
+"""switches audit|push: the switches in the same plan → push → record loop as the servers."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from schoolnet.cli.common import EXIT_PROBLEMS, inventory_option, usage_error
+from schoolnet.cli.render_cmds import limit_option
+from schoolnet.deploy import gate, record
+from schoolnet.deploy.connection import ConnectionError_
+from schoolnet.deploy.gate import Ready
+from schoolnet.model.select import LimitError
+from schoolnet.outcome import HostOutcome
+from schoolnet.switches.run import Audit, Job, audit_one, jobs, push_one, run_all, switches
+
+TIMEOUT = 30.0
+
+
+def _ready(inventory: Path, build: Path, environment: str, limits: tuple[str, ...],
+           only: list[str] | None = None) -> Ready:
+    try:
+        return gate.prepare(inventory, build, limits, only, environment=environment, targets=switches,
+                            nothing="no managed switch selected (switches with a switch-<os> role)")
+    except (LimitError, gate.NothingSelected) as exc:
+        usage_error(str(exc))
+
+
+def _jobs(ready: Ready, environment: str) -> tuple[list[Job], dict[str, str]]:
+    if environment not in ready.fleet.environments:
+        usage_error(f"no environment {environment!r} in environments/ (the lab's is written by `schoolnet lab up`)")
+    try:
+        return jobs(ready.fleet, environment, ready.hosts, ready.build, ready.manifest, ready.secrets)
+    except ConnectionError_ as exc:
+        click.echo(f"schoolnet: {exc}", err=True)
+        sys.exit(EXIT_PROBLEMS)
+
+
+def _progress(verb: str) -> Callable[[int, int], None]:
+    def report(done: int, total: int) -> None:
+        if done == total or done % 25 == 0:
+            click.echo(f"  {verb} {done}/{total}", err=True)
+    return report
+
+
+def audits(ready: Ready, environment: str, parallel: int) -> list[Audit]:
+    """Every selected switch's audit, in the order of the inventory (used by `plan` too)."""
+    found, refused = _jobs(ready, environment)
+    done = run_all(found, lambda job: audit_one(ready.fleet, job, TIMEOUT), parallel, _progress("audited"))
+    by_name = {a.hostname: a for a in done} | {name: Audit(name, "failed", why) for name, why in refused.items()}
+    return [by_name[h.hostname] for h in ready.hosts]
+
+
+def print_audits(results: list[Audit]) -> None:
+    for audit in results:
+        mark = {"compliant": "✓", "non-compliant": "✗", "failed": "✗"}[audit.status]
+        detail = f": {audit.reason}" if audit.reason else ""
+        click.echo(f"{mark} {audit.hostname} {audit.status}{detail}")
+        for line in audit.remediation:
+            click.echo(f"    {line}")
+        if audit.unmanaged:
+            click.echo(f"    ({len(audit.unmanaged)} unmanaged line(s) left as they are)")
+
+
+def plan_switches(inventory: Path, build: Path, environment: str, limits: tuple[str, ...], parallel: int) -> bool:
+    """For `plan`: each selected switch's audit, the lines a push would send; True when any switch failed."""
+    results = audits(_ready(inventory, build, environment, limits), environment, parallel)
+    print_audits(results)
+    return any(a.status == "failed" for a in results)
+
+
+def _junit(results: list[Audit]) -> str:
+    suite = ET.Element("testsuite", name="schoolnet.switches.audit", tests=str(len(results)),
+                       failures=str(sum(a.status != "compliant" for a in results)))
+    for audit in results:
+        case = ET.SubElement(suite, "testcase", classname="switches", name=audit.hostname)
+        if audit.status != "compliant":
+            failure = ET.SubElement(case, "failure", message=f"{audit.status}: {audit.reason}")
+            failure.text = "\n".join(audit.remediation)
+    return ET.tostring(suite, encoding="unicode")
+
+
+@click.group()
+def switches_group() -> None:
+    """Audit the switches' running configuration against the build, and push what differs.
+
+    \b
+    Examples:
+      schoolnet switches audit --env lab --limit district:sadarak
+      schoolnet switches push --env lab --limit school:nx-sad-001 --yes
+    """
+
+
+env_option = click.option("--env", "environment", required=True, help="prod, lab, ... (environments/<env>.yaml)")
+build_option = click.option("--build", type=click.Path(path_type=Path, file_okay=False), default=Path("build"),
+                            show_default=True)
+parallel_option = click.option("--parallel", type=click.IntRange(1, 200), default=20, show_default=True,
+                               help="Switches at once.")
+
+
+@switches_group.command("audit")
+@inventory_option
+@env_option
+@limit_option
+@build_option
+@parallel_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text", show_default=True)
+def audit(inventory: Path, environment: str, limits: tuple[str, ...], build: Path, parallel: int, fmt: str) -> None:
+    """Read each switch's running configuration and compare every managed feature with the build.
+
+    Per switch: compliant; non-compliant with the lines a push would send (secrets masked); or
+    failed with one reason. Lines outside the managed features are counted, never removed.
+    Exit 0 when every switch is compliant, 1 otherwise.
+    """
+    started = time.perf_counter()
+    results = audits(_ready(inventory, build, environment, limits), environment, parallel)
+    if fmt == "json":
+        click.echo(json.dumps([a.as_dict() for a in results], indent=2))
+    elif fmt == "junit":
+        click.echo(_junit(results))
+    else:
+        print_audits(results)
+    counts = {s: sum(a.status == s for a in results) for s in ("compliant", "non-compliant", "failed")}
+    click.echo(f"{'✓' if counts['compliant'] == len(results) else '✗'} {counts['compliant']} compliant, "
+               f"{counts['non-compliant']} non-compliant, {counts['failed']} failed "
+               f"({time.perf_counter() - started:.1f} s)", err=True)
+    if counts["compliant"] != len(results):
+        sys.exit(EXIT_PROBLEMS)
+
+
+@switches_group.command("push")
+@inventory_option
+@env_option
+@limit_option
+@build_option
+@parallel_option
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--retry-failed", is_flag=True, help="Only the switches that failed in the last push to --env.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def push(inventory: Path, environment: str, limits: tuple[str, ...], build: Path, parallel: int, yes: bool,
+         retry_failed: bool, fmt: str) -> None:
+    """Send each switch the lines that make its managed features equal the build, save, audit again.
+
+    A switch counts as pushed only when the audit after the save is compliant. The first line a
+    switch refuses stops that switch (its error is the reason); the others go on. One push per
+    switch at a time. Every run is appended to deploys/log.jsonl with the lines sent, masked.
+    """
+    started = time.perf_counter()
+    root = inventory.resolve().parent
+    only = record.last_failed(root, environment, kind="switches") if retry_failed else None
+    if only == []:
+        click.echo("schoolnet: the last switch push to this environment had no failed switch", err=True)
+        return
+    ready = _ready(inventory, build, environment, limits, only)
+    if not yes and not click.confirm(f"push to {len(ready.hosts)} switch(es) in {environment}?", err=True):
+        sys.exit(EXIT_PROBLEMS)
+    found, refused = _jobs(ready, environment)
+    done = run_all(found, lambda job: push_one(ready.fleet, job, TIMEOUT, root), parallel, _progress("pushed"))
+    by_name: dict[str, HostOutcome] = {o.hostname: o for o in done}
+    for name, why in refused.items():
+        by_name[name] = HostOutcome(name, "failed", reason=why)
+    outcomes = [by_name[h.hostname] for h in ready.hosts]
+    entry = record.append(root, environment, list(limits), outcomes, kind="switches")
+    if fmt == "json":
+        click.echo(json.dumps(entry, indent=2))
+    else:
+        for o in outcomes:
+            mark = "✗" if o.status == "failed" else "✓"
+            detail = o.reason if o.status == "failed" else (f"{len(o.changes)} line(s) sent" if o.changes else
+                                                           "already compliant")
+            click.echo(f"{mark} {o.hostname} {o.status}: {detail}")
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("changed", "unchanged", "failed")}
+    click.echo(f"{counts['changed']} changed, {counts['unchanged']} unchanged, {counts['failed']} failed "
+               f"({time.perf_counter() - started:.1f} s); recorded in deploys/log.jsonl", err=True)
+    if counts["failed"]:
+        sys.exit(EXIT_PROBLEMS)

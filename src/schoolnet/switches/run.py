@@ -1,0 +1,181 @@
+"""Audit and push many switches at once: each switch its own session, its own outcome, its own lock.
+
+A switch that cannot be reached, refuses a line or stays non-compliant fails alone; the others go
+on.  A push counts as done only when the switch, read again after saving, is compliant."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from schoolnet.contained import beneath, child
+from schoolnet.deploy.connection import ConnectionError_, connections
+from schoolnet.model.fleet import Fleet, Host
+from schoolnet.outcome import HostOutcome
+from schoolnet.secrets.names import switch_admin
+from schoolnet.secrets.store import SecretError, SecretStore
+from schoolnet.switches.compliance import Compliance, ComplianceError, compare
+from schoolnet.switches.masking import Masker
+from schoolnet.switches.platforms import Dialect, UnknownDialect, dialect
+from schoolnet.switches.session import Session, SwitchError, Target
+
+LOCKS = Path("deploys") / ".locks"
+
+
+def switches(hosts: list[Host]) -> list[Host]:
+    """The switches among `hosts` that schoolnet manages (they have a switch role)."""
+    return [h for h in hosts if h.kind == "switch" and any(r.startswith("switch-") for r in h.roles)]
+
+
+@dataclass
+class Job:
+    """One switch, ready to be talked to: where, as whom, and what it should run."""
+
+    hostname: str
+    dialect: Dialect
+    target: Target
+    intended: str
+    masker: Masker
+
+
+@dataclass
+class Audit:
+    hostname: str
+    status: str  # compliant, non-compliant, failed
+    reason: str = ""
+    features: list[str] = field(default_factory=list)  # the non-compliant ones
+    remediation: list[str] = field(default_factory=list)  # masked
+    unmanaged: list[str] = field(default_factory=list)  # masked
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"host": self.hostname, "status": self.status, "reason": self.reason, "features": self.features,
+                "remediation": self.remediation, "unmanaged": self.unmanaged}
+
+
+class PrepareError(ValueError):
+    """A switch cannot be talked to at all (no address, no pinned key, no password): it fails alone."""
+
+
+def jobs(fleet: Fleet, environment: str, hosts: list[Host], build: Path, manifest: dict[str, Any],
+         store: SecretStore) -> tuple[list[Job], dict[str, str]]:
+    """A job per switch, and the reason for each switch that cannot have one."""
+    fleet.require_validated("switches")
+    env = fleet.environments[environment]
+    found: list[Job] = []
+    refused: dict[str, str] = {}
+    for host in hosts:
+        try:
+            found.append(_job(fleet, environment, env.switch_user, host, build, manifest, store))
+        except (PrepareError, ConnectionError_, UnknownDialect, SecretError) as exc:
+            refused[host.hostname] = str(exc)
+    return found, refused
+
+
+def _job(fleet: Fleet, environment: str, user: str, host: Host, build: Path, manifest: dict[str, Any],
+         store: SecretStore) -> Job:
+    model = fleet.catalog[host.model]
+    speaks = dialect(model.os)
+    entry = next((f for f in manifest["hosts"].get(host.hostname, {}).get("files", [])
+                  if f["path"].lstrip("/") == speaks.config_file), None)
+    if entry is None:
+        raise PrepareError(f"no rendered {speaks.config_file} for {host.hostname} in build/: run `schoolnet render`")
+    data = beneath(child(build / "hosts", host.hostname), entry["path"]).read_bytes()
+    if hashlib.sha256(data).hexdigest() != entry["sha256"]:  # only the bytes check passed are ever pushed
+        raise PrepareError(f"build/hosts/{host.hostname}/{speaks.config_file} changed after it was checked: "
+                           "run `schoolnet render` and `schoolnet check` again")
+    conn = connections(fleet, environment, [host])[host.hostname]
+    assert host.school is not None
+    password = store.get(switch_admin(host.school.id))
+    intended = data.decode("utf-8")
+    target = Target(host.hostname, conn.address, conn.port, conn.host_key, user, password)
+    return Job(host.hostname, speaks, target, intended, Masker(intended, list(entry["secrets"]), store))
+
+
+def _compare(fleet: Fleet, job: Job, running: str) -> Compliance:
+    return compare(job.dialect.os, fleet.programme.switch_features, running, job.intended)
+
+
+def _audit_from(job: Job, result: Compliance) -> Audit:
+    if result.compliant:
+        return Audit(job.hostname, "compliant", unmanaged=job.masker.lines(result.unmanaged))
+    bad = [f.name for f in result.features if not f.compliant]
+    return Audit(job.hostname, "non-compliant", f"{len(result.remediation)} line(s) to send: {', '.join(bad)}",
+                 bad, job.masker.lines(result.remediation), job.masker.lines(result.unmanaged))
+
+
+def audit_one(fleet: Fleet, job: Job, timeout: float) -> Audit:
+    try:
+        with Session(job.target, job.dialect, timeout) as session:
+            return _audit_from(job, _compare(fleet, job, session.read_config()))
+    except (SwitchError, ComplianceError) as exc:
+        return Audit(job.hostname, "failed", job.masker.line(str(exc)))
+
+
+@contextmanager
+def _locked(root: Path, hostname: str) -> Iterator[bool]:
+    """Hold this switch's lock, or say (False) that another push holds it: never two at once."""
+    directory = root / LOCKS
+    directory.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(child(directory, hostname), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(descriptor)
+
+
+def push_one(fleet: Fleet, job: Job, timeout: float, root: Path) -> HostOutcome:
+    outcome = HostOutcome(job.hostname)
+    with _locked(root, job.hostname) as mine:
+        if not mine:
+            outcome.fail("another push to this switch is running: try again when it ends")
+            return outcome
+        try:
+            with Session(job.target, job.dialect, timeout) as session:
+                result = _compare(fleet, job, session.read_config())
+                if result.compliant:
+                    outcome.status = "unchanged"
+                    return outcome
+                sent, refusal = session.configure(list(result.remediation))
+                outcome.changes = job.masker.lines(sent)
+                if refusal is not None:
+                    outcome.fail(f"the switch refused `{job.masker.line(refusal.command)}`: "
+                                 f"{job.masker.line(refusal.error)} ({len(sent)} line(s) before it are in its "
+                                 "running configuration, not saved)")
+                    return outcome
+                session.save()
+                after = _compare(fleet, job, session.read_config())
+        except (SwitchError, ComplianceError) as exc:
+            outcome.fail(job.masker.line(str(exc)))
+            return outcome
+    if after.compliant:
+        outcome.status = "changed"
+    else:
+        bad = ", ".join(f.name for f in after.features if not f.compliant)
+        outcome.fail(f"still not compliant after the push and save ({bad}): "
+                     f"{len(after.remediation)} line(s) differ")
+    return outcome
+
+
+def run_all(items: list[Job], work: Callable[[Job], Any], parallel: int,
+            progress: Callable[[int, int], None] | None = None) -> list[Any]:
+    """`work` for every job, `parallel` at a time; results in the jobs' order."""
+    results: dict[str, Any] = {}
+    with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(items) or 1))) as pool:
+        futures = {pool.submit(work, job): job.hostname for job in items}
+        for done, future in enumerate(as_completed(futures), 1):
+            results[futures[future]] = future.result()
+            if progress is not None:
+                progress(done, len(items))
+    return [results[job.hostname] for job in items]
