@@ -11,8 +11,9 @@ import click
 from schoolnet.cli.common import EXIT_PROBLEMS, inventory_option, usage_error
 from schoolnet.cli.render_cmds import limit_option
 from schoolnet.lab.environment import write_lab_environment
-from schoolnet.lab.lab import Lab, LabError, LabIncomplete, down, lab_hosts, status
+from schoolnet.lab.lab import Lab, LabError, LabIncomplete, LabState, down, lab_hosts, require_root, status
 from schoolnet.model.select import LimitError, select_hosts
+from schoolnet.secrets import open_store
 from schoolnet.validate import load_for_action
 
 
@@ -24,27 +25,44 @@ def lab() -> None:
 @lab.command("up")
 @inventory_option
 @limit_option
-def lab_up(inventory: Path, limits: tuple[str, ...]) -> None:
-    """Boot one lab host per selected edge server or data-center server; write environments/lab.yaml.
+@click.option("--build", type=click.Path(path_type=Path, file_okay=False), default=Path("build"), show_default=True,
+              help="Where a switch's first boot takes its configuration from (with seeded differences).")
+def lab_up(inventory: Path, limits: tuple[str, ...], build: Path) -> None:
+    """Boot one lab host per selected edge server or data-center server, and one switch emulator per
+    selected switch; write environments/lab.yaml.
 
     Root only. Running hosts are left alone. Booting stops when less than
     SCHOOLNET_LAB_MEMORY_RESERVE_MIB (2048) MiB of memory is left. Without
     systemd-nspawn, hosts are chroot + sshd with no init (services not started).
+    A switch is an SSH emulator of its vendor's command line (no data plane) on its
+    own loopback address; it keeps its saved configuration across down/up.
 
     \b
     Example:
       schoolnet lab up --limit district:sadarak --limit role:vpn-hub --limit role:dns-authoritative
     """
+    from schoolnet.lab import switches as lab_switch_emulators  # paramiko's server side: only when needed
+    from schoolnet.lab.switches import lab_switches
+
     fleet = load_for_action(inventory)  # every rule, names first: they become paths, cgroups, shell words
     try:
-        hosts = lab_hosts(select_hosts(fleet, limits))
+        selected = select_hosts(fleet, limits)
     except LimitError as exc:
         usage_error(str(exc))
-    if not hosts:
-        usage_error("--limit selects no edge server or data-center server (switches are not lab hosts)")
-    click.echo(f"lab: {len(hosts)} host(s)", err=True)
+    hosts, switches = lab_hosts(selected), lab_switches(selected)
+    if not hosts and not switches:
+        usage_error("--limit selects no edge server, data-center server or managed switch")
+    click.echo(f"lab: {len(hosts)} host(s), {len(switches)} switch(es)", err=True)
+    say = lambda text: click.echo(text, err=True)  # noqa: E731
     try:
-        state = Lab(fleet, lambda text: click.echo(text, err=True)).up(hosts)
+        if hosts:
+            state = Lab(fleet, say).up(hosts)
+        else:
+            require_root()
+            state = LabState.load()
+        if switches:
+            lab_switch_emulators.start(fleet, switches, state, build, open_store(inventory), say)
+            state.save()
     except LabIncomplete as exc:
         path = write_lab_environment(inventory, exc.state)
         click.echo(f"schoolnet: {exc}\n{len(exc.state.hosts)} lab host(s) running; wrote {path}", err=True)
@@ -93,7 +111,8 @@ def lab_status(fmt: str) -> None:
         click.echo("lab: no hosts (schoolnet lab up)")
     for row in rows:
         state = "running" if row["running"] else "stopped"
-        click.echo(f"{row['host']:<22} {row['address']:<14} {state:<8} ssh {'ok' if row['ssh'] else '--'}")
+        click.echo(f"{row['host']:<22} {row['address']:<14} {state:<8} ssh {'ok' if row['ssh'] else '--'}  "
+                   f"{row['kind']}")
 
 
 @lab.command("probe")

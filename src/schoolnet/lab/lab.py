@@ -448,17 +448,21 @@ def down(purge: bool = False) -> tuple[int, list[int]]:
 def _purge_disks() -> None:
     """Delete every host's disk (overlay upper layer) and key; the cached base image stays."""
     if not HOSTS_DIR.exists():
+        shutil.rmtree(LAB_DIR / "switches", ignore_errors=True)
         return
     mounted = [home.name for home in HOSTS_DIR.iterdir() if os.path.ismount(home / "merged")]
     if mounted:  # deleting through a live overlay would walk the host's whole root
         raise LabError(f"cannot purge: still mounted: {', '.join(sorted(mounted))}; "
                        "see `mount | grep schoolnet-lab`, unmount them, then run `schoolnet lab down --purge` again")
     shutil.rmtree(HOSTS_DIR)
+    shutil.rmtree(LAB_DIR / "switches", ignore_errors=True)  # the emulators' keys and saved configurations
 
 
 def _stop_host(entry: LabHost) -> None:
-    for name in ("ssh-forward", "apt-relay", "host"):
+    for name in ("ssh-forward", "apt-relay", "host", "switch"):
         _stop(entry.pids.pop(name, None), wait=20.0)
+    if not entry.netns:  # a switch emulator: a process on loopback, nothing more to undo
+        return
     for root in CGROUP_ROOTS[:2]:  # first: nothing of the host may still use its files or network
         _remove_cgroup(host_cgroup(root, entry.hostname))
     merged = child(HOSTS_DIR, entry.hostname) / "merged"
@@ -509,7 +513,9 @@ def status() -> list[dict[str, Any]]:
     state = LabState.load()
     rows = []
     for entry in sorted(state.hosts.values(), key=lambda e: e.index):
-        up = running(entry.pids.get("host"))
+        emulator = "switch" in entry.pids or not entry.netns
+        up = running(entry.pids.get("switch" if emulator else "host"))
         rows.append({"host": entry.hostname, "address": entry.address, "running": up,
-                     "ssh": up and ssh_banner(entry.address).startswith("SSH-"), "segments": entry.segments})
+                     "ssh": up and ssh_banner(entry.address).startswith("SSH-"), "segments": entry.segments,
+                     "kind": "switch emulator (command line only, no data plane)" if emulator else "Debian host"})
     return rows
