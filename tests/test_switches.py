@@ -1,0 +1,293 @@
+"""`schoolnet switches audit|push` against lab switches: SSH emulators of both vendors' command line.
+
+The lab here is a lab of its own (names, loopback range apart from a user's lab and the other
+tests'); it holds three switches: two Huawei VRP of nx-sad-001 and one Cisco IOS of nx-kan-008,
+each booted from its rendered configuration with seeded differences.  Drift is also made by hand
+over SSH, as a technician at the switch would."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from schoolnet.lab.switch_drift import seeded_drift
+from schoolnet.secrets.store import SopsSecrets
+from schoolnet.switches.compliance import compare
+from schoolnet.switches.masking import Masker
+from schoolnet.switches.platforms import dialect
+from schoolnet.switches.session import Session, Target
+from schoolnet.validate import load_for_action
+from tests.conftest import ROOT, SCHOOLNET
+
+LAB_ENV = {"SCHOOLNET_LAB_DIR": "/var/lib/schoolnet-lab-switches", "SCHOOLNET_LAB_RUN": "/run/schoolnet-lab-switches",
+           "SCHOOLNET_LAB_PREFIX": "sns", "SCHOOLNET_LAB_LOOPBACK": "23", "SCHOOLNET_LAB_APT_PORT": "3145"}
+SWITCHES = {"nx-sad-001-sw1": "huawei-vrp", "nx-sad-001-sw2": "huawei-vrp", "nx-kan-008-sw1": "cisco-ios"}
+
+
+def run(*args: str, repo: Path, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([SCHOOLNET, *args], cwd=repo, env={**os.environ, **LAB_ENV}, capture_output=True,
+                            text=True, timeout=600)
+    if ok:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def lab_down(repo: Path, purge: bool = False) -> None:
+    run("lab", "down", *(["--purge"] if purge else []), repo=repo)
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A repository with the reference programme, rendered, and the three lab switches up."""
+    if os.geteuid() != 0:
+        pytest.fail("the lab tests need root; run them through `make test` as root")
+    root = tmp_path_factory.mktemp("switches")
+    shutil.copytree(ROOT / "inventory", root / "inventory", ignore=shutil.ignore_patterns("lab.yaml"))
+    shutil.copytree(ROOT / "templates", root / "templates")
+    lab_down(root, purge=True)
+    run("render", repo=root)
+    run("lab", "up", *[a for name in SWITCHES for a in ("--limit", f"host:{name}")], repo=root)
+    yield root
+    lab_down(root, purge=True)
+
+
+def environment(repo: Path) -> dict[str, dict[str, str]]:
+    return yaml.safe_load((repo / "inventory" / "environments" / "lab.yaml").read_text())["hosts"]
+
+
+def store(repo: Path) -> SopsSecrets:
+    secrets = SopsSecrets(repo / "inventory" / "secrets.sops.yaml")
+    secrets.load()
+    return secrets
+
+
+def intended(repo: Path, host: str) -> str:
+    return (repo / "build" / "hosts" / host / dialect(SWITCHES[host]).config_file).read_text()
+
+
+def session(repo: Path, host: str) -> Session:
+    entry = environment(repo)[host]
+    school = host.rsplit("-", 1)[0]
+    target = Target(host, entry["address"], entry["port"], entry["host_key"], "admin",
+                    store(repo).get(f"switch/{school}/admin"))
+    return Session(target, dialect(SWITCHES[host]), 10)
+
+
+def audit(repo: Path, *hosts: str) -> tuple[int, dict[str, dict[str, object]]]:
+    limits = [a for h in (hosts or tuple(SWITCHES)) for a in ("--limit", f"host:{h}")]
+    result = run("switches", "audit", "--env", "lab", *limits, "--format", "json", repo=repo, ok=False)
+    assert result.returncode in (0, 1), result.stderr
+    return result.returncode, {a["host"]: a for a in json.loads(result.stdout)}
+
+
+def push(repo: Path, *extra: str) -> tuple[int, dict[str, dict[str, object]], str]:
+    result = run("switches", "push", "--env", "lab", *[a for h in SWITCHES for a in ("--limit", f"host:{h}")],
+                 "--yes", "--format", "json", *extra, repo=repo, ok=False)
+    assert result.returncode in (0, 1), result.stderr
+    entry = json.loads(result.stdout)
+    return result.returncode, {h["host"]: h for h in entry["hosts"]}, result.stdout + result.stderr
+
+
+def features(repo: Path) -> list[object]:
+    return load_for_action(repo / "inventory").programme.switch_features
+
+
+ADMIN, AUTH = "switch/nx-sad-001/admin", "snmp/nx-sad-001/auth"
+
+
+@pytest.fixture(scope="module")
+def sw1_config(tmp_path_factory: pytest.TempPathFactory) -> str:
+    build = tmp_path_factory.mktemp("sw1") / "build"
+    subprocess.run([SCHOOLNET, "render", "--limit", "host:nx-sad-001-sw1", "--out", str(build)], cwd=ROOT,
+                   check=True, capture_output=True)
+    return (build / "hosts" / "nx-sad-001-sw1" / "startup.cfg").read_text()
+
+
+@pytest.mark.parametrize(("line", "shown"), [
+    ("local-user admin password irreversible-cipher {admin}",
+     f"local-user admin password irreversible-cipher <secret:{ADMIN}>"),
+    ("local-user admin password irreversible-cipher Rotated-Away",  # a value the store no longer knows
+     f"local-user admin password irreversible-cipher <secret:{ADMIN}, an earlier value>"),
+    ("undo local-user admin password irreversible-cipher Rotated-Away",
+     f"undo local-user admin password irreversible-cipher <secret:{ADMIN}, an earlier value>"),
+    (" snmp-agent usm-user v3 schoolnet-monitor authentication-mode sha2-256 cipher Old",
+     " snmp-agent usm-user v3 schoolnet-monitor authentication-mode sha2-256 cipher "
+     f"<secret:{AUTH}, an earlier value>"),
+    ("port default vlan 20", "port default vlan 20"),  # nothing secret: as it is
+    ("the switch refused `x {admin}`", f"the switch refused `x <secret:{ADMIN}>`"),
+])
+def test_masking_hides_todays_and_earlier_values(line: str, shown: str, sw1_config: str) -> None:
+    """With the reference programme's real store and nx-sad-001-sw1's rendered configuration."""
+    secrets = SopsSecrets(ROOT / "inventory" / "secrets.sops.yaml")
+    masker = Masker(sw1_config, [ADMIN, AUTH, "snmp/nx-sad-001/priv"], secrets)
+    assert masker.line(line.format(admin=secrets.get(ADMIN))) == shown
+
+
+def test_lab_status_says_the_switches_are_emulators(repo: Path) -> None:
+    rows = {r["host"]: r for r in json.loads(run("lab", "status", "--format", "json", repo=repo).stdout)}
+    for host in SWITCHES:
+        assert rows[host]["running"] and rows[host]["ssh"] and rows[host]["address"].startswith("127.23.")
+        assert "switch emulator" in rows[host]["kind"]
+
+
+def test_audit_push_and_audit_again_converge(repo: Path) -> None:
+    """The seeded drift is found exactly, one push converges it, a second push sends no line."""
+    code, first = audit(repo)
+    assert code == 1
+    secrets = store(repo)
+    for host, os_name in SWITCHES.items():
+        drifted, notes = seeded_drift(os_name, intended(repo, host), host)
+        assert len(notes) == 3  # a VLAN removed, an access port moved, an extra local user
+        expected = compare(os_name, features(repo), drifted, intended(repo, host))  # type: ignore[arg-type]
+        names = [n for n in secrets.values if n.startswith(("switch/", "snmp/")) and host.rsplit("-", 1)[0] in n]
+        masker = Masker(intended(repo, host), names, secrets)
+        assert first[host]["status"] == "non-compliant"
+        assert first[host]["remediation"] == masker.lines(expected.remediation)
+        assert set(first[host]["features"]) == {"vlans", "interfaces", "aaa"}  # type: ignore[arg-type]
+    code, pushed, _ = push(repo)
+    assert code == 0 and {h: o["status"] for h, o in pushed.items()} == {h: "changed" for h in SWITCHES}
+    assert pushed["nx-sad-001-sw1"]["changes"] == first["nx-sad-001-sw1"]["remediation"]
+    code, again, _ = push(repo)
+    assert code == 0 and all(o["status"] == "unchanged" and o["changes"] == [] for o in again.values())
+    code, after = audit(repo)
+    assert code == 0 and all(a["status"] == "compliant" and a["remediation"] == [] for a in after.values())
+
+
+@pytest.mark.parametrize(("host", "drift", "remediation"), [
+    ("nx-sad-001-sw2", ["undo vlan batch 40", "interface GigabitEthernet0/0/3", "port default vlan 30", "quit",
+                        "aaa", "local-user visitor password irreversible-cipher Visitor-2026",
+                        "local-user visitor privilege level 3", "quit"],
+     ["vlan batch 40", "vlan 40", "description guest", "quit", "aaa", "undo local-user visitor", "quit",
+      "interface GigabitEthernet0/0/3", "port default vlan 20", "quit"]),
+    ("nx-kan-008-sw1", ["no vlan 30", "interface GigabitEthernet1/0/2", "switchport access vlan 40", "exit",
+                        "username visitor privilege 3 secret Visitor-2026"],
+     ["vlan 30", "name tablets", "exit", "interface GigabitEthernet1/0/2", "switchport access vlan 20", "exit",
+      "no username visitor"]),
+])
+def test_drift_made_by_hand_is_reported_exactly_and_pushed_away(repo: Path, host: str, drift: list[str],
+                                                                 remediation: list[str]) -> None:
+    run("switches", "push", "--env", "lab", "--limit", f"host:{host}", "--yes", repo=repo)  # compliant first
+    with session(repo, host) as s:
+        accepted, refusal = s.configure(drift)
+        assert refusal is None and accepted == drift
+    code, found = audit(repo, host)
+    assert code == 1 and found[host]["remediation"] == remediation
+    run("switches", "push", "--env", "lab", "--limit", f"host:{host}", "--yes", repo=repo)
+    assert audit(repo, host) == (0, audit(repo, host)[1]) and audit(repo, host)[1][host]["status"] == "compliant"
+
+
+def test_plan_shows_a_switch_remediation_beside_the_servers(repo: Path) -> None:
+    with session(repo, "nx-sad-001-sw1") as s:
+        s.configure(["interface GigabitEthernet0/0/5", "port default vlan 40", "quit"])
+    result = run("plan", "--env", "lab", "--limit", "host:nx-sad-001-sw1", repo=repo)
+    assert "✗ nx-sad-001-sw1 non-compliant" in result.stdout
+    assert "    interface GigabitEthernet0/0/5\n    port default vlan 20\n    quit" in result.stdout
+    run("switches", "push", "--env", "lab", "--limit", "host:nx-sad-001-sw1", "--yes", repo=repo)
+
+
+def test_paging_left_on_is_paged_through(repo: Path) -> None:
+    with session(repo, "nx-sad-001-sw1") as s:
+        paged = s.run(dialect("huawei-vrp").show_config)
+        assert "More" not in paged and paged.count("\n") > 100
+        assert s.read_config() == paged
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_one_switch_refusing_a_line_fails_alone_and_retry_targets_it(repo: Path, tmp_path: Path) -> None:
+    """sw2 is replaced, in the environment, by an emulator that refuses `port default vlan`: its push fails
+    with that line and the switch's own error; the others converge; --retry-failed picks only sw2."""
+    with session(repo, "nx-sad-001-sw1") as s:
+        s.configure(["undo vlan batch 40"])
+    lab = Path(LAB_ENV["SCHOOLNET_LAB_DIR"]) / "switches" / "nx-sad-001-sw2"
+    state = tmp_path / "state"
+    shutil.copytree(lab / "state", state)
+    port = _free_port()
+    secrets = store(repo)
+    (tmp_path / "password").write_text(secrets.get("switch/nx-sad-001/admin") + "\n")
+    strict = subprocess.Popen([sys.executable, "-m", "schoolnet.lab.switch_server", "--listen", "127.0.0.1",
+                               "--port", str(port), "--host-key", str(lab / "ssh_host_ed25519_key"), "--state",
+                               str(state), "--platform", "huawei-vrp", "--hostname", "nx-sad-001-sw2", "--user",
+                               "admin", "--password-file", str(tmp_path / "password"), "--reject",
+                               "^port default vlan"], stdout=subprocess.PIPE, text=True)
+    env_file = repo / "inventory" / "environments" / "lab.yaml"
+    original = env_file.read_text()
+    try:
+        assert strict.stdout is not None and strict.stdout.readline().startswith("ready")
+        document = yaml.safe_load(original)
+        document["hosts"]["nx-sad-001-sw2"].update(address="127.0.0.1", port=port)
+        env_file.write_text(yaml.safe_dump(document))
+        with session(repo, "nx-sad-001-sw2") as s:  # the strict one: the fix will need `port default vlan`
+            assert s.configure(["interface GigabitEthernet0/0/4", "undo port default vlan", "quit"])[1] is None
+        code, pushed, _ = push(repo)
+        assert code == 1
+        assert pushed["nx-sad-001-sw1"]["status"] == "changed" and pushed["nx-kan-008-sw1"]["status"] == "unchanged"
+        reason = str(pushed["nx-sad-001-sw2"]["reason"])
+        assert pushed["nx-sad-001-sw2"]["status"] == "failed"
+        assert "refused `port default vlan 20`" in reason and "Error: Unrecognized command" in reason
+        code, retried, _ = push(repo, "--retry-failed")
+        assert list(retried) == ["nx-sad-001-sw2"] and code == 1
+    finally:
+        env_file.write_text(original)
+        strict.send_signal(signal.SIGTERM)
+        strict.wait(10)
+    run("switches", "push", "--env", "lab", "--limit", "host:nx-sad-001-sw2", "--yes", repo=repo)
+
+
+def test_unreachable_switch_and_changed_host_key_each_fail_alone(repo: Path, tmp_path: Path) -> None:
+    env_file = repo / "inventory" / "environments" / "lab.yaml"
+    original = env_file.read_text()
+    document = yaml.safe_load(original)
+    document["hosts"]["nx-sad-001-sw1"].update(address="127.0.0.1", port=_free_port())  # nothing listens there
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "other")], check=True)
+    other = " ".join((tmp_path / "other.pub").read_text().split()[:2])
+    document["hosts"]["nx-sad-001-sw2"]["host_key"] = other
+    env_file.write_text(yaml.safe_dump(document))
+    try:
+        code, found = audit(repo)
+    finally:
+        env_file.write_text(original)
+    assert code == 1
+    unreachable, changed = found["nx-sad-001-sw1"], found["nx-sad-001-sw2"]
+    assert unreachable["status"] == "failed" and "cannot reach 127.0.0.1" in str(unreachable["reason"])
+    assert changed["status"] == "failed" and "does not match the key pinned" in str(changed["reason"])
+    assert found["nx-kan-008-sw1"]["status"] == "compliant"
+    assert all("\n" not in str(a["reason"]) for a in found.values())
+
+
+def test_saved_configuration_survives_lab_down_and_up_and_unsaved_does_not(repo: Path) -> None:
+    with session(repo, "nx-kan-008-sw1") as s:
+        s.configure(["interface GigabitEthernet1/0/6", "switchport access vlan 30", "exit"])  # not saved
+    lab_down(repo)
+    run("lab", "up", *[a for name in SWITCHES for a in ("--limit", f"host:{name}")], repo=repo)
+    code, found = audit(repo)
+    assert code == 0 and all(a["status"] == "compliant" for a in found.values())  # pushed and saved before
+
+
+def test_secrets_appear_in_no_output_json_or_record(repo: Path) -> None:
+    secrets = store(repo)
+    values = [secrets.get(n) for n in secrets.values if n.startswith(("switch/", "snmp/"))]
+    with session(repo, "nx-sad-001-sw1") as s:  # a password typed on the switch, then a push that replaces it
+        s.configure(["aaa", "local-user admin password irreversible-cipher Old-Secret-2025", "quit"])
+    text = run("switches", "audit", "--env", "lab", "--limit", "host:nx-sad-001-sw1", repo=repo, ok=False).stdout
+    code, _, pushed = push(repo)
+    assert code == 0
+    record = (repo / "deploys" / "log.jsonl").read_text()
+    for output in (text, pushed, record):
+        assert not any(v in output for v in values)
+        assert "Old-Secret-2025" not in output
+    assert "<secret:switch/nx-sad-001/admin>" in pushed
