@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # make demo: the main job on the reference programme.
 #   1-4  validate, show, render every host, check every file with the program that reads it;
-#   5-8  as root: boot a lab (the data center's VPN hub, DNS, monitoring and content servers and
-#        every school of Sadarak), deploy to it with pyinfra, prove the result (a step that
-#        fails stops the demo), redeploy with no change;
-#   9    the auditors' view: the report site (with the deploys just made) and a school's
+#   5-9  as root: boot a lab (the data center's VPN hub, DNS, monitoring and content servers,
+#        every school of Sadarak and its switches), deploy to it with pyinfra, prove the result
+#        (a step that fails stops the demo), audit and push the switches, redeploy with no change;
+#   10   the auditors' view: the report site (with the deploys just made) and a school's
 #        handover certificate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,41 +16,41 @@ LAB=(--limit role:vpn-hub --limit role:dns-authoritative --limit role:monitoring
      --limit district:sadarak)
 
 auditors() {
-    step "9/9 the auditors' view: the report site and a school's handover certificate"
+    step "10/10 the auditors' view: the report site and a school's handover certificate"
     schoolnet report --out site
     schoolnet handover nx-sad-001 --out handover
     echo "   report:      site/index.html (open it in a browser, or publish site/ on any static web server)"
     echo "   certificate: handover/nx-sad-001.pdf (and .html)"
 }
 
-step "1/9 validate the reference programme (inventory/)"
+step "1/10 validate the reference programme (inventory/)"
 schoolnet validate
 
-step "2/9 what it holds"
+step "2/10 what it holds"
 schoolnet inventory stats
 
-step "3/9 render every host's configuration into build/"
+step "3/10 render every host's configuration into build/"
 schoolnet render
 
-step "4/9 check every rendered file with the program that will read it"
+step "4/10 check every rendered file with the program that will read it"
 schoolnet check
 
 if [ "${SCHOOLNET_DEMO_LAB:-1}" = 0 ]; then
-    echo "(SCHOOLNET_DEMO_LAB=0: steps 5-8, the lab, skipped)"; auditors; exit 0
+    echo "(SCHOOLNET_DEMO_LAB=0: steps 5-9, the lab, skipped)"; auditors; exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
-    echo "the lab (steps 5-8) needs root: run make demo as root"; auditors; exit 0
+    echo "the lab (steps 5-9) needs root: run make demo as root"; auditors; exit 0
 fi
 
-step "5/9 lab: boot the DC's VPN hub, DNS, monitoring and content servers and every Sadarak school (systemd-nspawn)"
+step "5/10 lab: boot the DC's VPN hub, DNS, monitoring and content servers, every Sadarak school (systemd-nspawn) and its switches (SSH emulators)"
 schoolnet lab up "${LAB[@]}"
 
-step "6/9 deploy to the lab (on fresh hosts it installs packages through the lab's package cache)"
+step "6/10 deploy to the lab (on fresh hosts it installs packages through the lab's package cache)"
 started=$EPOCHREALTIME
 schoolnet deploy --env lab "${LAB[@]}" --yes
 echo "   deploy: $(elapsed "$started") s"
 
-step "7/9 prove it"
+step "7/10 prove it"
 echo "-- a tablet on nx-sad-001's tablet VLAN asks the school's unbound, then fetches a page through its cache"
 echo "   proxy twice: the first from a data-center content server (MISS), the second from the school (HIT):"
 schoolnet lab probe nx-sad-001
@@ -59,7 +59,15 @@ schoolnet lab ssh nx-sad-001-edge sudo dnsmasq --test
 echo "-- the hub's WireGuard configuration lists one peer per school:"
 schoolnet lab ssh nx-dc1-vpn-01 "sudo grep -c '^\[Peer\]' /etc/wireguard/wg0.conf"
 
-step "8/9 redeploy: nothing should change"
+step "8/10 switches: audit (each lab switch booted with a few seeded differences), push, audit again"
+if schoolnet switches audit --env lab --limit district:sadarak; then
+    echo "   (compliant already: an earlier demo pushed and saved them; \`schoolnet lab down --purge\` boots"
+    echo "   them from their seeded differences again)"
+fi
+schoolnet switches push --env lab --limit district:sadarak --yes
+schoolnet switches audit --env lab --limit district:sadarak
+
+step "9/10 redeploy: nothing should change"
 started=$EPOCHREALTIME
 schoolnet deploy --env lab "${LAB[@]}" --yes
 echo "   idempotent redeploy: $(elapsed "$started") s"

@@ -156,7 +156,7 @@ def test_warnings_alone_exit_0_unless_strict(inventory: Path) -> None:
 
 
 def test_demo_script_runs_on_the_reference_programme() -> None:
-    """Steps 1-4 and 9 of `make demo`; its lab steps are what tests/test_deploy.py proves."""
+    """Steps 1-4 and 10 of `make demo`; its lab steps are what tests/test_deploy.py proves."""
     import os
     import subprocess
 
@@ -165,7 +165,7 @@ def test_demo_script_runs_on_the_reference_programme() -> None:
     assert result.returncode == 0, result.stderr
     assert "inventory valid: 216 schools" in result.stdout + result.stderr
     assert "rendered 781 host(s)" in result.stderr and "checked 3,192 files" in result.stderr
-    assert "steps 5-8, the lab, skipped" in result.stdout
+    assert "steps 5-9, the lab, skipped" in result.stdout
     # step 9, the auditors' view, runs with or without the lab
     assert "✓ report: site/index.html" in result.stderr
     assert (ROOT / "site" / "schools" / "nx-sad-001.html").is_file()

@@ -25,6 +25,7 @@ class DeployRun:
     commit: str
     dirty: bool
     environment: str
+    kind: str  # servers (`deploy`) or switches (`switches push`)
     limit: tuple[str, ...]
     interrupted: bool
     hosts: tuple[HostResult, ...]
@@ -51,7 +52,8 @@ def read_log(path: Path, name: str) -> list[DeployRun]:
             entry: dict[str, Any] = json.loads(text)
             runs.append(DeployRun(
                 str(entry["time"]), str(entry.get("operator", "")), str(entry.get("commit") or ""),
-                bool(entry.get("dirty")), str(entry["environment"]), tuple(entry.get("limit") or ()),
+                bool(entry.get("dirty")), str(entry["environment"]),
+                str(entry.get("kind", "servers")), tuple(entry.get("limit") or ()),
                 bool(entry.get("interrupted")),
                 tuple(HostResult(str(h["host"]), str(h["status"]), str(h.get("reason", "")),
                                  len(h.get("changes") or ())) for h in entry["hosts"]),
