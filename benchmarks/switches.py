@@ -38,6 +38,7 @@ LAB_ENV = {"SCHOOLNET_LAB_DIR": "/var/lib/schoolnet-lab-bench", "SCHOOLNET_LAB_R
 
 
 def command(repo: Path, *args: str, ok: tuple[int, ...] = (0,)) -> float:
+    print("  running:", " ".join(args), file=sys.stderr, flush=True)
     started = time.perf_counter()
     result = subprocess.run([SCHOOLNET, *args], cwd=repo, env={**os.environ, **LAB_ENV}, capture_output=True,
                             text=True)
@@ -51,7 +52,9 @@ def floor(repo: Path, parallel: int) -> float:
     from schoolnet.secrets.store import SopsSecrets
 
     env = yaml.safe_load((repo / "inventory" / "environments" / "lab.yaml").read_text())["hosts"]
+    os.environ.setdefault("SOPS_AGE_KEY_FILE", LAB_ENV["SOPS_AGE_KEY_FILE"])
     secrets = SopsSecrets(repo / "inventory" / "secrets.sops.yaml")
+    secrets.load()  # decrypted before the clock starts: the command's figure includes it, the floor's not
     switches = {name: h for name, h in env.items() if "-sw" in name}
 
     def read(name: str) -> int:
@@ -106,8 +109,8 @@ def main() -> int:
             results[f"no-change push, --parallel {last} s"] = command(
                 repo, "switches", "push", *limit, "--parallel", str(last), "--yes")
         finally:
+            print(json.dumps(results, indent=1), flush=True)
             command(repo, "lab", "down", "--purge")
-    print(json.dumps(results, indent=1))
     return 0
 
 
