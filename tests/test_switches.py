@@ -34,8 +34,8 @@ LAB_ENV = {"SCHOOLNET_LAB_DIR": "/var/lib/schoolnet-lab-switches", "SCHOOLNET_LA
 SWITCHES = {"nx-sad-001-sw1": "huawei-vrp", "nx-sad-001-sw2": "huawei-vrp", "nx-kan-008-sw1": "cisco-ios"}
 
 
-def run(*args: str, repo: Path, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([SCHOOLNET, *args], cwd=repo, env={**os.environ, **LAB_ENV}, capture_output=True,
+def run(*args: str, repo: Path, ok: bool = True, **extra: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([SCHOOLNET, *args], cwd=repo, env={**os.environ, **LAB_ENV, **extra}, capture_output=True,
                             text=True, timeout=600)
     if ok:
         assert result.returncode == 0, result.stdout + result.stderr
@@ -291,3 +291,11 @@ def test_secrets_appear_in_no_output_json_or_record(repo: Path) -> None:
         assert not any(v in output for v in values)
         assert "Old-Secret-2025" not in output
     assert "<secret:switch/nx-sad-001/admin>" in pushed
+
+
+def test_no_switch_is_started_while_memory_is_short(repo: Path) -> None:
+    result = run("lab", "up", "--limit", "host:nx-sad-001-sw3", repo=repo, ok=False,
+                 SCHOOLNET_LAB_MEMORY_RESERVE_MIB=str(10**9))
+    assert result.returncode == 1 and "stopped starting switches with 1 of 1 to go" in result.stderr
+    rows = json.loads(run("lab", "status", "--format", "json", repo=repo).stdout)
+    assert "nx-sad-001-sw3" not in {r["host"] for r in rows} and len(rows) == len(SWITCHES)

@@ -16,7 +16,18 @@ from pathlib import Path
 
 from schoolnet.atomic import write_atomically
 from schoolnet.contained import beneath, child
-from schoolnet.lab.lab import LabError, LabHost, LabState, _listening, _spawn, loopback, running
+from schoolnet.lab.lab import (
+    MEMORY_RESERVE_MIB,
+    LabError,
+    LabHost,
+    LabIncomplete,
+    LabState,
+    _listening,
+    _spawn,
+    available_memory_mib,
+    loopback,
+    running,
+)
 from schoolnet.lab.paths import LAB_DIR
 from schoolnet.lab.switch_drift import seeded_drift
 from schoolnet.model.fleet import Fleet, Host
@@ -63,13 +74,22 @@ def _boot_config(fleet: Fleet, host: Host, home: Path, build: Path) -> Path | No
 
 def start(fleet: Fleet, hosts: list[Host], state: LabState, build: Path, store: SecretStore,
           say: Callable[[str], None]) -> list[LabHost]:
-    """Start an emulator for each switch of `hosts` that is not running; wait until each answers."""
+    """Start an emulator for each switch of `hosts` that is not running; wait until each answers.  Like
+    the lab's hosts, starting stops while memory is short (each emulator holds about 18 MiB)."""
     fleet.require_validated("the lab")
     started = []
-    for host in lab_switches(hosts):
+    wanted = lab_switches(hosts)
+    short_of_memory = ""
+    for number, host in enumerate(wanted):
         entry = state.hosts.get(host.hostname)
         if entry is not None and running(entry.pids.get("switch")):
             continue
+        available = available_memory_mib()
+        if available < MEMORY_RESERVE_MIB:
+            short_of_memory = (f"stopped starting switches with {len(wanted) - number} of {len(wanted)} to go: "
+                               f"{available} MiB of memory left, {MEMORY_RESERVE_MIB} MiB kept for the machine; "
+                               "start fewer with --limit")
+            break
         if entry is None:
             index = state.next_index()
             entry = LabHost(host.hostname, index, loopback(index), "")
@@ -99,4 +119,6 @@ def start(fleet: Fleet, hosts: list[Host], state: LabState, build: Path, store: 
                                f"{LAB_DIR / 'logs'}/switch-{entry.hostname}.log")
             time.sleep(0.05)
         say(f"  {entry.hostname:<22} switch emulator at {entry.address}")
+    if short_of_memory:
+        raise LabIncomplete(short_of_memory, state)
     return started
