@@ -15,24 +15,33 @@ from schoolnet.secrets.store import SecretStore
 WITHHELD = "<a line of the host's file, withheld: the file holds secrets>"
 
 
+Values = list[tuple[str, str]]  # (name, value), the longest value first: a value inside another is masked last
+
+
+def known_values(names: list[str], store: SecretStore) -> Values:
+    return sorted(((name, store.get(name)) for name in names), key=lambda nv: -len(nv[1]))
+
+
+def mask_known(line: str, values: Values, prefixes: dict[str, str] | None = None) -> str:
+    """`line` with each known value as <secret:NAME>; with `prefixes`, also note how each secret-bearing
+    line starts (start -> name), to name an earlier value of that secret where it shows up."""
+    for name, value in values:
+        if value and value in line:
+            start = line[: line.index(value)]
+            if prefixes is not None and start.strip():
+                prefixes[start] = name
+            line = line.replace(value, f"<secret:{name}>")
+    return line
+
+
 def redact(old: list[str], new: list[str], names: list[str], store: SecretStore) -> tuple[list[str], list[str]]:
-    values = sorted(((name, store.get(name)) for name in names), key=lambda nv: -len(nv[1]))
+    values = known_values(names, store)
     prefixes: dict[str, str] = {}  # how a secret-bearing line starts -> the secret's name
-    masked_new = []
-    for line in new:
-        for name, value in values:
-            if value and value in line:
-                start = line[: line.index(value)]
-                if start.strip():
-                    prefixes[start] = name
-                line = line.replace(value, f"<secret:{name}>")
-        masked_new.append(line)
+    masked_new = [mask_known(line, values, prefixes) for line in new]
     known = set(masked_new)
     masked_old = []
     for line in old:
-        for name, value in values:
-            if value:
-                line = line.replace(value, f"<secret:{name}>")
+        line = mask_known(line, values)
         if line not in known:
             named = next((f"{start}<secret:{name}, an earlier value>" for start, name in prefixes.items()
                           if line.startswith(start)), None)

@@ -8,6 +8,7 @@ held never is."""
 
 from __future__ import annotations
 
+from schoolnet.secrets.redact import known_values, mask_known
 from schoolnet.secrets.store import SecretStore
 
 NEGATIONS = ("undo ", "no ")
@@ -15,21 +16,17 @@ NEGATIONS = ("undo ", "no ")
 
 class Masker:
     def __init__(self, intended: str, names: list[str], store: SecretStore) -> None:
-        self.values = sorted(((n, store.get(n)) for n in names), key=lambda nv: -len(nv[1]))
-        self.prefixes: list[tuple[str, str]] = []
+        self.values = known_values(names, store)
+        starts: dict[str, str] = {}
         for line in intended.splitlines():
-            text = line.strip()
-            for name, value in self.values:
-                if value and value in text:
-                    start = text[: text.index(value)]
-                    if start.strip():
-                        self.prefixes.append((start, name))
-        self.prefixes.sort(key=lambda pn: -len(pn[0]))
+            found: dict[str, str] = {}
+            mask_known(line.strip(), self.values, found)
+            for start, name in found.items():
+                starts.setdefault(start, name)  # the first line a start is seen on names it
+        self.prefixes = sorted(starts.items(), key=lambda pn: -len(pn[0]))
 
     def line(self, line: str) -> str:
-        for name, value in self.values:
-            if value and value in line:
-                line = line.replace(value, f"<secret:{name}>")
+        line = mask_known(line, self.values)
         if "<secret:" in line:
             return line
         indent = line[: len(line) - len(line.lstrip())]
