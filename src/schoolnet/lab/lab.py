@@ -147,6 +147,16 @@ def available_memory_mib() -> int:
     return 0
 
 
+def memory_short(progress: str, advice: str) -> str:
+    """Why starting more stops here ("stopped <progress> to go: ..."), or "" while the machine keeps
+    MEMORY_RESERVE_MIB free."""
+    available = available_memory_mib()
+    if available >= MEMORY_RESERVE_MIB:
+        return ""
+    return (f"stopped {progress} to go: {available} MiB of memory left, {MEMORY_RESERVE_MIB} MiB kept for the "
+            f"machine; {advice}")
+
+
 def loopback(index: int) -> str:
     return f"127.{LOOPBACK_OCTET}.{index // 250}.{index % 250 + 1}"
 
@@ -248,11 +258,9 @@ class Lab:
             entry = state.hosts.get(host.hostname)
             if entry is not None and running(entry.pids.get("host")):
                 continue
-            available = available_memory_mib()
-            if available < MEMORY_RESERVE_MIB:
-                short_of_memory = (f"stopped booting with {len(wanted) - number} of {len(wanted)} host(s) to go: "
-                                   f"{available} MiB of memory left, {MEMORY_RESERVE_MIB} MiB kept for the machine; "
-                                   "boot fewer hosts with --limit")
+            short_of_memory = memory_short(f"booting with {len(wanted) - number} of {len(wanted)} host(s)",
+                                           "boot fewer hosts with --limit")
+            if short_of_memory:
                 break
             if entry is None:
                 index = state.next_index()

@@ -17,15 +17,14 @@ from pathlib import Path
 from schoolnet.atomic import write_atomically
 from schoolnet.contained import beneath, child
 from schoolnet.lab.lab import (
-    MEMORY_RESERVE_MIB,
     LabError,
     LabHost,
     LabIncomplete,
     LabState,
     _listening,
     _spawn,
-    available_memory_mib,
     loopback,
+    memory_short,
     running,
 )
 from schoolnet.lab.paths import LAB_DIR
@@ -84,11 +83,9 @@ def start(fleet: Fleet, hosts: list[Host], state: LabState, build: Path, store: 
         entry = state.hosts.get(host.hostname)
         if entry is not None and running(entry.pids.get("switch")):
             continue
-        available = available_memory_mib()
-        if available < MEMORY_RESERVE_MIB:
-            short_of_memory = (f"stopped starting switches with {len(wanted) - number} of {len(wanted)} to go: "
-                               f"{available} MiB of memory left, {MEMORY_RESERVE_MIB} MiB kept for the machine; "
-                               "start fewer with --limit")
+        short_of_memory = memory_short(f"starting switches with {len(wanted) - number} of {len(wanted)}",
+                                       "start fewer with --limit")
+        if short_of_memory:
             break
         if entry is None:
             index = state.next_index()

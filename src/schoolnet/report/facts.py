@@ -213,6 +213,7 @@ class FactBuilder:
         self.hosts_manifest: dict[str, Any] = (manifest or {}).get("hosts", {})
         self.last_deploys = last_deploys
         self.hosts: dict[tuple[int, int], Host] = {(id(h.owner), h.path[1]): h for h in fleet.hosts}
+        self.district_names = {d.id: d.name for d in fleet.programme.districts}
 
     def device(self, host: Host, management: str) -> DeviceRow:
         model = self.fleet.catalog.get(host.model)
@@ -235,7 +236,6 @@ class FactBuilder:
 
     def school(self, school: School) -> SchoolView:
         addressing = self.addressing.school(school)
-        districts = {d.id: d.name for d in self.fleet.programme.districts}
         hostnames = school.device_hostnames()
         devices = []
         for index, _ in enumerate(school.devices):
@@ -255,7 +255,7 @@ class FactBuilder:
                  for v in addressing.vlans] if addressing else []
         prefix = self.fleet.ledger.allocations.get(school.id)
         return SchoolView(
-            school.id, school.name, school.district, districts.get(school.district, school.district),
+            school.id, school.name, school.district, self.district_names.get(school.district, school.district),
             school.address, school.coordinates.lat, school.coordinates.lon, school.students, school.synthetic,
             str(prefix) if prefix else "", self.sources.of(self.fleet.ledger, "allocations", school.id)
             if prefix else None, self.sources.of(school), vlans, devices,
