@@ -193,7 +193,7 @@ def test_down_stops_only_what_the_lab_started(small_programme: Path, tmp_path: P
         lab("down", inventory=inventory, env=OTHER_LAB_ENV)
         assert decoy.poll() is None, "a process the lab did not start was stopped"
         others = json.loads(Path(LAB_ENV["SCHOOLNET_LAB_DIR"], "state.json").read_text())["hosts"]
-        from schoolnet.lab.processes import Process
+        from schoolnet.processes import Process
 
         assert all(Process.load(h["pids"]["host"]).running() for h in others.values()), "the other lab runs on"
         assert not any(Process.load(pid).running() for pid in pids.values())  # exited (maybe not yet reaped)
@@ -205,7 +205,7 @@ def test_down_stops_only_what_the_lab_started(small_programme: Path, tmp_path: P
 
 def test_a_zombie_forwarder_counts_as_stopped() -> None:
     """`down` waits for each recorded PID to stop; a zombie (exited, not yet reaped) must not make it wait."""
-    from schoolnet.lab.processes import Process
+    from schoolnet.processes import Process
 
     running = subprocess.Popen(["sleep", "30"])
     exited = subprocess.Popen(["true"])
@@ -228,7 +228,7 @@ def test_a_recorded_pid_now_held_by_another_process_is_never_signalled(forged: s
     """The lab's state survives reboots and exits: a PID it recorded may belong to anything by now.
     Only a process with the recorded boot id and start time is signalled; a bare PID from an older
     state file, which nothing can verify, is left alone."""
-    from schoolnet.lab.processes import Process
+    from schoolnet.processes import Process
 
     stranger = subprocess.Popen(["sleep", "60"])
     try:
@@ -251,7 +251,7 @@ def test_after_a_reboot_the_lab_reads_as_stopped_and_down_signals_nothing(tmp_pa
     stranger = subprocess.Popen(["sleep", "60"])
     lab_dir = tmp_path / "lab"
     lab_dir.mkdir()
-    from schoolnet.lab.processes import Process
+    from schoolnet.processes import Process
 
     now = Process.of(stranger.pid)
     before_reboot = {"pid": now.pid, "start": now.start, "boot": "f" * 32}

@@ -64,6 +64,6 @@ def test_chroot_hosts_take_packages_files_and_checks_but_start_no_service(
         pid = hosts.get(EDGE, {}).get("pids", {}).get("host")
         down = run(work, "lab", "down")
     assert down.returncode == 0, down.stderr
-    from schoolnet.lab.processes import Process
+    from schoolnet.processes import Process
 
     assert pid and not Process.load(pid).running()

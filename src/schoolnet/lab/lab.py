@@ -41,7 +41,7 @@ from schoolnet.lab.paths import (
     STATE,
     settings_problem,
 )
-from schoolnet.lab.processes import Process
+from schoolnet.processes import Process
 from schoolnet.model.fleet import Fleet, Host
 
 LAB_KINDS = ("edge", "server")  # switches, PDUs and storage are not Debian hosts

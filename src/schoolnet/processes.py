@@ -1,4 +1,4 @@
-"""The processes the lab started, recorded so that only they are ever signalled.
+"""Processes a command started (lab hosts, NetBox services), recorded so that only they are ever signalled.
 
 A PID alone is not an identity: once the process exits, or after a reboot (the lab's
 state file outlives both), the same number can belong to anything.  A record holds the
