@@ -1,0 +1,284 @@
+"""The fleet as NetBox objects: what git says NetBox should hold, each with the line that says it.
+
+Every object is a mapping type, a key and the owned attrs (references as keys of other
+desired objects, resolved to ids only when writing) plus the inventory location it comes
+from, so a plan line, a NetBox error or a drift report can point at the file:line to edit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Network
+
+from schoolnet.ipam.plan import Addressing, SchoolAddressing
+from schoolnet.model.datacenter import Datacenter
+from schoolnet.model.fleet import Fleet, Host
+from schoolnet.model.school import Circuit, School, Tablet
+from schoolnet.model.types import DEVICE_KINDS
+from schoolnet.netbox.errors import NetboxError
+from schoolnet.netbox.mapping import BY_NAME, CUSTOM_FIELDS, TAG, TYPES, Key, Value, check_names, key_of
+from schoolnet.problems import Location
+
+# schoolnet's tablet states in NetBox's device statuses.
+TABLET_STATUS = {"in_stock": "inventory", "handed_over": "active", "in_repair": "failed", "lost": "offline",
+                 "retired": "decommissioning"}
+ROLE_COLORS = {"edge": "2196f3", "server": "3f51b5", "switch": "009688", "firewall": "f44336", "storage": "795548",
+               "pdu": "9e9e9e", "access_point": "8bc34a", "tablet": "ff9800"}
+# Port names -> NetBox interface types; the catalog names ports, not their media.
+PORT_TYPES = ((r"^XGigabitEthernet|^10GE|^TenGigabitEthernet", "10gbase-x-sfpp"), (r"^100GE", "100gbase-x-qsfp28"),
+              (r"^GigabitEthernet\d+/1/", "1000base-x-sfp"), (r"^(GigabitEthernet|eno|eth|enp|mgmt)", "1000base-t"),
+              (r"^wlan", "ieee802.11ac"))
+CIRCUIT_TYPES = {"school-uplink": "School uplink", "datacenter-line": "Data-center line"}
+
+
+def port_type(name: str) -> str:
+    return next((kind for pattern, kind in PORT_TYPES if re.match(pattern, name)), "other")
+
+
+def vlan_interface(os: str, lan: str, vid: int) -> str:
+    """The name the device itself gives its interface on a VLAN (as the rendered configs do)."""
+    if os == "huawei-vrp":
+        return f"Vlanif{vid}"
+    if os == "cisco-ios":
+        return f"Vlan{vid}"
+    if os.startswith("debian"):
+        return f"{lan}.{vid}"
+    return f"vlan{vid}"
+
+
+def slugify(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+@dataclass
+class DesiredObject:
+    type: str
+    key: Key
+    attrs: dict[str, Value]
+    location: Location
+
+
+@dataclass
+class Desired:
+    """Desired objects per type, in the mapping's order."""
+
+    objects: dict[str, dict[Key, DesiredObject]] = field(default_factory=lambda: {t.name: {} for t in TYPES})
+
+    def add(self, type_name: str, location: Location, **attrs: Value) -> Key:
+        object_type = BY_NAME[type_name]
+        missing = {a.name for a in object_type.attrs} - set(attrs)
+        if missing:
+            raise ValueError(f"{type_name} lacks {sorted(missing)}")  # a bug in this module, not bad input
+        check_names(object_type, attrs, str(location))
+        key = key_of(object_type, attrs)
+        earlier = self.objects[type_name].get(key)
+        if earlier is not None:
+            if earlier.attrs == attrs:
+                return key
+            raise NetboxError(f"{location}: {type_name} {' '.join(key)} is also written at {earlier.location} "
+                              "with other values; NetBox identifies them as one object (make them differ)")
+        self.objects[type_name][key] = DesiredObject(type_name, key, attrs, location)
+        return key
+
+    def counts(self) -> dict[str, int]:
+        return {name: len(objects) for name, objects in self.objects.items()}
+
+    def all(self) -> list[DesiredObject]:
+        return [o for objects in self.objects.values() for o in objects.values()]
+
+
+class _Builder:
+    def __init__(self, fleet: Fleet) -> None:
+        self.fleet = fleet
+        self.out = Desired()
+        self.addressing = Addressing(fleet)
+        self.top = fleet.loc(fleet.programme)
+        self.hosts: dict[int, list[Host]] = {}
+        for host in fleet.hosts:
+            self.hosts.setdefault(id(host.owner), []).append(host)
+
+    def device(self, location: Location, name: str, model: str, kind: str, site: str, status: str, serial: str,
+               asset_tag: str | None, rack: Key | None = None, position: int | None = None,
+               handover: tuple[str, str, str] = ("", "", "")) -> Key:
+        os = self.fleet.catalog[model].os if model in self.fleet.catalog else ""
+        return self.out.add("dcim.device", location, name=name, device_type=(model,), role=(slugify(kind),),
+                            platform=(os,) if os else None, site=(site,), status=status, serial=serial,
+                            asset_tag=asset_tag, rack=rack, position=position,
+                            face="front" if position is not None else None, handover_certificate=handover[0],
+                            handover_date=handover[1], handover_received_by=handover[2], primary_ip4=None)
+
+    def interface(self, location: Location, device: Key, name: str, kind: str | None = None,
+                  mac: str | None = None) -> Key:
+        key = self.out.add("dcim.interface", location, device=device, name=name, type=kind or port_type(name),
+                           description="", primary_mac_address=(mac.lower(),) if mac else None)
+        if mac:
+            self.out.add("dcim.macaddress", location, mac_address=mac.lower(), assigned_object=key)
+        return key
+
+    def address(self, location: Location, interface: Key, value: IPv4Address, network: IPv4Network,
+                primary: bool) -> None:
+        key = self.out.add("ipam.ipaddress", location, address=f"{value}/{network.prefixlen}",
+                           assigned_object=interface, status="active", description="")
+        if primary:
+            device = self.out.objects["dcim.device"][interface[:-1]]
+            device.attrs["primary_ip4"] = key
+
+    def setup(self) -> None:
+        self.out.add("extras.tag", self.top, name=TAG, slug=TAG, color="607d8b",
+                     description="managed by schoolnet: edit the inventory in git, not this object")
+        for name, (kind, object_types, label, visible) in CUSTOM_FIELDS.items():
+            self.out.add("extras.customfield", self.top, name=name, type=kind, object_types=object_types,
+                         label=label, description="written by schoolnet from the inventory",
+                         ui_visible="always" if visible else "hidden", ui_editable="no" if visible else "hidden")
+
+    def catalog(self) -> None:
+        fleet = self.fleet
+        for kind in DEVICE_KINDS:
+            location = fleet.loc(fleet.programme, "defaults", kind)
+            self.out.add("dcim.devicerole", location, name=kind.replace("_", " ").capitalize(), slug=slugify(kind),
+                         color=ROLE_COLORS.get(kind, "9e9e9e"), vm_role=False)
+        for index, model in enumerate(fleet.hardware.models):
+            location = fleet.loc(fleet.hardware, "models", index)
+            vendor = self.out.add("dcim.manufacturer", fleet.loc(fleet.hardware, "models", index, "vendor"),
+                                  name=model.vendor, slug=slugify(model.vendor))
+            self.out.add("dcim.devicetype", location, manufacturer=vendor, model=model.model, slug=model.id,
+                         u_height=model.u_height, power_draw_w=model.power_w or None)
+            if model.os:
+                self.out.add("dcim.platform", fleet.loc(fleet.hardware, "models", index, "os"), name=model.os,
+                             slug=model.os)
+        for index, provider in enumerate(fleet.programme.providers):
+            self.out.add("circuits.provider", fleet.loc(fleet.programme, "providers", index), name=provider.name,
+                         slug=provider.id)
+        for slug, name in CIRCUIT_TYPES.items():
+            self.out.add("circuits.circuittype", self.top, name=name, slug=slug)
+        for index, district in enumerate(fleet.programme.districts):
+            self.out.add("dcim.region", fleet.loc(fleet.programme, "districts", index), name=district.name,
+                         slug=district.id)
+
+    def circuits(self, owner: School | Datacenter, site: str, key: str, circuits: list[Circuit], kind: str) -> None:
+        for index, circuit in enumerate(circuits):
+            location = self.fleet.loc(owner, key, index)
+            if (circuit.provider,) not in self.out.objects["circuits.provider"]:
+                self.out.add("circuits.provider", location, name=circuit.provider, slug=circuit.provider)
+            ckey = self.out.add("circuits.circuit", location, provider=(circuit.provider,), cid=circuit.circuit_id,
+                                type=(kind,), status=circuit.status, commit_rate=circuit.bandwidth_mbps * 1000,
+                                description=circuit.purpose)
+            self.out.add("circuits.circuittermination", location, circuit=ckey, term_side="A",
+                         termination=(site,))
+
+    def vlan_group(self, location: Location, site: str) -> Key:
+        return self.out.add("ipam.vlangroup", location, name=site, slug=site, scope=(site,))
+
+    def school(self, school: School) -> None:
+        fleet, out = self.fleet, self.out
+        site = out.add("dcim.site", fleet.loc(school, "id"), name=school.name, slug=school.id, status="active",
+                       region=(school.district,), physical_address=school.address,
+                       latitude=school.coordinates.lat, longitude=school.coordinates.lon, synthetic=school.synthetic)
+        plan = self.addressing.school(school)
+        if plan is not None:
+            self.school_networks(school, plan)
+        for host in self.hosts.get(id(school), []):
+            self.school_host(school, host, plan)
+        for index, tablet in enumerate(school.tablets):
+            self.tablet(school, index, tablet, plan)
+        self.circuits(school, site[0], "uplinks", school.uplinks, "school-uplink")
+
+    def school_networks(self, school: School, plan: SchoolAddressing) -> None:
+        fleet = self.fleet
+        group = self.vlan_group(fleet.loc(fleet.ledger, "allocations", school.id), school.id)
+        self.out.add("ipam.prefix", fleet.loc(fleet.ledger, "allocations", school.id), prefix=str(plan.prefix),
+                     scope=(school.id,), vlan=None, status="active", description=f"{school.id} (ipam.yaml)")
+        for index, subnet in enumerate(plan.vlans):
+            location = fleet.loc(fleet.programme, "vlans", index)
+            vlan = self.out.add("ipam.vlan", location, group=group, vid=subnet.vlan.vid, name=subnet.vlan.name,
+                                status="active", description=subnet.vlan.purpose)
+            self.out.add("ipam.prefix", location, prefix=str(subnet.network), scope=(school.id,), vlan=vlan,
+                         status="active", description=subnet.vlan.purpose)
+
+    def school_host(self, school: School, host: Host, plan: SchoolAddressing | None) -> None:
+        fleet = self.fleet
+        location = fleet.host_location(host)
+        device = self.device(location, host.hostname, host.model, host.kind, school.id, host.status, host.serial,
+                             host.device.asset_tag)
+        model = fleet.catalog.get(host.model)
+        ports = model.port_names() if model else []
+        uplink = getattr(host.device, "uplink_port", None)
+        names = ports if host.kind == "edge" else [uplink] if uplink else []
+        for name in names:
+            self.interface(location, device, name)
+        if plan is None:
+            return
+        lan = ports[1] if len(ports) > 1 else "eth1"
+        management = plan.management_address(host.hostname)
+        for assigned in plan.assigned:
+            if assigned.name != host.hostname:
+                continue
+            subnet = plan.vlan(assigned.vlan)
+            name = vlan_interface(model.os if model else "", lan, subnet.vlan.vid)
+            interface = self.interface(location, device, name, "virtual")
+            self.address(location, interface, assigned.address, subnet.network, assigned.address == management)
+
+    def tablet(self, school: School, index: int, tablet: Tablet, plan: SchoolAddressing | None) -> None:
+        location = self.fleet.loc(school, "tablets", index)
+        handover = tablet.handover
+        device = self.device(location, f"{school.id}-t{tablet.slot:02d}", tablet.model, "tablet", school.id,
+                             TABLET_STATUS[tablet.status], tablet.serial, tablet.asset_tag,
+                             handover=(handover.certificate, handover.date.isoformat(), handover.received_by)
+                             if handover else ("", "", ""))
+        interface = self.interface(location, device, "wlan0", mac=tablet.mac)
+        subnet = plan.reserving("tablet") if plan else None
+        if subnet is not None:
+            offset = subnet.vlan.reservations["tablet"] - 1
+            self.address(location, interface, subnet.host(offset + tablet.slot), subnet.network, True)
+
+    def datacenter(self, dc: Datacenter) -> None:
+        fleet, out = self.fleet, self.out
+        out.add("dcim.site", fleet.loc(dc, "site"), name=dc.name, slug=dc.site, status="active", region=None,
+                physical_address=dc.address, latitude=dc.coordinates.lat, longitude=dc.coordinates.lon,
+                synthetic=dc.synthetic)
+        for index, rack in enumerate(dc.racks):
+            out.add("dcim.rack", fleet.loc(dc, "racks", index), site=(dc.site,), name=rack.name, status="active",
+                    u_height=rack.u_height)
+        networks: dict[str, IPv4Network] = {}
+        if dc.networks:
+            group = self.vlan_group(fleet.loc(dc, "networks"), dc.site)
+            for index, net in enumerate(dc.networks):
+                location = fleet.loc(dc, "networks", index)
+                vlan = out.add("ipam.vlan", location, group=group, vid=net.vid, name=net.name, status="active",
+                               description=net.purpose)
+                out.add("ipam.prefix", location, prefix=str(net.prefix), scope=(dc.site,), vlan=vlan,
+                        status="active", description=net.purpose)
+                networks[net.name] = net.prefix
+        for host in self.hosts.get(id(dc), []):
+            self.dc_host(dc, host, networks)
+        self.circuits(dc, dc.site, "circuits", dc.circuits, "datacenter-line")
+
+    def dc_host(self, dc: Datacenter, host: Host, networks: dict[str, IPv4Network]) -> None:
+        device = host.device
+        location = self.fleet.host_location(host)
+        rack = getattr(device, "rack", None)
+        key = self.device(location, host.hostname, host.model, host.kind, dc.site, host.status, host.serial,
+                          device.asset_tag, (dc.site, rack) if rack else None, getattr(device, "position", None))
+        primary = True
+        for index, port in enumerate(getattr(device, "interfaces", [])):
+            where = self.fleet.host_location(host, "interfaces", index)
+            interface = self.interface(where, key, port.name, mac=port.mac)
+            if port.address is not None:
+                network = networks.get(port.network or "") or next(
+                    (n for n in networks.values() if port.address in n), IPv4Network(f"{port.address}/32"))
+                self.address(where, interface, port.address, network, primary)
+                primary = False
+
+
+def build_desired(fleet: Fleet) -> Desired:
+    """Every object schoolnet owns in NetBox, from a validated fleet."""
+    fleet.require_validated("netbox")
+    builder = _Builder(fleet)
+    builder.setup()
+    builder.catalog()
+    for dc in fleet.datacenters:
+        builder.datacenter(dc)
+    for school in fleet.schools:
+        builder.school(school)
+    return builder.out

@@ -1,0 +1,254 @@
+"""What schoolnet writes to NetBox, declared once (diffsync's identifiers/attributes model).
+
+One row per NetBox object type: its pynetbox endpoint, the fields that identify an
+object, the attributes schoolnet owns, which of them point at other types, and the
+order types are written in.  desired.py fills these attributes from the fleet,
+client.py reads them back in the same shape, plan.py compares the two and apply.py
+writes the difference; none of them names a NetBox field on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import NamedTuple
+
+from schoolnet.netbox.errors import NetboxError
+
+Value = str | int | float | bool | None | tuple[str, ...]
+Key = tuple[str, ...]
+
+TAG = "schoolnet"  # the tag that marks an object as schoolnet's: the only objects it changes or deletes
+APPLIED = "schoolnet_applied"  # hidden custom field: per-field digest of what schoolnet last wrote
+
+
+class Kind(StrEnum):
+    """How a value is compared, so NetBox's representation and git's compare equal when they mean the same."""
+
+    TEXT = "text"          # None and "" are the same value; written as ""
+    OPT_TEXT = "opt_text"  # None and "" are the same value; written as null (unique fields: asset tags)
+    INT = "int"
+    NUMBER = "number"      # NetBox decimals: whole numbers compare as ints, others rounded to 6 places
+    BOOL = "bool"
+    CHOICE = "choice"      # NetBox returns {"value": ..., "label": ...}; compared by value
+    REF = "ref"            # a foreign key to a mapped type; the value is that object's key
+    GENERIC = "generic"    # a generic foreign key (<name>_type, <name>_id) to one mapped type
+    MAC = "mac"            # compared in lower case
+    LIST = "list"          # an order-free list of strings
+
+
+@dataclass(frozen=True)
+class Attr:
+    """One owned attribute: its NetBox field (under custom_fields when `custom`) and how it compares."""
+
+    name: str
+    kind: Kind = Kind.TEXT
+    target: str | None = None  # the type a REF or GENERIC points at
+    late: bool = False         # points at a type written later: set in a second pass (primary_ip4)
+    custom: bool = False       # a custom field
+
+    @property
+    def is_ref(self) -> bool:
+        return self.kind in (Kind.REF, Kind.GENERIC)
+
+
+@dataclass(frozen=True)
+class ObjectType:
+    """One NetBox object type as schoolnet sees it."""
+
+    name: str                      # NetBox's content type, "dcim.device": also used in generic refs
+    app: str                       # pynetbox app ("dcim")
+    endpoint: str                  # pynetbox endpoint attribute ("device_types" -> /api/dcim/device-types/)
+    identifiers: tuple[str, ...]   # attrs whose values make the key
+    attrs: tuple[Attr, ...]        # every owned attr, identifiers included
+    tagged: bool = True            # False: set-up objects (the tag, custom fields), schoolnet's by name, never deleted
+
+    def attr(self, name: str) -> Attr:
+        return next(a for a in self.attrs if a.name == name)
+
+    @property
+    def fields(self) -> list[str]:
+        """The NetBox fields to read (`?fields=`): everything compared, and what ownership needs."""
+        names = ["id"]
+        for attr in self.attrs:
+            if attr.custom:
+                continue
+            names += [f"{attr.name}_type", f"{attr.name}_id"] if attr.kind is Kind.GENERIC else [attr.name]
+        if self.tagged:
+            names += ["tags", "custom_fields"]
+        return names
+
+
+def _a(name: str, kind: Kind = Kind.TEXT, target: str | None = None, late: bool = False) -> Attr:
+    return Attr(name, kind, target, late)
+
+
+def _cf(name: str, kind: Kind = Kind.TEXT) -> Attr:
+    return Attr(name, kind, custom=True)
+
+
+NAME_SLUG = (_a("name"), _a("slug"))
+
+TYPES: tuple[ObjectType, ...] = (
+    ObjectType("extras.tag", "extras", "tags", ("slug",),
+               (*NAME_SLUG, _a("color"), _a("description")), tagged=False),
+    ObjectType("extras.customfield", "extras", "custom_fields", ("name",),
+               (_a("name"), _a("type", Kind.CHOICE), _a("object_types", Kind.LIST), _a("label"),
+                _a("description"), _a("ui_visible", Kind.CHOICE), _a("ui_editable", Kind.CHOICE)), tagged=False),
+    ObjectType("dcim.region", "dcim", "regions", ("slug",), NAME_SLUG),
+    ObjectType("dcim.site", "dcim", "sites", ("slug",),
+               (*NAME_SLUG, _a("status", Kind.CHOICE), _a("region", Kind.REF, "dcim.region"),
+                _a("physical_address"), _a("latitude", Kind.NUMBER), _a("longitude", Kind.NUMBER),
+                _cf("synthetic", Kind.BOOL))),
+    ObjectType("dcim.rack", "dcim", "racks", ("site", "name"),
+               (_a("site", Kind.REF, "dcim.site"), _a("name"), _a("status", Kind.CHOICE), _a("u_height", Kind.INT))),
+    ObjectType("dcim.manufacturer", "dcim", "manufacturers", ("slug",), NAME_SLUG),
+    ObjectType("dcim.devicetype", "dcim", "device_types", ("slug",),
+               (_a("manufacturer", Kind.REF, "dcim.manufacturer"), _a("model"), _a("slug"),
+                _a("u_height", Kind.NUMBER), _cf("power_draw_w", Kind.INT))),
+    ObjectType("dcim.devicerole", "dcim", "device_roles", ("slug",),
+               (*NAME_SLUG, _a("color"), _a("vm_role", Kind.BOOL))),
+    ObjectType("dcim.platform", "dcim", "platforms", ("slug",), NAME_SLUG),
+    ObjectType("dcim.device", "dcim", "devices", ("name",),
+               (_a("name"), _a("device_type", Kind.REF, "dcim.devicetype"), _a("role", Kind.REF, "dcim.devicerole"),
+                _a("platform", Kind.REF, "dcim.platform"), _a("site", Kind.REF, "dcim.site"),
+                _a("status", Kind.CHOICE), _a("serial"), _a("asset_tag", Kind.OPT_TEXT),
+                _a("rack", Kind.REF, "dcim.rack"), _a("position", Kind.NUMBER), _a("face", Kind.CHOICE),
+                _cf("handover_certificate"), _cf("handover_date"), _cf("handover_received_by"),
+                _a("primary_ip4", Kind.REF, "ipam.ipaddress", late=True))),
+    ObjectType("dcim.interface", "dcim", "interfaces", ("device", "name"),
+               (_a("device", Kind.REF, "dcim.device"), _a("name"), _a("type", Kind.CHOICE), _a("description"),
+                _a("primary_mac_address", Kind.REF, "dcim.macaddress", late=True))),
+    ObjectType("dcim.macaddress", "dcim", "mac_addresses", ("mac_address",),
+               (_a("mac_address", Kind.MAC), _a("assigned_object", Kind.GENERIC, "dcim.interface"))),
+    ObjectType("ipam.vlangroup", "ipam", "vlan_groups", ("slug",),
+               (*NAME_SLUG, _a("scope", Kind.GENERIC, "dcim.site"))),
+    ObjectType("ipam.vlan", "ipam", "vlans", ("group", "vid"),
+               (_a("group", Kind.REF, "ipam.vlangroup"), _a("vid", Kind.INT), _a("name"), _a("status", Kind.CHOICE),
+                _a("description"))),
+    ObjectType("ipam.prefix", "ipam", "prefixes", ("prefix",),
+               (_a("prefix"), _a("scope", Kind.GENERIC, "dcim.site"), _a("vlan", Kind.REF, "ipam.vlan"),
+                _a("status", Kind.CHOICE), _a("description"))),
+    ObjectType("ipam.ipaddress", "ipam", "ip_addresses", ("address",),
+               (_a("address"), _a("assigned_object", Kind.GENERIC, "dcim.interface"), _a("status", Kind.CHOICE),
+                _a("description"))),
+    ObjectType("circuits.provider", "circuits", "providers", ("slug",), NAME_SLUG),
+    ObjectType("circuits.circuittype", "circuits", "circuit_types", ("slug",), NAME_SLUG),
+    ObjectType("circuits.circuit", "circuits", "circuits", ("provider", "cid"),
+               (_a("provider", Kind.REF, "circuits.provider"), _a("cid"), _a("type", Kind.REF, "circuits.circuittype"),
+                _a("status", Kind.CHOICE), _a("commit_rate", Kind.INT), _a("description"))),
+    ObjectType("circuits.circuittermination", "circuits", "circuit_terminations", ("circuit", "term_side"),
+               (_a("circuit", Kind.REF, "circuits.circuit"), _a("term_side", Kind.CHOICE),
+                _a("termination", Kind.GENERIC, "dcim.site"))),
+)
+
+BY_NAME: dict[str, ObjectType] = {t.name: t for t in TYPES}
+
+
+class Step(NamedTuple):
+    """One pass of the apply: a type's objects, or (late) the attrs that point at a later type."""
+
+    type: str
+    late: bool = False
+
+
+def _steps() -> tuple[Step, ...]:
+    """Types in order; a type's late attrs right after the last type they point at."""
+    steps: list[Step] = []
+    for object_type in TYPES:
+        steps.append(Step(object_type.name))
+        for earlier in TYPES:
+            late_targets = {a.target for a in earlier.attrs if a.late}
+            if object_type.name in late_targets:
+                steps.append(Step(earlier.name, late=True))
+    return tuple(steps)
+
+
+STEPS: tuple[Step, ...] = _steps()
+
+
+# Custom fields schoolnet creates: name -> (type, object types, label, visible in the UI).
+CUSTOM_FIELDS: dict[str, tuple[str, tuple[str, ...], str, bool]] = {
+    "synthetic": ("boolean", ("dcim.site",), "Synthetic (example data)", True),
+    "power_draw_w": ("integer", ("dcim.devicetype",), "Power draw (W)", True),
+    "handover_certificate": ("text", ("dcim.device",), "Handover certificate", True),
+    "handover_date": ("date", ("dcim.device",), "Handover date", True),
+    "handover_received_by": ("text", ("dcim.device",), "Handover received by", True),
+    APPLIED: ("text", tuple(t.name for t in TYPES if t.tagged), "Applied by schoolnet", False),
+}
+
+
+def key_of(object_type: ObjectType, attrs: dict[str, Value]) -> Key:
+    """An object's key: its identifier values, a reference's key spliced in (interface = device key + name)."""
+    parts: list[str] = []
+    for name in object_type.identifiers:
+        value = attrs.get(name)
+        if isinstance(value, tuple):
+            parts.extend(value)
+        else:
+            parts.append("" if value is None else str(canonical(object_type.attr(name), value)))
+    return tuple(parts)
+
+
+def canonical(attr: Attr, value: object) -> Value:
+    """One comparable form for a value from git or from NetBox (NetBox's nested forms already resolved)."""
+    kind = attr.kind
+    if isinstance(value, dict) and "value" in value:  # a choice: {"value": "active", "label": "Active"}
+        value = value["value"]
+    if kind in (Kind.TEXT, Kind.OPT_TEXT):
+        return "" if value is None else str(value)
+    if value is None:
+        return None
+    if kind is Kind.INT and isinstance(value, int | float | str):
+        return int(value)
+    if kind is Kind.NUMBER and isinstance(value, int | float | str):
+        number = round(float(value), 6)
+        return int(number) if number.is_integer() else number
+    if kind is Kind.BOOL:
+        return bool(value)
+    if kind is Kind.MAC:
+        return str(value).lower()
+    if kind is Kind.LIST and isinstance(value, list | tuple):
+        return tuple(sorted(str(v) for v in value))
+    if kind in (Kind.REF, Kind.GENERIC) and isinstance(value, list | tuple):
+        return tuple(str(v) for v in value)
+    return str(value)
+
+
+def key_text(key: Key) -> str:
+    return " ".join(key)
+
+
+def show(value: Value) -> str:
+    """A value as a person reads it in a plan or drift line."""
+    if value is None or value == "":
+        return "(none)"
+    if isinstance(value, tuple):
+        return key_text(value) if value else "(none)"
+    return str(value)
+
+
+# NetBox's limits (4.7 models): slugs [-a-zA-Z0-9_]+ up to 100, names up to 100 (devices and interfaces 64).
+SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
+MAX_LENGTH: dict[tuple[str, str], int] = {
+    ("dcim.device", "name"): 64, ("dcim.interface", "name"): 64, ("ipam.vlan", "name"): 64,
+    ("dcim.device", "serial"): 50, ("dcim.device", "asset_tag"): 50, ("dcim.rack", "name"): 100,
+    ("circuits.circuit", "cid"): 100, ("dcim.site", "physical_address"): 200,
+}
+DEFAULT_MAX = 100
+
+
+def check_names(object_type: ObjectType, attrs: dict[str, Value], where: str) -> None:
+    """Fail with the inventory line when NetBox could not hold a slug or name: better here than a 400 mid-apply."""
+    for attr in object_type.attrs:
+        value = attrs.get(attr.name)
+        if not isinstance(value, str) or attr.custom or attr.kind not in (Kind.TEXT, Kind.OPT_TEXT):
+            continue
+        if attr.name == "slug" and not SLUG.match(value):
+            raise NetboxError(f"{where}: {value!r} cannot be a NetBox slug ({object_type.name}): use only letters, "
+                              "digits, '-' and '_'")
+        limit = MAX_LENGTH.get((object_type.name, attr.name), DEFAULT_MAX if attr.name in ("name", "slug") else 0)
+        if limit and len(value) > limit:
+            raise NetboxError(f"{where}: {attr.name} {value!r} is {len(value)} characters; NetBox holds at most "
+                              f"{limit} for {object_type.name} (shorten it in the inventory)")
