@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The synthetic reference programme's secrets are encrypted to this public demo key.
 export SOPS_AGE_KEY_FILE ?= $(CURDIR)/keys/demo.agekey
 
-.PHONY: demo test ci setup validators lab-tools report-tools lint docs clean
+.PHONY: demo test ci setup validators lab-tools report-tools netbox-tools lint docs clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { \
@@ -32,10 +32,14 @@ lab-tools:
 report-tools:
 	@scripts/setup-report.sh
 
-demo: setup validators lab-tools report-tools
+# what `schoolnet netbox up` needs: PostgreSQL 15, Redis, nginx, debootstrap (starts no service)
+netbox-tools:
+	@scripts/setup-netbox.sh
+
+demo: setup validators lab-tools report-tools netbox-tools
 	@scripts/demo.sh
 
-test: setup validators lab-tools report-tools
+test: setup validators lab-tools report-tools netbox-tools
 	$(BIN)/pytest -q
 
 # the gate a programme's CI runs: validate, render, check the inventory, one summary

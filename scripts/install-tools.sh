@@ -18,7 +18,7 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 # The daemons among the tools, by package: enabled for boot by their packages, disabled again here.
 declare -A DAEMONS=([nginx-light]="nginx" [unbound]="unbound unbound-resolvconf" [chrony]="chrony"
-                    [openssh-server]="ssh")
+                    [openssh-server]="ssh" [postgresql-15]="postgresql" [redis-server]="redis-server")
 for pkg in "$@"; do
     for unit in ${DAEMONS[$pkg]:-}; do
         if [ "$(systemctl is-enabled "$unit" 2>/dev/null)" = enabled ]; then

@@ -15,6 +15,7 @@ from schoolnet.cli.deploy_cmds import deploy, plan
 from schoolnet.cli.handover_cmd import handover
 from schoolnet.cli.inventory_cmds import inventory, ipam, schema, validate
 from schoolnet.cli.lab_cmds import lab
+from schoolnet.cli.netbox_cmds import netbox
 from schoolnet.cli.render_cmds import check, render
 from schoolnet.cli.report_cmds import report
 from schoolnet.cli.secrets_cmds import secrets
@@ -55,6 +56,7 @@ def main() -> None:
 
 
 cli.add_command(switches_group, "switches")
+cli.add_command(netbox, "netbox")
 for command in (validate, inventory, ipam, schema, secrets, render, check, ci, lab, plan, deploy, report, changes,
                 handover):
     cli.add_command(command)

@@ -20,6 +20,13 @@ class EnvironmentHost(Strict):
     host_key: Text = Field(description="pinned public host key, 'ssh-ed25519 AAAA...'")
 
 
+class NetboxEndpoint(Strict):
+    """The NetBox this environment publishes to; its API token is a secret, never written here."""
+
+    url: Text = Field(pattern=r"^https?://[^\s\"'<>]+$")
+    token_secret: Name = Field("netbox/token", description="name of the API token in secrets.sops.yaml")
+
+
 class Environment(Strict):
     name: Name
     ssh_user: Name = "schoolnet"
@@ -35,6 +42,8 @@ class Environment(Strict):
     unavailable_services: list[Name] = Field(
         default_factory=list, description="services this environment cannot run (the lab: no WireGuard module, "
         "no clock control); deploys install and check their files but do not start them")
+    netbox: NetboxEndpoint | None = Field(
+        None, description="the NetBox `schoolnet netbox plan|apply|drift --env NAME` keeps in step")
     start_services: bool = Field(
         True, description="false where hosts run no init (the lab's chroot fallback): deploys install packages "
         "and check and install files, and start no service")
