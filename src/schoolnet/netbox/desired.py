@@ -17,7 +17,17 @@ from schoolnet.model.fleet import Fleet, Host
 from schoolnet.model.school import Circuit, School, Tablet
 from schoolnet.model.types import DEVICE_KINDS
 from schoolnet.netbox.errors import NetboxError
-from schoolnet.netbox.mapping import BY_NAME, CUSTOM_FIELDS, TAG, TYPES, Key, Value, check_names, key_of
+from schoolnet.netbox.mapping import (
+    BY_NAME,
+    CUSTOM_FIELDS,
+    TAG,
+    TYPES,
+    Key,
+    Value,
+    canonical,
+    check_names,
+    key_of,
+)
 from schoolnet.problems import Location
 
 # schoolnet's tablet states in NetBox's device statuses.
@@ -70,6 +80,7 @@ class Desired:
         missing = {a.name for a in object_type.attrs} - set(attrs)
         if missing:
             raise ValueError(f"{type_name} lacks {sorted(missing)}")  # a bug in this module, not bad input
+        attrs = {a.name: canonical(a, attrs[a.name]) for a in object_type.attrs}  # as NetBox's will read
         check_names(object_type, attrs, str(location))
         key = key_of(object_type, attrs)
         earlier = self.objects[type_name].get(key)

@@ -1,0 +1,186 @@
+"""Talking to NetBox: connect, read the current state, and turn every failure into one line.
+
+The state is read per type with NetBox 4's field selection (`?fields=`: only what the
+mapping compares) in pages of 1,000 with cursor pagination (no COUNT per page), so a
+no-change plan of the reference programme is a handful of requests per type.  What NetBox
+returns (choice dicts, nested references, custom fields, tags) is normalised into the
+shape desired.py gives its attrs: references become the referenced object's key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import pynetbox
+import requests
+from pynetbox.core.query import Request
+from requests.adapters import HTTPAdapter
+
+from schoolnet.netbox import applied
+from schoolnet.netbox.errors import NetboxError
+from schoolnet.netbox.mapping import APPLIED, TAG, TYPES, Attr, Key, Kind, ObjectType, Value, canonical, key_of
+
+PAGE = 1000  # NetBox's default MAX_PAGE_SIZE
+TIMEOUT = 120.0  # seconds; a bulk create of a few hundred devices takes tens of seconds on 2 cores
+
+
+class _Adapter(HTTPAdapter):
+    """Never waits forever, and counts requests (a plan reports how many it took)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests = 0
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        kwargs["timeout"] = kwargs.get("timeout") or TIMEOUT
+        self.requests += 1
+        return super().send(request, **kwargs)
+
+
+def connect(url: str, token: str) -> Any:
+    """A pynetbox API for `url` (with or without /api) whose requests time out and are counted."""
+    base = url.rstrip("/")
+    api = pynetbox.api(base.removesuffix("/api"), token=token)  # pynetbox adds /api itself
+    adapter = _Adapter()
+    api.http_session.mount("http://", adapter)
+    api.http_session.mount("https://", adapter)
+    return api
+
+
+def request_count(api: Any) -> int:
+    adapter = api.http_session.get_adapter(api.base_url)
+    return adapter.requests if isinstance(adapter, _Adapter) else 0
+
+
+@contextmanager
+def talking(api: Any, what: str) -> Iterator[None]:
+    """Turn a failed conversation with NetBox into one NetboxError line: what, where, how to fix."""
+    url = getattr(api, "base_url", "NetBox")
+    try:
+        yield
+    except requests.exceptions.Timeout:
+        raise NetboxError(f"NetBox at {url} did not answer within {TIMEOUT:.0f} s while {what}; "
+                          "check that it is running (schoolnet netbox status)") from None
+    except requests.exceptions.ConnectionError as exc:
+        reason = str(exc.args[0]) if exc.args else type(exc).__name__
+        raise NetboxError(f"NetBox at {url} is unreachable while {what} ({reason[:120]}); start it with "
+                          "`schoolnet netbox up` or check the URL") from None
+    except pynetbox.RequestError as exc:
+        status = exc.req.status_code
+        if status in (401, 403):
+            raise NetboxError(f"NetBox at {url} refused the token ({status}) while {what}: check the API token "
+                              "(v2 tokens read nbt_<key>.<secret>) and that its user may write") from None
+        raise NetboxError(f"NetBox at {url} answered {status} while {what}: {error_text(exc)}") from None
+    except pynetbox.ContentError:
+        raise NetboxError(f"{url} answered {what} without JSON: is it a NetBox API URL (ending in /api)?") from None
+
+
+def error_text(exc: Any) -> str:
+    """NetBox's error body in one short line."""
+    try:
+        body = exc.req.json()
+    except ValueError:
+        return str(exc.req.text)[:300]
+    return str(body)[:300]
+
+
+def status(api: Any) -> dict[str, Any]:
+    """NetBox's /api/status/: proves the URL and the token before anything is read or written."""
+    with talking(api, "reading /api/status/"):
+        result: dict[str, Any] = api.status()
+    return result
+
+
+def endpoint(api: Any, object_type: ObjectType) -> Any:
+    return getattr(getattr(api, object_type.app), object_type.endpoint)
+
+
+def rows(api: Any, url: str, filters: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every object a list endpoint returns for `filters`, raw dicts, pages of PAGE by cursor."""
+    request = Request(base=url, http_session=api.http_session, token=api.token, filters=filters, limit=PAGE,
+                      pagination="cursor")
+    yield from request.get()
+
+
+@dataclass
+class Current:
+    """One object as NetBox holds it, in desired.py's shape."""
+
+    type: str
+    id: int
+    key: Key
+    attrs: dict[str, Value]
+    owned: bool
+    applied: dict[str, str]
+    tag_ids: tuple[int, ...] = ()
+
+
+@dataclass
+class State:
+    """Everything NetBox holds of the mapped types, owned or not, by type and key; ids to keys for references."""
+
+    objects: dict[str, dict[Key, Current]] = field(default_factory=dict)
+    ids: dict[str, dict[int, Key]] = field(default_factory=dict)
+    requests: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return {name: sum(1 for c in objects.values() if c.owned) for name, objects in self.objects.items()}
+
+
+def _ref(ids: dict[str, dict[int, Key]], target: str, content_type: str, oid: object) -> Key:
+    if isinstance(oid, int) and content_type == target and oid in ids.get(target, {}):
+        return ids[target][oid]
+    return (f"{content_type}#{oid}",)  # not an object schoolnet knows: never equal to a desired key
+
+
+def value_of(attr: Attr, row: dict[str, Any], ids: dict[str, dict[int, Key]]) -> Value:
+    """One attr of a NetBox row in canonical form."""
+    if attr.custom:
+        return canonical(attr, (row.get("custom_fields") or {}).get(attr.name))
+    if attr.kind is Kind.GENERIC:
+        content_type, oid = row.get(f"{attr.name}_type"), row.get(f"{attr.name}_id")
+        return None if oid is None else _ref(ids, attr.target or "", str(content_type), oid)
+    raw = row.get(attr.name)
+    if attr.kind is Kind.REF:
+        if raw is None:
+            return None
+        oid = raw.get("id") if isinstance(raw, dict) else raw
+        return _ref(ids, attr.target or "", attr.target or "", oid)
+    return canonical(attr, raw)
+
+
+def read_state(api: Any, types: Sequence[ObjectType] = TYPES) -> State:
+    """NetBox's current objects of every mapped type: a few requests per type, whatever the fleet's size."""
+    before = request_count(api)
+    raw: dict[str, list[dict[str, Any]]] = {}
+    for object_type in types:
+        with talking(api, f"reading {object_type.name}"):
+            raw[object_type.name] = list(rows(api, endpoint(api, object_type).url,
+                                              {"fields": ",".join(object_type.fields)}))
+    state = State()
+    for object_type in types:  # keys first, in order: an identifier may be a reference to an earlier type
+        index = state.ids.setdefault(object_type.name, {})
+        for row in raw[object_type.name]:
+            identity = {name: value_of(object_type.attr(name), row, state.ids) for name in object_type.identifiers}
+            index[row["id"]] = key_of(object_type, identity)
+    for object_type in types:  # then attrs: late attrs point at later types
+        objects = state.objects.setdefault(object_type.name, {})
+        for row in raw[object_type.name]:
+            current = _current(object_type, row, state.ids)
+            earlier = objects.get(current.key)
+            if earlier is None or (current.owned and not earlier.owned):  # an owned twin wins
+                objects[current.key] = current
+    state.requests = request_count(api) - before
+    return state
+
+
+def _current(object_type: ObjectType, row: dict[str, Any], ids: dict[str, dict[int, Key]]) -> Current:
+    attrs = {attr.name: value_of(attr, row, ids) for attr in object_type.attrs}
+    tags = [t for t in row.get("tags") or [] if isinstance(t, dict)]
+    owned = not object_type.tagged or any(t.get("slug") == TAG for t in tags)
+    written = applied.parse((row.get("custom_fields") or {}).get(APPLIED))
+    return Current(object_type.name, row["id"], ids[object_type.name][row["id"]], attrs, owned, written,
+                   tuple(int(t["id"]) for t in tags))
