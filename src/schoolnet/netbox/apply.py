@@ -1,0 +1,225 @@
+"""Write a plan: bulk, sequential, chunked, in dependency order; deletes first, in reverse.
+
+Ids of created objects come back from the create response, so nothing is read again.
+NetBox checks a bulk request all-or-nothing: when a chunk is refused, the error names the
+object (its index or id in the request) and this module names it back with its inventory
+file:line.  Deletes run first so a renamed device can hand its asset tag to its new name.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pynetbox
+
+from schoolnet.netbox import applied
+from schoolnet.netbox.client import endpoint, request_count, talking
+from schoolnet.netbox.errors import NetboxError
+from schoolnet.netbox.mapping import APPLIED, BY_NAME, STEPS, TAG, TYPES, Key, Kind, ObjectType, Value, key_text, show
+from schoolnet.netbox.plan import Change, Plan
+
+CHUNK = 250  # objects per request: large enough to amortise a request, small enough to report progress
+Say = Callable[[str], None]
+
+
+@dataclass
+class ApplyResult:
+    written: dict[str, dict[str, int]] = field(default_factory=dict)  # {type: {create|update|delete|adopt: n}}
+    requests: int = 0
+    seconds: float = 0.0
+
+    def count(self, type_name: str, action: str, n: int) -> None:
+        actions = self.written.setdefault(type_name, {})
+        actions[action] = actions.get(action, 0) + n
+
+
+class _Writer:
+    def __init__(self, api: Any, plan: Plan, say: Say) -> None:
+        self.api = api
+        self.say = say
+        self.result = ApplyResult()
+        # every object NetBox has, owned or not, can be pointed at; created ones join as they come back
+        self.ids: dict[str, dict[Key, int]] = {
+            name: {key: current.id for key, current in objects.items()} for name, objects in plan.state.objects.items()}
+
+    def resolve(self, target: str, key: Key, change: Change) -> int:
+        oid = self.ids.get(target, {}).get(key)
+        if oid is None:
+            raise NetboxError(f"{change.location}: {change.name} refers to {target} {key_text(key)}, which NetBox "
+                              "does not have (was it refused earlier in this apply?)")
+        return oid
+
+    def body(self, object_type: ObjectType, attrs: dict[str, Value], change: Change) -> dict[str, Any]:
+        """attrs in NetBox's write form: references as ids, empty optional values as null."""
+        body: dict[str, Any] = {}
+        custom: dict[str, Any] = {}
+        for name, value in attrs.items():
+            attr = object_type.attr(name)
+            if attr.custom:
+                custom[name] = None if value == "" else value
+            elif attr.kind is Kind.REF:
+                body[name] = self.resolve(attr.target or "", value, change) if isinstance(value, tuple) else None
+            elif attr.kind is Kind.GENERIC:
+                oid = self.resolve(attr.target or "", value, change) if isinstance(value, tuple) else None
+                body[f"{name}_type"] = attr.target if oid is not None else None
+                body[f"{name}_id"] = oid
+            elif attr.kind is Kind.OPT_TEXT:
+                body[name] = value or None
+            elif attr.kind is Kind.CHOICE:
+                body[name] = value or ""
+            elif attr.kind is Kind.LIST:
+                body[name] = list(value) if isinstance(value, tuple) else []
+            else:
+                body[name] = value
+        if custom:
+            body["custom_fields"] = custom
+        return body
+
+    def mark(self, object_type: ObjectType, body: dict[str, Any], written: dict[str, str]) -> None:
+        """Record, on the object, the digests of what it holds once this write lands."""
+        if object_type.tagged:
+            body.setdefault("custom_fields", {})[APPLIED] = applied.render(written)
+
+    def early(self, object_type: ObjectType, change: Change) -> dict[str, Any]:
+        """The first write of a change: everything but references to types not written yet."""
+        assert change.want is not None
+        want = change.want.attrs
+        late = {a.name for a in object_type.attrs if a.late}
+        if change.action == "create":
+            attrs: dict[str, Value] = {n: v for n, v in want.items() if n not in late and v not in (None, "")}
+            written = {n: d for n, d in applied.digests(want).items() if n not in late or want[n] is None}
+            body = self.body(object_type, attrs, change)
+            if object_type.tagged:
+                body["tags"] = [self.tag_id()]
+        else:
+            assert change.have is not None
+            attrs = {n: new for n, (_, new) in change.fields.items() if n not in late}
+            attrs |= {a.name: want[a.name] for a in object_type.attrs if a.custom}  # merged by NetBox, cheap to send
+            written = {n: d for n, d in applied.digests(want).items() if n not in late or n not in change.fields}
+            written |= {n: change.have.applied[n] for n in late if n in change.fields and n in change.have.applied}
+            body = {"id": change.id, **self.body(object_type, attrs, change)}
+            if change.action == "adopt":
+                body["tags"] = sorted({*change.have.tag_ids, self.tag_id()})
+        self.mark(object_type, body, written)
+        return body
+
+    def late(self, object_type: ObjectType, change: Change) -> dict[str, Any] | None:
+        """The second write: late references (primary_ip4, primary_mac_address), now that their targets exist."""
+        assert change.want is not None
+        names = [a.name for a in object_type.attrs if a.late]
+        if change.action == "create":
+            attrs = {n: change.want.attrs[n] for n in names if change.want.attrs[n] is not None}
+        else:
+            attrs = {n: change.want.attrs[n] for n in names if n in change.fields}
+        if not attrs:
+            return None
+        body = {"id": self.ids[object_type.name][change.key], **self.body(object_type, attrs, change)}
+        self.mark(object_type, body, applied.digests(change.want.attrs))
+        return body
+
+    def tag_id(self) -> int:
+        return self.ids["extras.tag"][(TAG,)]
+
+    def send(self, object_type: ObjectType, verb: str, bodies: list[Any], changes: list[Change]) -> list[Any]:
+        """One verb over chunks; a refused chunk names the object NetBox refused."""
+        method = getattr(endpoint(self.api, object_type), verb)
+        results: list[Any] = []
+        for start in range(0, len(bodies), CHUNK):
+            chunk, about = bodies[start:start + CHUNK], changes[start:start + CHUNK]
+            with talking(self.api, f"writing {object_type.name}"):
+                try:
+                    answer = method(chunk)
+                except pynetbox.RequestError as exc:
+                    if exc.req.status_code == 400:
+                        raise refused(exc, verb, about) from None
+                    raise
+            results.extend(answer if isinstance(answer, list) else [])
+            if len(bodies) > CHUNK:
+                self.say(f"{object_type.name}: {verb} {min(start + CHUNK, len(bodies))}/{len(bodies)}")
+        return results
+
+
+def refused(exc: Any, verb: str, changes: list[Change]) -> NetboxError:
+    """Which object of a refused chunk NetBox complained about, with its inventory line."""
+    try:
+        body = exc.req.json()
+    except ValueError:
+        body = exc.req.text
+    errors = body.get("errors") if isinstance(body, dict) else body
+    culprit: Change | None = changes[0] if len(changes) == 1 else None
+    detail: Any = body
+    if isinstance(errors, list):
+        for position, error in enumerate(errors):
+            if not error:
+                continue
+            if isinstance(error, dict) and "index" in error:
+                position, error = int(error["index"]), error.get("errors", error)
+            elif isinstance(error, dict) and "id" in error:
+                culprit = next((c for c in changes if c.id == error["id"]), culprit)
+                detail = error.get("errors", error)
+                break
+            culprit, detail = changes[position] if position < len(changes) else culprit, error
+            break
+    reason = "; ".join(f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in detail.items()) \
+        if isinstance(detail, dict) else str(detail)
+    if culprit is None:
+        return NetboxError(f"NetBox refused a {verb} of {len(changes)} objects: {reason[:300]}")
+    where = culprit.location or f"(not in git; NetBox id {culprit.id})"
+    return NetboxError(f"{where}: NetBox refused to {verb} {culprit.name}: {reason[:300]} "
+                       "(fix the value in the inventory, or the conflicting object in NetBox)")
+
+
+def apply_plan(api: Any, plan: Plan, say: Say, overwrite_drift: bool = False) -> ApplyResult:
+    """Write every change of `plan`; refuses while NetBox holds hand edits unless overwrite_drift."""
+    if plan.drift and not overwrite_drift:
+        first = plan.drift[0]
+        objects = len({(d.type, d.key) for d in plan.drift})
+        raise NetboxError(
+            f"{len(plan.drift)} field(s) of {objects} object(s) were edited in NetBox since schoolnet wrote them "
+            f"(first: {first.location}: {first.type} {key_text(first.key)} {first.field}: git {show(first.git)}, "
+            f"NetBox {show(first.netbox)}); see `schoolnet netbox drift`, then put the change in git or apply "
+            "with --overwrite-drift")
+    started, before = time.monotonic(), request_count(api)
+    writer = _Writer(api, plan, say)
+    by_type: dict[str, list[Change]] = {}
+    for change in plan.changes:
+        by_type.setdefault(change.type, []).append(change)
+    for object_type in reversed(TYPES):
+        deletes = [c for c in by_type.get(object_type.name, []) if c.action == "delete"]
+        if deletes:
+            say(f"{object_type.name}: deleting {len(deletes)}")
+            writer.send(object_type, "delete", [c.id for c in deletes], deletes)
+            writer.result.count(object_type.name, "delete", len(deletes))
+    for step in STEPS:
+        object_type = BY_NAME[step.type]
+        changes = [c for c in by_type.get(step.type, []) if c.action != "delete"]
+        if step.late:
+            late = [(c, body) for c in changes if (body := writer.late(object_type, c)) is not None]
+            if late:
+                say(f"{step.type}: setting {', '.join(a.name for a in object_type.attrs if a.late)} on {len(late)}")
+                writer.send(object_type, "update", [b for _, b in late], [c for c, _ in late])
+            continue
+        _write_type(writer, object_type, changes)
+    writer.result.requests = request_count(api) - before
+    writer.result.seconds = time.monotonic() - started
+    return writer.result
+
+
+def _write_type(writer: _Writer, object_type: ObjectType, changes: list[Change]) -> None:
+    creates = [c for c in changes if c.action == "create"]
+    if creates:
+        writer.say(f"{object_type.name}: creating {len(creates)}")
+        bodies = [writer.early(object_type, c) for c in creates]
+        records = writer.send(object_type, "create", bodies, creates)
+        for change, record in zip(creates, records, strict=True):
+            writer.ids.setdefault(object_type.name, {})[change.key] = int(record.id)
+        writer.result.count(object_type.name, "create", len(creates))
+    for action in ("update", "adopt"):
+        updates = [c for c in changes if c.action == action]
+        if updates:
+            writer.say(f"{object_type.name}: {'updating' if action == 'update' else 'adopting'} {len(updates)}")
+            writer.send(object_type, "update", [writer.early(object_type, c) for c in updates], updates)
+            writer.result.count(object_type.name, action, len(updates))

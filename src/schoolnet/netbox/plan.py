@@ -1,0 +1,110 @@
+"""The difference between git (desired) and NetBox (state), per type: creates, updates, deletes.
+
+schoolnet changes and deletes only objects it owns (tagged `schoolnet`); an unowned object
+with a desired key is reported and left alone unless adopt=True.  A field that NetBox holds
+differently from what schoolnet last wrote (its digest, see applied.py) was edited by hand:
+that is drift, listed apart so apply can refuse to overwrite it silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from schoolnet.netbox import applied
+from schoolnet.netbox.client import Current, State
+from schoolnet.netbox.desired import Desired, DesiredObject
+from schoolnet.netbox.mapping import TYPES, Key, Value, key_text
+from schoolnet.problems import Location
+
+
+@dataclass
+class Change:
+    """One write: create, update (field: old -> new), delete, or adopt (an unowned object taken over)."""
+
+    action: str
+    type: str
+    key: Key
+    location: Location | None         # None for a delete: git no longer says it
+    id: int | None = None             # None for a create
+    fields: dict[str, tuple[Value, Value]] = field(default_factory=dict)
+    want: DesiredObject | None = None
+    have: Current | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.type} {key_text(self.key)}"
+
+
+@dataclass(frozen=True)
+class DriftField:
+    """A field edited in NetBox by hand since schoolnet wrote it, and not (or not yet) equal to git."""
+
+    type: str
+    key: Key
+    id: int
+    location: Location
+    field: str
+    git: Value
+    netbox: Value
+
+
+@dataclass
+class Plan:
+    changes: list[Change]
+    unowned: list[Change]   # objects with a desired key that schoolnet does not own: left alone
+    drift: list[DriftField]
+    desired: Desired
+    state: State
+    adopt: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """{type: {action: n}} for the types with changes, in write order."""
+        result: dict[str, dict[str, int]] = {}
+        for change in self.changes:
+            actions = result.setdefault(change.type, {})
+            actions[change.action] = actions.get(change.action, 0) + 1
+        return {t.name: result[t.name] for t in TYPES if t.name in result}
+
+
+def drifted(want: DesiredObject, have: Current) -> list[DriftField]:
+    """Fields whose NetBox value is neither git's nor what schoolnet last wrote there."""
+    found = []
+    for name, value in have.attrs.items():
+        written = have.applied.get(name)
+        if written is not None and applied.digest(value) != written and value != want.attrs[name]:
+            found.append(DriftField(want.type, want.key, have.id, want.location, name, want.attrs[name], value))
+    return found
+
+
+def make_plan(desired: Desired, state: State, adopt: bool = False) -> Plan:
+    """Compare per type; reads nothing, writes nothing."""
+    changes: list[Change] = []
+    unowned: list[Change] = []
+    drift: list[DriftField] = []
+    for object_type in TYPES:
+        wanted = desired.objects.get(object_type.name, {})
+        present = state.objects.get(object_type.name, {})
+        for key, want in wanted.items():
+            have = present.get(key)
+            if have is None:
+                changes.append(Change("create", object_type.name, key, want.location,
+                                      fields={n: (None, v) for n, v in want.attrs.items()}, want=want))
+                continue
+            diff = {n: (have.attrs[n], v) for n, v in want.attrs.items() if have.attrs.get(n) != v}
+            if not have.owned:
+                entry = Change("adopt", object_type.name, key, want.location, have.id, diff, want, have)
+                (changes if adopt else unowned).append(entry)
+                continue
+            stale = object_type.tagged and have.applied != applied.digests(want.attrs)
+            if diff or stale:
+                changes.append(Change("update", object_type.name, key, want.location, have.id, diff, want, have))
+                drift.extend(drifted(want, have))
+        if object_type.tagged:
+            changes.extend(Change("delete", object_type.name, key, None, have.id, have=have)
+                           for key, have in present.items() if have.owned and key not in wanted)
+    return Plan(changes, unowned, drift, desired, state, adopt)
+
