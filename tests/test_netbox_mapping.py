@@ -1,0 +1,260 @@
+"""The NetBox sync without a NetBox: the reference programme as desired objects, and the plan as data."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+import pytest
+
+from schoolnet.model.fleet import Fleet
+from schoolnet.netbox import applied
+from schoolnet.netbox.apply import refused
+from schoolnet.netbox.client import Current, State, value_of
+from schoolnet.netbox.desired import TABLET_STATUS, Desired, build_desired
+from schoolnet.netbox.errors import NetboxError
+from schoolnet.netbox.mapping import BY_NAME, STEPS, TYPES, Attr, Kind, canonical, check_names
+from schoolnet.netbox.output import drift_text, plan_json, plan_text
+from schoolnet.netbox.plan import Change, make_plan
+from schoolnet.problems import Location
+from schoolnet.validate import load_for_action
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def fleet() -> Fleet:
+    return load_for_action(ROOT / "inventory")
+
+
+@pytest.fixture(scope="module")
+def desired(fleet: Fleet) -> Desired:
+    return build_desired(fleet)
+
+
+def synced(desired: Desired) -> State:
+    """NetBox right after a complete apply: every desired object, owned, with the digests of what was written."""
+    state = State()
+    next_id = 1
+    for type_name, objects in desired.objects.items():
+        state.objects[type_name] = {}
+        for key, want in objects.items():
+            state.objects[type_name][key] = Current(type_name, next_id, key, dict(want.attrs), True,
+                                                    applied.digests(want.attrs) if BY_NAME[type_name].tagged else {})
+            next_id += 1
+    return state
+
+
+def test_reference_counts_equal_the_inventory(fleet: Fleet, desired: Desired) -> None:
+    counts = desired.counts()
+    devices = desired.objects["dcim.device"].values()
+    roles: dict[str, int] = {}
+    for device in devices:
+        roles[device.attrs["role"][0]] = roles.get(device.attrs["role"][0], 0) + 1  # type: ignore[index]
+    circuits = sum(len(s.uplinks) for s in fleet.schools) + sum(len(d.circuits) for d in fleet.datacenters)
+    assert counts["dcim.region"] == 8
+    assert counts["dcim.site"] == 216 + 1
+    assert roles["tablet"] == 2300 == sum(len(s.tablets) for s in fleet.schools)
+    assert roles["switch"] == 541 and roles["edge"] == 216
+    assert counts["dcim.device"] == len(fleet.hosts) + 2300
+    assert counts["dcim.macaddress"] == 2300  # the reference DC names no MACs
+    assert counts["ipam.vlangroup"] == 217
+    assert counts["ipam.vlan"] == 216 * len(fleet.programme.vlans) + 3
+    assert counts["ipam.prefix"] == 216 * (1 + len(fleet.programme.vlans)) + 3
+    assert counts["circuits.circuit"] == counts["circuits.circuittermination"] == circuits
+    assert counts["dcim.rack"] == 4 and counts["dcim.devicetype"] == len(fleet.hardware.models)
+    assert counts["dcim.devicerole"] == 8 and counts["circuits.provider"] == 2
+
+
+def test_every_desired_object_has_an_inventory_line(desired: Desired) -> None:
+    for item in desired.all():
+        assert item.location.line >= 1, item
+        assert (ROOT / item.location.file).is_file(), item  # relative to the repository, or absolute
+
+
+def test_tablet_is_a_device_with_its_mac_address_and_handover(desired: Desired) -> None:
+    tablet = desired.objects["dcim.device"][("nx-sad-001-t07",)]
+    assert tablet.attrs["role"] == ("tablet",) and tablet.attrs["site"] == ("nx-sad-001",)
+    assert tablet.attrs["serial"] == "R9LXUMTHWTL" and tablet.attrs["status"] == "active"
+    assert tablet.attrs["handover_certificate"] == "NX-HO-2025-SAD001-007-6AA0C9"
+    assert tablet.attrs["handover_date"] == "2025-10-09" and tablet.attrs["handover_received_by"] == "class-teacher"
+    assert str(tablet.location).startswith("inventory/schools/sadarak/nx-sad-001.yaml:")
+    wlan = desired.objects["dcim.interface"][("nx-sad-001-t07", "wlan0")]
+    assert wlan.attrs["primary_mac_address"] == ("02:5c:22:55:ce:7e",)
+    mac = desired.objects["dcim.macaddress"][("02:5c:22:55:ce:7e",)]
+    assert mac.attrs["assigned_object"] == ("nx-sad-001-t07", "wlan0")
+    address = tablet.attrs["primary_ip4"]
+    assert isinstance(address, tuple)
+    assert desired.objects["ipam.ipaddress"][address].attrs["assigned_object"] == ("nx-sad-001-t07", "wlan0")
+
+
+def test_switch_edge_and_racked_dc_gear(desired: Desired) -> None:
+    devices, interfaces = desired.objects["dcim.device"], desired.objects["dcim.interface"]
+    switch = devices[("nx-sad-001-sw1",)]
+    assert switch.attrs["platform"] == ("huawei-vrp",)
+    primary = switch.attrs["primary_ip4"]
+    assert isinstance(primary, tuple)
+    management = desired.objects["ipam.ipaddress"][primary]
+    assert management.attrs["assigned_object"] == ("nx-sad-001-sw1", "Vlanif10")
+    assert ("nx-sad-001-sw1", "XGigabitEthernet0/0/1") in interfaces
+    assert interfaces[("nx-sad-001-sw1", "Vlanif10")].attrs["type"] == "virtual"
+    edge = [k for k in interfaces if k[0] == "nx-sad-001-edge"]
+    assert {k[1] for k in edge} == {"eno1", "eno2", "eno2.10", "eno2.20", "eno2.30", "eno2.40"}
+    core = devices[("nx-dc1-core-01",)]
+    assert (core.attrs["rack"], core.attrs["position"], core.attrs["face"]) == (("nx-dc1", "r01"), 40, "front")
+    pdu = devices[("nx-dc1-pdu-r01a",)]
+    assert (pdu.attrs["rack"], pdu.attrs["position"], pdu.attrs["face"]) == (("nx-dc1", "r01"), None, None)
+    types = desired.objects["dcim.devicetype"]
+    assert types[("dell-poweredge-r750",)].attrs["power_draw_w"] == 800
+
+
+@pytest.mark.parametrize(("ours", "netbox"), [
+    ("in_stock", "inventory"), ("handed_over", "active"), ("in_repair", "failed"), ("lost", "offline"),
+    ("retired", "decommissioning"),
+])
+def test_tablet_status_maps_to_a_netbox_device_status(ours: str, netbox: str) -> None:
+    assert TABLET_STATUS[ours] == netbox
+
+
+def test_every_slug_is_one_netbox_accepts(desired: Desired) -> None:
+    for item in desired.all():
+        slug = item.attrs.get("slug")
+        if slug is not None:
+            assert isinstance(slug, str) and re.fullmatch(r"[-a-zA-Z0-9_]+", slug) and len(slug) <= 100, item
+
+
+@pytest.mark.parametrize(("type_name", "attrs", "says"), [
+    ("dcim.site", {"slug": "nx sad 001", "name": "x"}, "cannot be a NetBox slug"),
+    ("dcim.region", {"slug": "ok", "name": "n" * 101}, "at most 100"),
+    ("dcim.device", {"name": "d" * 65}, "at most 64"),
+])
+def test_a_name_netbox_cannot_hold_fails_with_its_line(type_name: str, attrs: dict[str, Any], says: str) -> None:
+    with pytest.raises(NetboxError, match=says) as caught:
+        check_names(BY_NAME[type_name], attrs, "inventory/schools/x.yaml:3:5")
+    assert str(caught.value).startswith("inventory/schools/x.yaml:3:5: ")
+
+
+def test_steps_write_references_after_their_targets() -> None:
+    written: set[str] = set()
+    for step in STEPS:
+        object_type = BY_NAME[step.type]
+        for attr in object_type.attrs:
+            if attr.is_ref and attr.late == step.late:
+                assert attr.target in written or attr.target == step.type, (step, attr)
+            if attr.late and step.late:
+                assert attr.target in written
+        written.add(step.type)
+    assert [s.type for s in STEPS if not s.late] == [t.name for t in TYPES]
+
+
+@pytest.mark.parametrize(("attr", "netbox", "git"), [
+    (Attr("status", Kind.CHOICE), {"value": "active", "label": "Active"}, "active"),
+    (Attr("u_height", Kind.NUMBER), 1.0, 1),
+    (Attr("latitude", Kind.NUMBER), 39.6859, 39.68590),
+    (Attr("mac_address", Kind.MAC), "02:5C:22:55:CE:7E", "02:5c:22:55:ce:7e"),
+    (Attr("serial"), "", None),
+    (Attr("asset_tag", Kind.OPT_TEXT), None, ""),
+    (Attr("object_types", Kind.LIST), ["dcim.site", "dcim.device"], ("dcim.device", "dcim.site")),
+])
+def test_netbox_forms_compare_equal_to_git(attr: Attr, netbox: object, git: object) -> None:
+    assert canonical(attr, netbox) == canonical(attr, git)
+    assert applied.digest(canonical(attr, netbox)) == applied.digest(canonical(attr, git))
+
+
+def test_references_read_back_as_keys() -> None:
+    ids: dict[str, dict[int, tuple[str, ...]]] = {"dcim.site": {5: ("nx-sad-001",)},
+                                                  "dcim.interface": {9: ("nx-sad-001-t07", "wlan0")}}
+    row = {"site": {"id": 5, "display": "x"}, "assigned_object_type": "dcim.interface", "assigned_object_id": 9}
+    assert value_of(Attr("site", Kind.REF, "dcim.site"), row, ids) == ("nx-sad-001",)
+    assert value_of(Attr("assigned_object", Kind.GENERIC, "dcim.interface"), row, ids) == ("nx-sad-001-t07", "wlan0")
+    assert value_of(Attr("site", Kind.REF, "dcim.site"), {"site": {"id": 6}}, ids) == ("dcim.site#6",)
+
+
+def test_no_change_plan_is_empty(desired: Desired) -> None:
+    plan = make_plan(desired, synced(desired))
+    assert plan.empty and not plan.unowned and not plan.drift
+    assert "no changes" in plan_text(plan)
+
+
+def test_git_change_is_an_update_not_drift(desired: Desired) -> None:
+    changed = copy.deepcopy(desired)
+    state = synced(desired)
+    changed.objects["dcim.device"][("nx-sad-001-t07",)].attrs["status"] = "failed"
+    plan = make_plan(changed, state)
+    assert [(c.action, c.key, c.fields) for c in plan.changes] == [
+        ("update", ("nx-sad-001-t07",), {"status": ("active", "failed")})]
+    assert not plan.drift
+
+
+def test_hand_edit_is_drift_with_its_line(desired: Desired) -> None:
+    state = synced(desired)
+    state.objects["dcim.device"][("nx-sad-001-t07",)].attrs["serial"] = "HAND-EDIT"
+    plan = make_plan(desired, state)
+    (drift,) = plan.drift
+    assert (drift.field, drift.git, drift.netbox) == ("serial", "R9LXUMTHWTL", "HAND-EDIT")
+    assert str(drift.location).startswith("inventory/schools/sadarak/nx-sad-001.yaml:")
+    assert "git R9LXUMTHWTL, NetBox HAND-EDIT" in plan_text(plan)
+
+
+def test_hand_edit_and_git_change_on_other_fields_are_told_apart(desired: Desired) -> None:
+    changed = copy.deepcopy(desired)
+    state = synced(desired)
+    state.objects["dcim.device"][("nx-sad-001-t07",)].attrs["serial"] = "HAND-EDIT"
+    changed.objects["dcim.device"][("nx-sad-001-t07",)].attrs["status"] = "failed"
+    plan = make_plan(changed, state)
+    assert [d.field for d in plan.drift] == ["serial"]
+    assert set(plan.changes[0].fields) == {"serial", "status"}
+
+
+def test_unowned_object_is_reported_and_left_alone_unless_adopted(desired: Desired) -> None:
+    state = synced(desired)
+    site = state.objects["dcim.site"][("nx-sad-001",)]
+    site.owned, site.applied, site.attrs["name"] = False, {}, "Hand-made site"
+    plan = make_plan(desired, state)
+    assert plan.empty and [c.key for c in plan.unowned] == [("nx-sad-001",)]
+    assert "--adopt" in plan_text(plan)
+    adopted = make_plan(desired, state, adopt=True)
+    assert [(c.action, c.fields) for c in adopted.changes] == [
+        ("adopt", {"name": ("Hand-made site", "Sadarak school No. 1")})]
+
+
+def test_owned_object_gone_from_git_is_deleted_unowned_never(desired: Desired) -> None:
+    state = synced(desired)
+    extra = Current("dcim.device", 99999, ("old-device",), {}, True, {})
+    foreign = Current("dcim.device", 99998, ("their-device",), {}, False, {})
+    state.objects["dcim.device"][extra.key], state.objects["dcim.device"][foreign.key] = extra, foreign
+    plan = make_plan(desired, state)
+    assert [(c.action, c.key, c.id) for c in plan.changes] == [("delete", ("old-device",), 99999)]
+    assert plan_json(plan)["summary"] == {"dcim.device": {"delete": 1}}
+
+
+def test_a_refused_bulk_create_names_the_object_and_its_line() -> None:
+    class Response:
+        status_code = 400
+
+        @staticmethod
+        def json() -> dict[str, Any]:
+            return {"detail": "1 of 2 objects could not be created.",
+                    "errors": [{"index": 1, "errors": {"asset_tag": ["Device with this Asset tag already exists."]}}]}
+
+    class Refusal:
+        req = Response()
+
+    changes = [Change("create", "dcim.device", (name,), Location("inventory/x.yaml", line)) for name, line in
+               (("a", 3), ("b", 9))]
+    error = refused(Refusal(), "create", changes)
+    assert str(error) == ("inventory/x.yaml:9:1: NetBox refused to create dcim.device b: asset_tag: Device with this "
+                          "Asset tag already exists. (fix the value in the inventory, or the conflicting object in "
+                          "NetBox)")
+
+
+def test_no_drift_text() -> None:
+    assert drift_text([]).startswith("no drift")
+
+
+def test_builder_refuses_an_unvalidated_fleet(fleet: Fleet) -> None:
+    raw = copy.copy(fleet)
+    raw.validated = False
+    with pytest.raises(Exception, match="validated fleet"):
+        build_desired(raw)
+
