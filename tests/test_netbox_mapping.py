@@ -11,7 +11,7 @@ import pytest
 from schoolnet.model.fleet import Fleet
 from schoolnet.netbox import applied
 from schoolnet.netbox.apply import refused
-from schoolnet.netbox.client import Current, State, value_of
+from schoolnet.netbox.client import Current, State, connect, read_state, value_of
 from schoolnet.netbox.desired import TABLET_STATUS, Desired, build_desired
 from schoolnet.netbox.errors import NetboxError
 from schoolnet.netbox.mapping import BY_NAME, STEPS, TYPES, Attr, Kind, canonical, check_names
@@ -258,3 +258,12 @@ def test_builder_refuses_an_unvalidated_fleet(fleet: Fleet) -> None:
     with pytest.raises(Exception, match="validated fleet"):
         build_desired(raw)
 
+
+
+def test_unreachable_netbox_is_one_line_saying_how_to_fix() -> None:
+    api = connect("http://127.0.0.1:9", "nbt_abc.def")  # the discard port: nothing listens there
+    with pytest.raises(NetboxError) as caught:
+        read_state(api)
+    message = str(caught.value)
+    assert "\n" not in message and "127.0.0.1:9" in message and "unreachable" in message
+    assert "schoolnet netbox up" in message

@@ -71,8 +71,9 @@ def talking(api: Any, what: str) -> Iterator[None]:
     except pynetbox.RequestError as exc:
         status = exc.req.status_code
         if status in (401, 403):
-            raise NetboxError(f"NetBox at {url} refused the token ({status}) while {what}: check the API token "
-                              "(v2 tokens read nbt_<key>.<secret>) and that its user may write") from None
+            raise NetboxError(f"NetBox at {url} refused the token ({status}: {error_text(exc)}) while {what}: "
+                              "check the API token (v2 tokens read nbt_<key>.<secret>) and that its user may write"
+                              ) from None
         raise NetboxError(f"NetBox at {url} answered {status} while {what}: {error_text(exc)}") from None
     except pynetbox.ContentError:
         raise NetboxError(f"{url} answered {what} without JSON: is it a NetBox API URL (ending in /api)?") from None
@@ -84,7 +85,7 @@ def error_text(exc: Any) -> str:
         body = exc.req.json()
     except ValueError:
         return str(exc.req.text)[:300]
-    return str(body)[:300]
+    return str(body.get("detail", body) if isinstance(body, dict) else body)[:300]
 
 
 def status(api: Any) -> dict[str, Any]:
