@@ -6,7 +6,9 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -67,3 +69,13 @@ def invoke(*args: str, env: dict[str, str | None] | None = None) -> tuple[int, s
     result = CliRunner().invoke(cli, list(args), env=env)
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     return result.exit_code, result.output
+
+
+@pytest.fixture(scope="session")
+def netbox_server() -> Iterator[Any]:
+    """A real NetBox 4.7 on 127.0.0.1:8480, started by `schoolnet netbox up` (root; see tests/netbox_instance.py)."""
+    from tests.netbox_instance import started
+
+    if os.geteuid() != 0:
+        pytest.fail("the NetBox tests run PostgreSQL and NetBox as their own users: run them as root (make test)")
+    yield from started()

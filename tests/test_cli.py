@@ -165,7 +165,7 @@ def test_demo_script_runs_on_the_reference_programme() -> None:
     assert result.returncode == 0, result.stderr
     assert "inventory valid: 216 schools" in result.stdout + result.stderr
     assert "rendered 781 host(s)" in result.stderr and "checked 3,192 files" in result.stderr
-    assert "steps 5-9, the lab, skipped" in result.stdout
+    assert "steps 5-9, the lab, and 11, NetBox, skipped" in result.stdout
     # step 9, the auditors' view, runs with or without the lab
     assert "✓ report: site/index.html" in result.stderr
     assert (ROOT / "site" / "schools" / "nx-sad-001.html").is_file()

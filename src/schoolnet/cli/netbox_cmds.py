@@ -30,7 +30,7 @@ def _say(text: str) -> None:
 
 @netbox.command("up")
 def netbox_up() -> None:
-    """Start a private NetBox on 127.0.0.1 (the first start on a machine takes 10-20 minutes,
+    """Start a private NetBox on 127.0.0.1 (the first start on a machine takes 6-12 minutes,
     later ones seconds) and print where it is and how to log in.
 
     Its state lives in SCHOOLNET_NETBOX_DIR (/var/lib/schoolnet-netbox); the runtime and the
@@ -85,4 +85,4 @@ def netbox_status(fmt: str) -> None:
         click.echo(f"{name:<9} {state}")
     answer = f"NetBox {report['netbox']} answers" if report["netbox"] else "not answering"
     click.echo(f"{report['url']}  {answer}")
-    click.echo(f"migrated database cached: {'yes' if report['cache_ready'] else 'no (first up takes 10-20 min)'}")
+    click.echo(f"migrated database cached: {'yes' if report['cache_ready'] else 'no (the first up takes 6-12 min)'}")

@@ -67,7 +67,7 @@ def ensure_runtime(say: Callable[[str], None]) -> Path:
     final = runtime_dir()
     if (final / ".schoolnet-runtime").exists():
         return final
-    say(f"building NetBox {NETBOX_VERSION}'s runtime (once per machine, about 3 minutes): "
+    say(f"building NetBox {NETBOX_VERSION}'s runtime (once per machine, about 2 minutes): "
         "Debian 13 with Python 3.13 by debootstrap, then NetBox from PyPI")
     final.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".runtime-", dir=final.parent))

@@ -3,7 +3,7 @@
 Four processes, each recorded (PID, boot id, start time) in the instance's state file so that
 `down` stops exactly those: PostgreSQL 15 and Redis from Debian, each a private instance on its
 own port and directory; gunicorn serving NetBox from the runtime (see runtime.py); and nginx in
-front of it for NetBox's static files.  Migrating an empty NetBox database takes 10–20 minutes,
+front of it for NetBox's static files.  Migrating an empty NetBox database takes 4-10 minutes,
 so the migrated cluster is kept in the cache directory and copied for every new instance.
 """
 
@@ -226,7 +226,7 @@ def _prepare_cluster(home: Path, say: Say) -> None:
         say("copying the cached migrated database")
         subprocess.run(["tar", "--zstd", "-xpf", str(cache), "-C", str(partial)], check=True)
     else:
-        say("first start on this machine: NetBox's database will be migrated once, which takes 10-20 "
+        say("first start on this machine: NetBox's database will be migrated once, which takes 4-10 "
             "minutes; every later start copies the result and takes seconds")
         shutil.chown(partial, "postgres", "postgres")
         _run_checked("initdb", ["runuser", "-u", "postgres", "--", str(paths.POSTGRES_BIN / "initdb"),
@@ -310,7 +310,7 @@ def _netbox(home: Path, root: Path, argv: list[str], env: dict[str, str] | None 
 
 
 def _migrate(home: Path, root: Path, say: Say) -> None:
-    say("migrating NetBox's database (10-20 minutes, once per machine)")
+    say("migrating NetBox's database (4-10 minutes, once per machine)")
     started = time.monotonic()
     _run_checked("netbox migrate", _netbox(home, root, ["netbox", "migrate", "--no-input"]),
                  log=paths.LOGS / "migrate.log")
