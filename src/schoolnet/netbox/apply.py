@@ -16,7 +16,7 @@ from typing import Any
 import pynetbox
 
 from schoolnet.netbox import applied
-from schoolnet.netbox.client import endpoint, request_count, talking
+from schoolnet.netbox.client import endpoint, request_count, tags_of, talking
 from schoolnet.netbox.errors import NetboxError
 from schoolnet.netbox.mapping import APPLIED, BY_NAME, STEPS, TAG, TYPES, Key, Kind, ObjectType, Value, key_text, show
 from schoolnet.netbox.plan import Change, Plan
@@ -44,6 +44,7 @@ class _Writer:
         # every object NetBox has, owned or not, can be pointed at; created ones join as they come back
         self.ids: dict[str, dict[Key, int]] = {
             name: {key: current.id for key, current in objects.items()} for name, objects in plan.state.objects.items()}
+        self.tags: dict[int, list[int]] = {}  # current tags of objects being adopted
 
     def resolve(self, target: str, key: Key, change: Change) -> int:
         oid = self.ids.get(target, {}).get(key)
@@ -102,7 +103,7 @@ class _Writer:
             written |= {n: change.have.applied[n] for n in late if n in change.fields and n in change.have.applied}
             body = {"id": change.id, **self.body(object_type, attrs, change)}
             if change.action == "adopt":
-                body["tags"] = sorted({*change.have.tag_ids, self.tag_id()})
+                body["tags"] = sorted({*self.tags.get(change.id or 0, []), self.tag_id()})
         self.mark(object_type, body, written)
         return body
 
@@ -219,6 +220,8 @@ def _write_type(writer: _Writer, object_type: ObjectType, changes: list[Change])
         writer.result.count(object_type.name, "create", len(creates))
     for action in ("update", "adopt"):
         updates = [c for c in changes if c.action == action]
+        if updates and action == "adopt":
+            writer.tags = tags_of(writer.api, object_type, [c.id for c in updates if c.id is not None])
         if updates:
             writer.say(f"{object_type.name}: {'updating' if action == 'update' else 'adopting'} {len(updates)}")
             writer.send(object_type, "update", [writer.early(object_type, c) for c in updates], updates)
