@@ -1,9 +1,11 @@
-"""Write a plan: bulk, sequential, chunked, in dependency order; deletes first, in reverse.
+"""Write a plan: bulk, sequential, chunked, in dependency order; deletes last, in reverse.
 
 Ids of created objects come back from the create response, so nothing is read again.
 NetBox checks a bulk request all-or-nothing: when a chunk is refused, the error names the
 object (its index or id in the request) and this module names it back with its inventory
-file:line.  Deletes run first so a renamed device can hand its asset tag to its new name.
+file:line.  Deletes run last because NetBox cascades: deleting a renamed device first would
+take with it the addresses and MACs git moves to its successor.  A unique value (an asset
+tag, a site name) that a doomed object holds and git gives to another is released first.
 """
 
 from __future__ import annotations
@@ -17,8 +19,22 @@ import pynetbox
 
 from schoolnet.netbox import applied
 from schoolnet.netbox.client import endpoint, request_count, tags_of, talking
+from schoolnet.netbox.desired import Desired
 from schoolnet.netbox.errors import NetboxError
-from schoolnet.netbox.mapping import APPLIED, BY_NAME, STEPS, TAG, TYPES, Key, Kind, ObjectType, Value, key_text, show
+from schoolnet.netbox.mapping import (
+    APPLIED,
+    BY_NAME,
+    STEPS,
+    TAG,
+    TYPES,
+    Attr,
+    Key,
+    Kind,
+    ObjectType,
+    Value,
+    key_text,
+    show,
+)
 from schoolnet.netbox.plan import Change, Plan
 
 CHUNK = 250  # objects per request: large enough to amortise a request, small enough to report progress
@@ -188,12 +204,7 @@ def apply_plan(api: Any, plan: Plan, say: Say, overwrite_drift: bool = False) ->
     by_type: dict[str, list[Change]] = {}
     for change in plan.changes:
         by_type.setdefault(change.type, []).append(change)
-    for object_type in reversed(TYPES):
-        deletes = [c for c in by_type.get(object_type.name, []) if c.action == "delete"]
-        if deletes:
-            say(f"{object_type.name}: deleting {len(deletes)}")
-            writer.send(object_type, "delete", [c.id for c in deletes], deletes)
-            writer.result.count(object_type.name, "delete", len(deletes))
+    _release(writer, by_type, plan.desired)
     for step in STEPS:
         object_type = BY_NAME[step.type]
         changes = [c for c in by_type.get(step.type, []) if c.action != "delete"]
@@ -204,9 +215,50 @@ def apply_plan(api: Any, plan: Plan, say: Say, overwrite_drift: bool = False) ->
                 writer.send(object_type, "update", [b for _, b in late], [c for c, _ in late])
             continue
         _write_type(writer, object_type, changes)
+    for object_type in reversed(TYPES):
+        deletes = [c for c in by_type.get(object_type.name, []) if c.action == "delete"]
+        if deletes:
+            say(f"{object_type.name}: deleting {len(deletes)}")
+            writer.send(object_type, "delete", [c.id for c in deletes], deletes)
+            writer.result.count(object_type.name, "delete", len(deletes))
     writer.result.requests = request_count(api) - before
     writer.result.seconds = time.monotonic() - started
     return writer.result
+
+
+def _release(writer: _Writer, by_type: dict[str, list[Change]], desired: Desired) -> None:
+    """Free what objects about to be deleted hold and git gives to others: a renamed device's asset tag and rack
+    slot, the primary address it points at (NetBox will not move an address that is a primary).  The deletes come
+    last, so the new holder would be refused otherwise."""
+    for object_type in TYPES:
+        changes = by_type.get(object_type.name, [])
+        given = {(group, tuple(c.want.attrs[n] for n in group)) for c in changes if c.want is not None
+                 for group in object_type.unique}
+        bodies, doomed = [], []
+        for change in (c for c in changes if c.action == "delete" and c.have is not None):
+            assert change.have is not None
+            body: dict[str, Any] = {"id": change.id}
+            for group in object_type.unique:
+                held = tuple(change.have.attrs.get(n) for n in group)
+                if all(v not in (None, "") for v in held) and (group, held) in given:
+                    body |= {n: _released(object_type.attr(n), change) for n in group
+                             if not object_type.attr(n).is_ref}
+            for attr in (a for a in object_type.attrs if a.late):
+                if change.have.attrs.get(attr.name) in desired.objects.get(attr.target or "", {}):
+                    body[attr.name] = None
+            if len(body) > 1:
+                bodies.append(body)
+                doomed.append(change)
+        if bodies:
+            writer.say(f"{object_type.name}: releasing unique values of {len(bodies)} to delete")
+            writer.send(object_type, "update", bodies, doomed)
+
+
+def _released(attr: Attr, change: Change) -> Any:
+    """A value that frees the slot: none where NetBox allows it, else the old one marked as going."""
+    if attr.kind is Kind.TEXT:
+        return f"{str(change.have.attrs[attr.name] if change.have else '')[:70]} (deleting #{change.id})"
+    return None
 
 
 def _write_type(writer: _Writer, object_type: ObjectType, changes: list[Change]) -> None:

@@ -63,6 +63,8 @@ class ObjectType:
     identifiers: tuple[str, ...]   # attrs whose values make the key
     attrs: tuple[Attr, ...]        # every owned attr, identifiers included
     tagged: bool = True            # False: set-up objects (the tag, custom fields), schoolnet's by name, never deleted
+    # values NetBox holds unique (together) that an object git deletes may hand on to another: an asset tag, a rack slot
+    unique: tuple[tuple[str, ...], ...] = ()
 
     def attr(self, name: str) -> Attr:
         return next(a for a in self.attrs if a.name == name)
@@ -100,7 +102,7 @@ TYPES: tuple[ObjectType, ...] = (
     ObjectType("dcim.site", "dcim", "sites", ("slug",),
                (*NAME_SLUG, _a("status", Kind.CHOICE), _a("region", Kind.REF, "dcim.region"),
                 _a("physical_address"), _a("latitude", Kind.NUMBER), _a("longitude", Kind.NUMBER),
-                _cf("synthetic", Kind.BOOL))),
+                _cf("synthetic", Kind.BOOL)), unique=(("name",),)),
     ObjectType("dcim.rack", "dcim", "racks", ("site", "name"),
                (_a("site", Kind.REF, "dcim.site"), _a("name"), _a("status", Kind.CHOICE), _a("u_height", Kind.INT))),
     ObjectType("dcim.manufacturer", "dcim", "manufacturers", ("slug",), NAME_SLUG),
@@ -116,7 +118,8 @@ TYPES: tuple[ObjectType, ...] = (
                 _a("status", Kind.CHOICE), _a("serial"), _a("asset_tag", Kind.OPT_TEXT),
                 _a("rack", Kind.REF, "dcim.rack"), _a("position", Kind.NUMBER), _a("face", Kind.CHOICE),
                 _cf("handover_certificate"), _cf("handover_date"), _cf("handover_received_by"),
-                _a("primary_ip4", Kind.REF, "ipam.ipaddress", late=True))),
+                _a("primary_ip4", Kind.REF, "ipam.ipaddress", late=True)),
+               unique=(("asset_tag",), ("rack", "position"))),
     ObjectType("dcim.interface", "dcim", "interfaces", ("device", "name"),
                (_a("device", Kind.REF, "dcim.device"), _a("name"), _a("type", Kind.CHOICE), _a("description"),
                 _a("primary_mac_address", Kind.REF, "dcim.macaddress", late=True))),
