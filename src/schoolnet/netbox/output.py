@@ -46,7 +46,8 @@ def plan_text(plan: Plan, full: bool = False) -> str:
         lines.append(f"{_where(change)}: {change.action} {change.name}")
         lines += [f"    {field}: {show(old)} → {show(new)}" for field, (old, new) in change.fields.items()]
         if not change.fields:
-            lines.append("    (record what schoolnet wrote: values already equal git)")
+            lines.append("    (takes the schoolnet tag: values already equal git)" if change.action == "adopt" else
+                         "    (records what schoolnet wrote: values already equal git)")
     for (type_name, action), count in shown.items():
         if not full and count > SHOWN_PER_TYPE:
             lines.append(f"... and {count - SHOWN_PER_TYPE} more {type_name} to {action}")
