@@ -114,7 +114,6 @@ class _Writer:
         else:
             assert change.have is not None
             attrs = {n: new for n, (_, new) in change.fields.items() if n not in late}
-            attrs |= {a.name: want[a.name] for a in object_type.attrs if a.custom}  # merged by NetBox, cheap to send
             written = {n: d for n, d in applied.digests(want).items() if n not in late or n not in change.fields}
             written |= {n: change.have.applied[n] for n in late if n in change.fields and n in change.have.applied}
             body = {"id": change.id, **self.body(object_type, attrs, change)}
