@@ -5,10 +5,17 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import click
 
-from schoolnet.cli.common import EXIT_PROBLEMS
+from schoolnet.cli.common import EXIT_PROBLEMS, F, inventory_option
+from schoolnet.outcome import HostOutcome
+from schoolnet.secrets import open_store
+from schoolnet.validate import load_for_action
 
 
 @click.group("netbox")
@@ -86,3 +93,137 @@ def netbox_status(fmt: str) -> None:
     answer = f"NetBox {report['netbox']} answers" if report["netbox"] else "not answering"
     click.echo(f"{report['url']}  {answer}")
     click.echo(f"migrated database cached: {'yes' if report['cache_ready'] else 'no (the first up takes 6-12 min)'}")
+
+
+def _target_options(func: F) -> F:
+    func = click.option("--env", "environment", default=None,
+                        help="An environment whose `netbox:` names the NetBox (default: NETBOX_URL and "
+                             "NETBOX_TOKEN, else the local one from `netbox up`).")(func)
+    return inventory_option(func)
+
+
+@contextmanager
+def _one_line() -> Iterator[None]:
+    """A NetBox that is down, a refused token or a refused object: one line, exit 1."""
+    from schoolnet.netbox.errors import NetboxError
+
+    try:
+        yield
+    except NetboxError as exc:
+        click.echo(f"schoolnet: {exc}", err=True)
+        sys.exit(EXIT_PROBLEMS)
+
+
+def _connect(inventory: Path, environment: str | None) -> tuple[Any, Any, Any]:
+    """(fleet, api, target): the inventory validated first, then NetBox's URL and token proved."""
+    from schoolnet.netbox.client import connect, status
+    from schoolnet.netbox.target import resolve_target
+
+    fleet = load_for_action(inventory)
+    target = resolve_target(fleet, environment, open_store(inventory))
+    api = connect(target.url, target.token)
+    status(api)
+    _say(f"NetBox at {target.url} (from {target.source})")
+    return fleet, api, target
+
+
+def _plan(inventory: Path, environment: str | None, adopt: bool) -> tuple[Any, Any, Any]:
+    from schoolnet.netbox.client import read_state
+    from schoolnet.netbox.desired import build_desired
+    from schoolnet.netbox.plan import make_plan
+
+    fleet, api, target = _connect(inventory, environment)
+    desired = build_desired(fleet)
+    return make_plan(desired, read_state(api), adopt=adopt), api, target
+
+
+@netbox.command("plan")
+@_target_options
+@click.option("--adopt", is_flag=True, help="Plan to take over unowned objects that carry a name git gives.")
+@click.option("--full", is_flag=True, help="List every change, not the first few of each type.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def netbox_plan(inventory: Path, environment: str | None, adopt: bool, full: bool, fmt: str) -> None:
+    """What `apply` would create, update (field: old -> new) and delete, per NetBox object type.
+
+    Reads only: a few requests per object type, whatever the programme's size. Objects
+    schoolnet does not own are never changed; those with a name git gives are listed
+    (take them over with --adopt). Hand edits in NetBox are listed as drift.
+    """
+    from schoolnet.netbox.output import plan_json, plan_text
+
+    with _one_line():
+        plan, _, _ = _plan(inventory, environment, adopt)
+    click.echo(json.dumps(plan_json(plan), indent=2) if fmt == "json" else plan_text(plan, full=full))
+
+
+@netbox.command("apply")
+@_target_options
+@click.option("--yes", is_flag=True, help="Do not ask before writing.")
+@click.option("--adopt", is_flag=True, help="Take over unowned objects that carry a name git gives.")
+@click.option("--overwrite-drift", is_flag=True, help="Write git's value over fields edited by hand in NetBox.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def netbox_apply(inventory: Path, environment: str | None, yes: bool, adopt: bool, overwrite_drift: bool,
+                 fmt: str) -> None:
+    """Write the plan to NetBox: bulk creates, updates and deletes in dependency order.
+
+    Refuses while NetBox holds hand edits of objects schoolnet owns (see `netbox drift`)
+    unless --overwrite-drift. A refused object is named with its inventory file:line;
+    whatever was written stays, and running apply again finishes the rest. The run is
+    recorded in deploys/log.jsonl.
+    """
+    from schoolnet.netbox.apply import apply_plan
+    from schoolnet.netbox.output import plan_text, result_json, result_text
+
+    with _one_line():
+        plan, api, target = _plan(inventory, environment, adopt)
+        if plan.empty:
+            _say("✓ NetBox is in step with git: nothing to write")
+            if fmt == "json":
+                click.echo(json.dumps({"written": {}, "requests": 0, "seconds": 0.0}))
+            return
+        _say(plan_text(plan))
+        if not yes and not click.confirm("write these changes to NetBox?", err=True):
+            sys.exit(EXIT_PROBLEMS)
+        outcome = HostOutcome(target.url)
+        try:
+            result = apply_plan(api, plan, _say, overwrite_drift=overwrite_drift)
+        except KeyboardInterrupt:
+            outcome.fail("interrupted; run apply again to finish")
+            _record(inventory, environment, outcome, interrupted=True)
+            click.echo("schoolnet: interrupted; what was written stays, apply again to finish", err=True)
+            sys.exit(130)
+        except BaseException as exc:
+            outcome.fail(str(exc) or type(exc).__name__)
+            _record(inventory, environment, outcome)
+            raise
+        outcome.status = "changed"
+        outcome.changes = [f"{t}: " + ", ".join(f"{a} {n}" for a, n in actions.items())
+                           for t, actions in result.written.items()]
+        _record(inventory, environment, outcome)
+    click.echo(json.dumps(result_json(result), indent=2) if fmt == "json" else result_text(result))
+
+
+def _record(inventory: Path, environment: str | None, outcome: HostOutcome, interrupted: bool = False) -> None:
+    from schoolnet.deploy.record import append
+
+    append(inventory.resolve().parent, environment or "netbox", [], [outcome], interrupted, kind="netbox")
+
+
+@netbox.command("drift")
+@_target_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def netbox_drift(inventory: Path, environment: str | None, fmt: str) -> None:
+    """Fields of objects schoolnet owns that someone changed in NetBox since schoolnet wrote them:
+    the inventory file:line, git's value, NetBox's, who changed it and when. Exit 1 when there is any.
+    """
+    from schoolnet.netbox.client import read_state
+    from schoolnet.netbox.desired import build_desired
+    from schoolnet.netbox.drift import find_drift
+    from schoolnet.netbox.output import drift_json, drift_text
+
+    with _one_line():
+        fleet, api, _ = _connect(inventory, environment)
+        drifts = find_drift(api, build_desired(fleet), read_state(api))
+    click.echo(json.dumps(drift_json(drifts), indent=2) if fmt == "json" else drift_text(drifts))
+    if drifts:
+        sys.exit(EXIT_PROBLEMS)
