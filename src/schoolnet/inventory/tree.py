@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from schoolnet.cache import Cache
 from schoolnet.inventory.yamlload import Document, display_name, load_document
 from schoolnet.problems import InventoryError, Location, Problem
 from schoolnet.rulebook import problem
@@ -28,25 +29,30 @@ class InventoryFiles:
     schools: list[Document] = field(default_factory=list)
     environments: list[Document] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    parsed: int = 0  # files the YAML parser read this time (the others came from the cache)
+    cache: Cache | None = field(default=None, repr=False)
 
 
-def load_tree(root: Path) -> InventoryFiles:
-    """Load every inventory file; a broken file is a problem, the rest still load."""
+def load_tree(root: Path, cache: Cache | None = None) -> InventoryFiles:
+    """Load every inventory file; a broken file is a problem, the rest still load.  With `cache`,
+    a file whose bytes parsed before is taken from it, not parsed again."""
     if not root.is_dir():
         raise InventoryError([problem("SN012", Location(display_name(root)),
                                       "the inventory directory does not exist",
                                       "run from the repository root or pass --inventory DIR")])
-    files = InventoryFiles(root)
+    files = InventoryFiles(root, cache=cache)
     for name in REQUIRED:
         path = root / name
         if not path.is_file():
             files.problems.append(problem("SN012", Location(display_name(path)), f"{name} is missing",
                                           f"create {name}; see docs/inventory.md"))
             continue
-        setattr(files, name.removesuffix(".yaml"), _load(path, files.problems))
-    files.datacenters = _load_all(sorted((root / "datacenter").glob("*.yaml")), files.problems)
-    files.environments = _load_all(sorted((root / "environments").glob("*.yaml")), files.problems)
-    files.schools = _load_all(_school_paths(root, files.problems), files.problems)
+        hits = cache.hits if cache is not None else 0
+        setattr(files, name.removesuffix(".yaml"), _load(path, files.problems, cache))
+        files.parsed += 1 - (cache.hits - hits if cache is not None else 0)
+    files.datacenters = _load_all(sorted((root / "datacenter").glob("*.yaml")), files)
+    files.environments = _load_all(sorted((root / "environments").glob("*.yaml")), files)
+    files.schools = _load_all(_school_paths(root, files.problems), files)
     return files
 
 
@@ -68,40 +74,45 @@ def _school_paths(root: Path, problems: list[Problem]) -> list[Path]:
     return paths
 
 
-def _load_all(paths: list[Path], problems: list[Problem]) -> list[Document]:
+def _load_all(paths: list[Path], files: InventoryFiles) -> list[Document]:
     """Load in this process, or split across the cores when there are enough files to pay for it."""
     workers = min(os.cpu_count() or 1, MAX_WORKERS)
+    cache = files.cache
     if len(paths) < PARALLEL_FROM or workers < 2:
-        docs, found = _load_batch(paths)
+        docs, found, parsed = _load_batch(paths, cache)
     else:
         chunks = [paths[i::workers] for i in range(workers)]
         with multiprocessing.get_context("fork").Pool(workers - 1) as pool:
-            pending = [pool.apply_async(_load_batch, (chunk,)) for chunk in chunks[1:]]
-            docs, found = _load_batch(chunks[0])
+            pending = [pool.apply_async(_load_batch, (chunk, cache)) for chunk in chunks[1:]]
+            docs, found, parsed = _load_batch(chunks[0], cache)
             for result in pending:
-                more_docs, more_found = result.get()
+                more_docs, more_found, more_parsed = result.get()
                 docs += more_docs
                 found += more_found
+                parsed += more_parsed
         docs.sort(key=lambda d: d.path)
-    problems.extend(sorted(found, key=Problem.sort_key))
+    files.problems.extend(sorted(found, key=Problem.sort_key))
+    files.parsed += parsed
     return docs
 
 
-def _load_batch(paths: list[Path]) -> tuple[list[Document], list[Problem]]:
+def _load_batch(paths: list[Path], cache: Cache | None) -> tuple[list[Document], list[Problem], int]:
     """Documents travel between processes without their text; it is re-read if a position is needed."""
     problems: list[Problem] = []
     docs = []
+    before = cache.hits if cache is not None else 0
     for path in paths:
-        doc = _load(path, problems)
+        doc = _load(path, problems, cache)
         if doc is not None:
             doc.drop_text()
             docs.append(doc)
-    return docs, problems
+    hits = (cache.hits - before) if cache is not None else 0
+    return docs, problems, len(paths) - hits
 
 
-def _load(path: Path, problems: list[Problem]) -> Document | None:
+def _load(path: Path, problems: list[Problem], cache: Cache | None) -> Document | None:
     try:
-        return load_document(path)
+        return load_document(path, cache=cache)
     except InventoryError as exc:
         problems.extend(exc.problems)
         return None

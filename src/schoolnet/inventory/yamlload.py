@@ -9,6 +9,7 @@ oversized files are errors with a rule code, never silent.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from schoolnet.cache import Cache
 from schoolnet.problems import InventoryError, Location
 from schoolnet.rulebook import problem
 
@@ -76,6 +78,7 @@ class Document:
     data: Any
     _text: str | None = field(repr=False, default=None)
     _marks: dict[PathKey, tuple[int, int]] | None = field(repr=False, default=None)
+    sha256: str = ""  # of the bytes the data came from: the key of everything cached about this file
 
     @property
     def text(self) -> str:
@@ -124,7 +127,10 @@ def display_name(path: Path) -> str:
     return path.as_posix() if relative.startswith("..") else Path(relative).as_posix()
 
 
-def load_document(path: Path, name: str | None = None, max_bytes: int = MAX_FILE_BYTES) -> Document:
+def load_document(path: Path, name: str | None = None, max_bytes: int = MAX_FILE_BYTES,
+                  cache: Cache | None = None) -> Document:
+    """Read and parse `path`; with `cache`, bytes parsed before are not parsed again (positions are
+    still found on demand, from the file)."""
     name = name or display_name(path)
     try:
         size = path.stat().st_size
@@ -136,10 +142,18 @@ def load_document(path: Path, name: str | None = None, max_bytes: int = MAX_FILE
                      f"the file is {size:,} bytes, over the cap of {max_bytes:,}",
                      "split it; one school per file keeps files small")
     raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    entry = f"yaml-{digest}"
+    if cache is not None and (data := cache.get(entry)) is not None:
+        return Document(path, name, data[0], sha256=digest)
     text = _decode(raw, name)
     if not text.strip():
         raise _error("SN005", Location(name), "the file is empty", "write the document or delete the file")
-    return parse_text(text, name, path)
+    doc = parse_text(text, name, path)
+    doc.sha256 = digest
+    if cache is not None and doc._marks is None:  # only a file the fast walk took: nothing to report
+        cache.put(entry, (doc.data,))
+    return doc
 
 
 def parse_text(text: str, name: str, path: Path | None = None) -> Document:

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from schoolnet.cache import Cache
 from schoolnet.inventory.tree import InventoryFiles, load_tree
 from schoolnet.inventory.yamlload import Document
 from schoolnet.model.datacenter import Datacenter
@@ -35,10 +36,10 @@ _TYPE_ERRORS = {"string_type", "int_type", "float_type", "bool_type", "dict_type
 _YAML_NAMES = {True: "true", False: "false", None: "null"}
 
 
-def load_fleet(root: Path) -> tuple[Fleet | None, list[Problem]]:
+def load_fleet(root: Path, cache: Cache | None = None) -> tuple[Fleet | None, list[Problem]]:
     """Load and type the inventory at `root`; the fleet is None if a core file is unusable."""
     with gc_paused():
-        files = load_tree(root)
+        files = load_tree(root, cache)
         return build_fleet(files)
 
 
@@ -60,15 +61,23 @@ def gc_paused() -> Iterator[None]:
 def build_fleet(files: InventoryFiles) -> tuple[Fleet | None, list[Problem]]:
     problems = list(files.problems)
     documents: dict[int, Document] = {}
+    cache = files.cache
+    # A school's typed form depends on its bytes and on the programme's defaults per kind.
+    programme_sha = files.programme.sha256 if files.programme is not None else ""
 
-    def typed(doc: Document | None, cls: type[M], data: Any = None) -> M | None:
+    def typed(doc: Document | None, cls: type[M], defaults: Programme | None = None) -> M | None:
         if doc is None:
             return None
-        try:
-            obj = cls.model_validate(doc.data if data is None else data)
-        except ValidationError as exc:
-            problems.extend(schema_problems(exc, doc, cls))
-            return None
+        entry = f"typed-{cls.__name__}-{doc.sha256}-{programme_sha if cls is School else ''}"
+        obj = cache.get(entry) if cache is not None and doc.sha256 else None
+        if not isinstance(obj, cls):
+            try:
+                obj = cls.model_validate(apply_defaults(doc.data, defaults) if defaults is not None else doc.data)
+            except ValidationError as exc:
+                problems.extend(schema_problems(exc, doc, cls))
+                return None
+            if cache is not None and doc.sha256:
+                cache.put(entry, obj)  # only what typed cleanly: a schema error is found again next time
         documents[id(obj)] = doc
         return obj
 
@@ -78,8 +87,7 @@ def build_fleet(files: InventoryFiles) -> tuple[Fleet | None, list[Problem]]:
     datacenters = [dc for doc in files.datacenters if (dc := typed(doc, Datacenter)) is not None]
     schools = []
     for doc in files.schools:
-        data = apply_defaults(doc.data, programme) if programme is not None else doc.data
-        school = typed(doc, School, data)
+        school = typed(doc, School, programme)
         if school is not None:
             problems.extend(_placement(school, doc))
             schools.append(school)

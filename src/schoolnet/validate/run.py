@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from schoolnet.cache import Cache
 from schoolnet.inventory.tree import InventoryFiles, load_tree
 from schoolnet.model import Fleet
 from schoolnet.model.build import build_fleet, gc_paused, is_complete
@@ -23,13 +24,13 @@ def validate_fleet(fleet: Fleet) -> list[Problem]:
     return sorted(problems, key=Problem.sort_key)
 
 
-def validate_inventory(root: Path) -> tuple[Fleet | None, list[Problem]]:
+def validate_inventory(root: Path, cache: Cache | None = None) -> tuple[Fleet | None, list[Problem]]:
     """Load, type and validate; cross-object rules run only on a fleet whose every file typed.
 
     Plain-text secrets are looked for in every file that loaded, in the templates and in
     every file git tracks beside the inventory, whatever else is wrong."""
     with gc_paused():
-        files = load_tree(root)
+        files = load_tree(root, cache)
         fleet, problems = build_fleet(files)
     problems += scan_documents(files) + scan_repository(root.resolve().parent)
     if fleet is None or not is_complete(problems):
@@ -38,15 +39,28 @@ def validate_inventory(root: Path) -> tuple[Fleet | None, list[Problem]]:
 
 
 def scan_documents(files: InventoryFiles) -> list[Problem]:
+    """A document found clean before (same bytes, same code) is not scanned again; one with a finding is."""
     docs = [files.programme, files.hardware, files.ipam, *files.datacenters, *files.schools, *files.environments]
-    return [found for doc in docs if doc is not None for found in scan_document(doc)]
+    cache = files.cache
+    found: list[Problem] = []
+    for doc in docs:
+        if doc is None:
+            continue
+        entry = f"clean-{doc.sha256}"
+        if cache is not None and doc.sha256 and cache.get(entry) is True:
+            continue
+        hits = scan_document(doc)
+        found += hits
+        if cache is not None and doc.sha256 and not hits:
+            cache.put(entry, True)
+    return found
 
 
-def load_for_action(root: Path) -> Fleet:
+def load_for_action(root: Path, cache: Cache | None = None) -> Fleet:
     """The fleet a command may act with (render, the lab, plan, deploy, plain pyinfra): loaded, typed
     and held to every rule, names (SN5xx) included.  Any error raises InventoryError with all the
     problems, before anything is written, started or touched."""
-    fleet, problems = validate_inventory(root)
+    fleet, problems = validate_inventory(root, cache)
     if fleet is None or any(p.severity is Severity.ERROR for p in problems):
         raise InventoryError(problems)
     fleet.validated = True
