@@ -11,9 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from schoolnet.cache import Cache
 from schoolnet.check import lints as _lints  # noqa: F401  (registers the validators)
 from schoolnet.check import programs as _programs  # noqa: F401
 from schoolnet.check.registry import VALIDATORS, CheckItem, Finding, Workspace
+from schoolnet.check.verdicts import Verdicts
 from schoolnet.contained import PathEscape, beneath, child
 from schoolnet.inventory.yamlload import display_name
 from schoolnet.problems import InventoryError, Location, Problem
@@ -31,11 +33,14 @@ class CheckReport:
     runs: int = 0
     by_validator: Counter[str] = field(default_factory=Counter)
     problems: list[Problem] = field(default_factory=list)
+    reused: int = 0  # distinct files whose verdict came from the cache
 
 
 def check_build(build: Path, jobs: int | None = None, progress: Callable[[int, int], None] | None = None,
-                secrets: SecretStore | None = None, hosts: set[str] | None = None) -> CheckReport:
-    """Check every file of `build`; `secrets` masks values a program quotes back from a file holding them."""
+                secrets: SecretStore | None = None, hosts: set[str] | None = None,
+                cache: Cache | None = None) -> CheckReport:
+    """Check every file of `build`; `secrets` masks values a program quotes back from a file holding them.
+    With `cache`, a verdict on the same bytes by the same program is reused (check/verdicts.py)."""
     try:
         manifest = load_manifest(build)
     except (OSError, ValueError):
@@ -66,14 +71,25 @@ def check_build(build: Path, jobs: int | None = None, progress: Callable[[int, i
             groups.setdefault(key, []).append(item)
     runnable = _runnable(groups, report)
     report.runs = len(runnable)
+    verdicts = Verdicts(cache) if cache is not None else None
+    known: dict[tuple[str, str, str, str], list[Finding]] = {}
+    if verdicts is not None:
+        known = {key: found for key in runnable if (found := verdicts.get(key, VALIDATORS[key[0]])) is not None}
+        report.reused = len(known)
     with tempfile.TemporaryDirectory(prefix="schoolnet-check-") as scratch:
         workspace = Workspace(Path(scratch))
         (workspace.root / "ifstate").mkdir()
         done = 0
         with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
-            futures = [(key, pool.submit(VALIDATORS[key[0]].check, groups[key][0], workspace)) for key in runnable]
+            futures = [(key, pool.submit(VALIDATORS[key[0]].check, groups[key][0], workspace))
+                       for key in runnable if key not in known]
+            for key, findings in known.items():
+                report.problems += _problems(VALIDATORS[key[0]].code, groups[key], findings, secrets)
             for key, future in futures:
-                report.problems += _problems(VALIDATORS[key[0]].code, groups[key], future.result(), secrets)
+                findings = future.result()
+                if verdicts is not None:
+                    verdicts.put(key, VALIDATORS[key[0]], findings, any(item.secrets for item in groups[key]))
+                report.problems += _problems(VALIDATORS[key[0]].code, groups[key], findings, secrets)
                 done += 1
                 if progress:
                     progress(done, len(futures))
