@@ -27,7 +27,7 @@ from schoolnet.contained import beneath, child
 from schoolnet.model.fleet import Fleet, Host
 from schoolnet.problems import InventoryError, Location, Problem
 from schoolnet.render.context import ContextBuilder
-from schoolnet.render.freshness import Inputs
+from schoolnet.render.freshness import Inputs, stale_hosts
 from schoolnet.render.templates import PLACEHOLDER, TemplateSpec, discover
 from schoolnet.rulebook import declare, problem
 from schoolnet.secrets.store import SecretError, SecretStore, wireguard_public_key
@@ -68,12 +68,17 @@ class RenderSummary:
     hosts: int
     files: int
     rendered_hosts: int
+    kept_hosts: int = 0  # hosts whose inputs were unchanged: their files stayed as the previous render wrote them
+    rendered: tuple[str, ...] = ()
 
 
 def render_fleet(fleet: Fleet, hosts: list[Host], out: Path, templates_dir: Path, secrets: SecretStore,
-                 limited: bool = False,
-                 progress: Callable[[int, int], None] | None = None) -> RenderSummary:
-    """Render `hosts` into `out`; with `limited`, other hosts keep their files from the previous build."""
+                 limited: bool = False, progress: Callable[[int, int], None] | None = None,
+                 incremental: bool = False) -> RenderSummary:
+    """Render `hosts` into `out`; with `limited`, other hosts keep their files from the previous build.
+
+    With `incremental`, a host whose inputs digest (render/freshness.py) equals the one the previous
+    build recorded keeps its files and manifest entry: the same inputs render the same bytes."""
     fleet.require_validated("render")  # names become paths here: never from an unvalidated fleet
     try:
         specs = discover(templates_dir)
@@ -86,7 +91,13 @@ def render_fleet(fleet: Fleet, hosts: list[Host], out: Path, templates_dir: Path
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     with locked(out.parent):  # one render at a time (deploy pushes only bytes whose sha256 its gate checked)
-        previous = _previous_hosts(out, {h.hostname for h in fleet.hosts}) if limited else None
+        known = {h.hostname for h in fleet.hosts}
+        previous = _previous_hosts(out, known) if limited or incremental else None
+        kept: dict[str, Any] = {}
+        if incremental and not limited and previous is not None:
+            kept = _unchanged(renderer.inputs, hosts, previous, out)
+            hosts = [h for h in hosts if h.hostname not in kept]
+            previous = kept
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
         staging.chmod(0o755)
         try:
@@ -101,11 +112,34 @@ def render_fleet(fleet: Fleet, hosts: list[Host], out: Path, templates_dir: Path
                 exchange(staging, out)  # the new tree takes build/'s place in one step; the old one is removed
             else:
                 _swap_hosts(staging, out, [r.hostname for r in results])
+                if incremental and not limited:
+                    _remove_unlisted(out, set(manifest["hosts"]))
         finally:
             if staging.exists():
                 shutil.rmtree(staging)
     total = sum(len(h["files"]) for h in manifest["hosts"].values())
-    return RenderSummary(out, len(manifest["hosts"]), total, len(results))
+    return RenderSummary(out, len(manifest["hosts"]), total, len(results), len(kept),
+                         tuple(sorted(r.hostname for r in results)))
+
+
+def _unchanged(inputs: Inputs, hosts: list[Host], previous: dict[str, Any], out: Path) -> dict[str, Any]:
+    """The previous manifest entries of `hosts` whose inputs are as they were, and whose directory
+    is still there (a deleted host directory is rendered again, as a full render would)."""
+    candidates = [h for h in hosts if h.hostname in previous]
+    stale = {name for name, _ in stale_hosts(inputs, candidates, {"hosts": previous})}
+    root = out / "hosts"
+    return {h.hostname: previous[h.hostname] for h in hosts
+            if h.hostname in previous and h.hostname not in stale
+            and previous[h.hostname]["roles"] == list(h.roles) and previous[h.hostname]["kind"] == h.kind
+            and (not previous[h.hostname]["files"] or (root / h.hostname).is_dir())}
+
+
+def _remove_unlisted(out: Path, listed: set[str]) -> None:
+    """Hosts gone from the inventory leave build/ as they would with a full render."""
+    hosts = out / "hosts"
+    for entry in os.scandir(hosts):
+        if entry.name not in listed and entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path)
 
 
 def _check_roles(fleet: Fleet, hosts: list[Host], specs: dict[str, list[TemplateSpec]]) -> None:
