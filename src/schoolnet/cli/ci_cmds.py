@@ -12,9 +12,10 @@ from xml.etree import ElementTree as ET
 
 import click
 
+from schoolnet.cache import open_cache
 from schoolnet.check import check_build
 from schoolnet.cli import output
-from schoolnet.cli.common import EXIT_PROBLEMS, inventory_option
+from schoolnet.cli.common import EXIT_PROBLEMS, inventory_option, no_cache_option
 from schoolnet.model import Fleet
 from schoolnet.model.select import select_hosts
 from schoolnet.problems import InventoryError, Problem, Severity
@@ -41,7 +42,8 @@ class StageResult:
 @click.option("--templates", "templates_dir", type=click.Path(path_type=Path, file_okay=False),
               default=Path("templates"), show_default=True)
 @click.option("--format", "fmt", type=click.Choice(output.FORMATS), default="text", show_default=True)
-def ci(inventory: Path, out: Path, templates_dir: Path, fmt: str) -> None:
+@no_cache_option
+def ci(inventory: Path, out: Path, templates_dir: Path, fmt: str, no_cache: bool) -> None:
     """validate → render → check, one summary; exit 1 on any error.
 
     \b
@@ -51,6 +53,7 @@ def ci(inventory: Path, out: Path, templates_dir: Path, fmt: str) -> None:
     """
     results = [StageResult(name) for name in STAGES]
     fleet: Fleet | None = None
+    cache = open_cache(inventory, not no_cache)  # parsed files, kept hosts, verdicts: what one change leaves valid
 
     def run(stage: StageResult, work: Callable[[], str]) -> bool:
         started = time.perf_counter()
@@ -65,7 +68,7 @@ def ci(inventory: Path, out: Path, templates_dir: Path, fmt: str) -> None:
 
     def validate() -> str:
         nonlocal fleet
-        fleet, problems = validate_inventory(inventory)
+        fleet, problems = validate_inventory(inventory, cache)
         if fleet is None or any(p.severity is Severity.ERROR for p in problems):
             raise InventoryError(problems)
         results[0].problems = problems  # warnings
@@ -74,14 +77,15 @@ def ci(inventory: Path, out: Path, templates_dir: Path, fmt: str) -> None:
 
     def render() -> str:
         assert fleet is not None
-        summary = render_fleet(fleet, select_hosts(fleet, []), out, templates_dir, open_store(inventory))
-        return f"{summary.files:,} files for {summary.hosts} hosts"
+        summary = render_fleet(fleet, select_hosts(fleet, []), out, templates_dir, open_store(inventory),
+                               incremental=not no_cache)
+        return f"{summary.files:,} files for {summary.hosts} hosts, {summary.kept_hosts} kept unchanged"
 
     def check() -> str:
-        report = check_build(out, secrets=open_store(inventory))
+        report = check_build(out, secrets=open_store(inventory), cache=cache)
         if report.problems:
             raise InventoryError(report.problems)
-        return f"{report.files:,} files, {len(report.by_validator)} validators"
+        return f"{report.files:,} files, {len(report.by_validator)} validators, {report.reused:,} verdicts reused"
 
     for stage, work in zip(results, (validate, render, check), strict=True):
         if not run(stage, work):

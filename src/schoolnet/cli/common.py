@@ -23,6 +23,11 @@ def inventory_option(func: F) -> F:
                         help="The inventory directory.")(func)
 
 
+def no_cache_option(func: F) -> F:
+    return click.option("--no-cache", "no_cache", is_flag=True,
+                        help="Neither read nor write .schoolnet-cache/ (the cold path; see docs/performance.md).")(func)
+
+
 def format_option(*choices: str) -> Callable[[F], F]:
     return click.option("--format", "fmt", type=click.Choice(choices), default=choices[0], show_default=True,
                         help="Output format; json/junit/github are for machines.")

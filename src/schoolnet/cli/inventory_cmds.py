@@ -10,8 +10,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from schoolnet.cache import open_cache
 from schoolnet.cli import output
-from schoolnet.cli.common import EXIT_PROBLEMS, format_option, inventory_option, usage_error
+from schoolnet.cli.common import EXIT_PROBLEMS, format_option, inventory_option, no_cache_option, usage_error
 from schoolnet.ipam import Addressing, LedgerError, allocate
 from schoolnet.model import load_fleet_or_raise
 from schoolnet.model.schema import SCHEMAS, schema_text, write_schemas
@@ -25,7 +26,8 @@ from schoolnet.validate import validate_inventory
 @inventory_option
 @format_option(*output.FORMATS)
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
-def validate(inventory: Path, fmt: str, strict: bool) -> None:
+@no_cache_option
+def validate(inventory: Path, fmt: str, strict: bool, no_cache: bool) -> None:
     """Check the inventory: schema, references, addresses, racks, fleet invariants.
 
     Prints one line per problem, `file:line:col: error SNxxx name: what (how to fix)`,
@@ -35,7 +37,7 @@ def validate(inventory: Path, fmt: str, strict: bool) -> None:
     Example:
       schoolnet validate --format github   # annotations in a CI workflow
     """
-    fleet, problems = validate_inventory(inventory)
+    fleet, problems = validate_inventory(inventory, open_cache(inventory, not no_cache))
     failed = any(p.severity is Severity.ERROR or strict for p in problems)
     if fmt == "json":
         click.echo(output.as_json(problems))

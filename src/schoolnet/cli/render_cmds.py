@@ -8,8 +8,9 @@ from pathlib import Path
 
 import click
 
+from schoolnet.cache import open_cache
 from schoolnet.check import check_build
-from schoolnet.cli.common import EXIT_PROBLEMS, F, emit, inventory_option, usage_error
+from schoolnet.cli.common import EXIT_PROBLEMS, F, emit, inventory_option, no_cache_option, usage_error
 from schoolnet.model.select import LimitError, select_hosts
 from schoolnet.render import render_fleet
 from schoolnet.secrets import open_store
@@ -29,24 +30,29 @@ def limit_option(func: F) -> F:
 @click.option("--templates", "templates_dir", type=click.Path(path_type=Path, file_okay=False),
               default=Path("templates"), show_default=True)
 @limit_option
-def render(inventory: Path, out: Path, templates_dir: Path, limits: tuple[str, ...]) -> None:
+@no_cache_option
+def render(inventory: Path, out: Path, templates_dir: Path, limits: tuple[str, ...], no_cache: bool) -> None:
     """Render every host's intended files into OUT/hosts/<host>/<path>, with OUT/manifest.json.
 
     Validates first; a failed render leaves the previous OUT untouched. With --limit,
-    only the selected hosts are re-rendered and the others keep their files.
+    only the selected hosts are re-rendered and the others keep their files. Without it,
+    a host whose inputs are unchanged since the previous render keeps its files (--no-cache:
+    render every host again).
 
     \b
     Example:
       schoolnet render --limit school:nx-ord-012 --limit role:vpn-hub
     """
     started = time.perf_counter()
-    fleet = load_for_action(inventory)  # problems: file:line lines and exit 1, through the CLI's group
+    fleet = load_for_action(inventory, open_cache(inventory, not no_cache))  # problems: exit 1, via the group
     try:
         hosts = select_hosts(fleet, limits)
     except LimitError as exc:
         usage_error(str(exc))
-    summary = render_fleet(fleet, hosts, out, templates_dir, open_store(inventory), limited=bool(limits))
-    click.echo(f"✓ rendered {summary.rendered_hosts} host(s); {out}/ holds {summary.files:,} files for "
+    summary = render_fleet(fleet, hosts, out, templates_dir, open_store(inventory), limited=bool(limits),
+                           incremental=not no_cache)
+    kept = f", kept {summary.kept_hosts} unchanged" if summary.kept_hosts else ""
+    click.echo(f"✓ rendered {summary.rendered_hosts} host(s){kept}; {out}/ holds {summary.files:,} files for "
                f"{summary.hosts} hosts ({time.perf_counter() - started:.1f} s)", err=True)
 
 
@@ -57,22 +63,25 @@ def render(inventory: Path, out: Path, templates_dir: Path, limits: tuple[str, .
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Parallel checks (default: one per core).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "github"]), default="text",
               show_default=True)
-def check(inventory: Path, build: Path, jobs: int | None, fmt: str) -> None:
+@no_cache_option
+def check(inventory: Path, build: Path, jobs: int | None, fmt: str, no_cache: bool) -> None:
     """Validate every rendered file with the program that will read it (dnsmasq, unbound, nft, ...).
 
     Problems read `build/hosts/HOST/PATH:LINE: error CODE name: message (template templates/ROLE/...)`.
-    Files with identical bytes are checked once.
+    Files with identical bytes are checked once, and a verdict on the same bytes by the same
+    program is remembered across runs (--no-cache: run every program again).
 
     \b
     Example:
       schoolnet render && schoolnet check --jobs 2
     """
     started = time.perf_counter()
-    report = check_build(build, jobs, secrets=open_store(inventory))
+    report = check_build(build, jobs, secrets=open_store(inventory), cache=open_cache(inventory, not no_cache))
     emit(report.problems, fmt, "schoolnet.check")
     summary = ", ".join(f"{name} {count}" for name, count in sorted(report.by_validator.items()))
     state = "✗" if report.problems else "✓"
-    click.echo(f"{state} checked {report.files:,} files ({report.runs:,} distinct) with "
+    reused = f", {report.reused:,} verdicts reused" if report.reused else ""
+    click.echo(f"{state} checked {report.files:,} files ({report.runs:,} distinct{reused}) with "
                f"{len(report.by_validator)} validators in {time.perf_counter() - started:.1f} s: {summary}",
                err=True)
     if report.problems:
