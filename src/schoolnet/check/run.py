@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 from collections import Counter
@@ -20,6 +19,7 @@ from schoolnet.contained import PathEscape, beneath, child
 from schoolnet.inventory.yamlload import display_name
 from schoolnet.problems import InventoryError, Location, Problem
 from schoolnet.render.engine import load_manifest
+from schoolnet.render.intact import BuildStats
 from schoolnet.rulebook import declare, problem
 from schoolnet.secrets.store import SecretStore, mask
 
@@ -47,6 +47,7 @@ def check_build(build: Path, jobs: int | None = None, progress: Callable[[int, i
         raise InventoryError([problem("SN818", Location(display_name(build / "manifest.json")),
                                       "no rendered build here", "run `schoolnet render` first")]) from None
     report = CheckReport()
+    stats = BuildStats(build, cache)
     root = build.resolve() / "hosts"  # absolute: validators run from scratch directories
     groups: dict[tuple[str, str, str, str], list[CheckItem]] = {}
     for host, entry in manifest["hosts"].items():
@@ -60,7 +61,7 @@ def check_build(build: Path, jobs: int | None = None, progress: Callable[[int, i
                                                f"{host}: {exc}", "run `schoolnet render` again"))
                 continue
             item = CheckItem(path, host, spec["path"], spec["role"], spec["template"], tuple(spec.get("secrets", ())))
-            if not _intact(item, spec["sha256"], report):
+            if not _intact(item, spec["sha256"], report, stats):
                 continue
             if spec["validator"] is None:
                 continue
@@ -69,6 +70,7 @@ def check_build(build: Path, jobs: int | None = None, progress: Callable[[int, i
             # identical bytes under the same name are checked once: base files repeat on every host
             key = (spec["validator"], spec["sha256"], item.file.name, spec["role"])
             groups.setdefault(key, []).append(item)
+    stats.save()
     runnable = _runnable(groups, report)
     report.runs = len(runnable)
     verdicts = Verdicts(cache) if cache is not None else None
@@ -97,11 +99,8 @@ def check_build(build: Path, jobs: int | None = None, progress: Callable[[int, i
     return report
 
 
-def _intact(item: CheckItem, sha256: str, report: CheckReport) -> bool:
-    try:
-        actual = hashlib.sha256(item.file.read_bytes()).hexdigest()
-    except OSError:
-        actual = "missing"
+def _intact(item: CheckItem, sha256: str, report: CheckReport, stats: BuildStats) -> bool:
+    actual = stats.sha256(item.file)
     if actual == sha256:
         return True
     report.problems.append(problem("SN818", Location(display_name(item.file)),

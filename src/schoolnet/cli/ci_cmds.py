@@ -78,7 +78,7 @@ def ci(inventory: Path, out: Path, templates_dir: Path, fmt: str, no_cache: bool
     def render() -> str:
         assert fleet is not None
         summary = render_fleet(fleet, select_hosts(fleet, []), out, templates_dir, open_store(inventory),
-                               incremental=not no_cache)
+                               cache=cache)
         return f"{summary.files:,} files for {summary.hosts} hosts, {summary.kept_hosts} kept unchanged"
 
     def check() -> str:

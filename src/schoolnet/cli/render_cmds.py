@@ -50,7 +50,7 @@ def render(inventory: Path, out: Path, templates_dir: Path, limits: tuple[str, .
     except LimitError as exc:
         usage_error(str(exc))
     summary = render_fleet(fleet, hosts, out, templates_dir, open_store(inventory), limited=bool(limits),
-                           incremental=not no_cache)
+                           cache=open_cache(inventory, not no_cache))
     kept = f", kept {summary.kept_hosts} unchanged" if summary.kept_hosts else ""
     click.echo(f"✓ rendered {summary.rendered_hosts} host(s){kept}; {out}/ holds {summary.files:,} files for "
                f"{summary.hosts} hosts ({time.perf_counter() - started:.1f} s)", err=True)

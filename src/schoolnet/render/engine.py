@@ -23,11 +23,13 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from schoolnet.atomic import exchange, locked
-from schoolnet.contained import beneath, child
+from schoolnet.cache import Cache
+from schoolnet.contained import PathEscape, beneath, child
 from schoolnet.model.fleet import Fleet, Host
 from schoolnet.problems import InventoryError, Location, Problem
 from schoolnet.render.context import ContextBuilder
 from schoolnet.render.freshness import Inputs, stale_hosts
+from schoolnet.render.intact import BuildStats
 from schoolnet.render.templates import PLACEHOLDER, TemplateSpec, discover
 from schoolnet.rulebook import declare, problem
 from schoolnet.secrets.store import SecretError, SecretStore, wireguard_public_key
@@ -74,11 +76,13 @@ class RenderSummary:
 
 def render_fleet(fleet: Fleet, hosts: list[Host], out: Path, templates_dir: Path, secrets: SecretStore,
                  limited: bool = False, progress: Callable[[int, int], None] | None = None,
-                 incremental: bool = False) -> RenderSummary:
+                 cache: Cache | None = None) -> RenderSummary:
     """Render `hosts` into `out`; with `limited`, other hosts keep their files from the previous build.
 
-    With `incremental`, a host whose inputs digest (render/freshness.py) equals the one the previous
-    build recorded keeps its files and manifest entry: the same inputs render the same bytes."""
+    With an enabled `cache` and no limit, a host whose inputs digest (render/freshness.py) equals the
+    one the previous build recorded, and whose files still hold the bytes it recorded, keeps its
+    files and manifest entry: the same inputs render the same bytes."""
+    incremental = cache is not None and cache.enabled
     fleet.require_validated("render")  # names become paths here: never from an unvalidated fleet
     try:
         specs = discover(templates_dir)
@@ -95,7 +99,7 @@ def render_fleet(fleet: Fleet, hosts: list[Host], out: Path, templates_dir: Path
         previous = _previous_hosts(out, known) if limited or incremental else None
         kept: dict[str, Any] = {}
         if incremental and not limited and previous is not None:
-            kept = _unchanged(renderer.inputs, hosts, previous, out)
+            kept = _unchanged(renderer.inputs, hosts, previous, BuildStats(out, cache))
             hosts = [h for h in hosts if h.hostname not in kept]
             previous = kept
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
@@ -122,16 +126,27 @@ def render_fleet(fleet: Fleet, hosts: list[Host], out: Path, templates_dir: Path
                          tuple(sorted(r.hostname for r in results)))
 
 
-def _unchanged(inputs: Inputs, hosts: list[Host], previous: dict[str, Any], out: Path) -> dict[str, Any]:
-    """The previous manifest entries of `hosts` whose inputs are as they were, and whose directory
-    is still there (a deleted host directory is rendered again, as a full render would)."""
-    candidates = [h for h in hosts if h.hostname in previous]
+def _unchanged(inputs: Inputs, hosts: list[Host], previous: dict[str, Any], stats: BuildStats) -> dict[str, Any]:
+    """The previous manifest entries of `hosts` whose inputs are as they were and whose files hold the
+    bytes recorded (a file edited or deleted by hand is rendered again, as a full render would)."""
+    candidates = [h for h in hosts if h.hostname in previous and previous[h.hostname]["roles"] == list(h.roles)
+                  and previous[h.hostname]["kind"] == h.kind]
     stale = {name for name, _ in stale_hosts(inputs, candidates, {"hosts": previous})}
-    root = out / "hosts"
-    return {h.hostname: previous[h.hostname] for h in hosts
-            if h.hostname in previous and h.hostname not in stale
-            and previous[h.hostname]["roles"] == list(h.roles) and previous[h.hostname]["kind"] == h.kind
-            and (not previous[h.hostname]["files"] or (root / h.hostname).is_dir())}
+    root = stats.root / "hosts"
+    kept = {}
+    for host in candidates:
+        entry = previous[host.hostname]
+        if host.hostname not in stale and all(_holds(stats, root, host.hostname, f) for f in entry["files"]):
+            kept[host.hostname] = entry
+    stats.save()
+    return kept
+
+
+def _holds(stats: BuildStats, root: Path, hostname: str, spec: RenderedFile) -> bool:
+    try:
+        return bool(stats.sha256(beneath(child(root, hostname), spec["path"])) == spec["sha256"])
+    except PathEscape:  # a hand-edited manifest: render the host again
+        return False
 
 
 def _remove_unlisted(out: Path, listed: set[str]) -> None:
