@@ -26,7 +26,7 @@ from schoolnet.netbox.mapping import APPLIED, TAG, TYPES, Attr, Key, Kind, Objec
 
 PAGE = 1000  # NetBox's default MAX_PAGE_SIZE
 READERS = 2  # types read at once: NetBox's workers answer in parallel (writes stay sequential)
-TIMEOUT = 120.0  # seconds; a bulk create of a few hundred devices takes tens of seconds on 2 cores
+TIMEOUT = 300.0  # seconds; a bulk write of 250 devices takes 15-60 s on 2 cores (a delete is the slowest)
 
 
 class _Adapter(HTTPAdapter):
