@@ -95,6 +95,8 @@ def check_build(build: Path, jobs: int | None = None, progress: Callable[[int, i
                 done += 1
                 if progress:
                     progress(done, len(futures))
+    if verdicts is not None:
+        verdicts.save()
     report.problems.sort(key=Problem.sort_key)
     return report
 

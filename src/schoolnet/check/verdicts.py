@@ -26,11 +26,14 @@ GroupKey = tuple[str, str, str, str]  # validator, sha256, file name, role
 
 
 class Verdicts:
-    """Stored findings by group key; program identities are computed once per run."""
+    """Stored findings by group key, one table per program identity (tens of thousands of verdicts at
+    national scale: one read per validator, not one per file); identities are computed once per run."""
 
     def __init__(self, cache: Cache) -> None:
         self.cache = cache
         self._programs: dict[str, str] = {}
+        self._tables: dict[str, dict[GroupKey, list[Finding]]] = {}
+        self._new: dict[str, dict[GroupKey, list[Finding]]] = {}
         self.reused = 0
 
     def _file_digest(self, path: Path) -> str:
@@ -57,14 +60,17 @@ class Verdicts:
             for program in validator.programs:
                 found = find_program(program)
                 parts.append(f"{program}={self._file_digest(Path(os.path.realpath(found))) if found else 'none'}")
-            self._programs[validator.name] = key(*parts)
+            self._programs[validator.name] = key("verdicts", *parts)
         return self._programs[validator.name]
 
-    def _name(self, group: GroupKey, validator: Validator) -> str:
-        return key("verdict", self.program_identity(validator), *group)
+    def _table(self, identity: str) -> dict[GroupKey, list[Finding]]:
+        if identity not in self._tables:
+            stored = self.cache.get(identity)
+            self._tables[identity] = stored if isinstance(stored, dict) else {}
+        return self._tables[identity]
 
     def get(self, group: GroupKey, validator: Validator) -> list[Finding] | None:
-        found = self.cache.get(self._name(group, validator))
+        found = self._table(self.program_identity(validator)).get(group)
         if not isinstance(found, list) or not all(isinstance(f, Finding) for f in found):
             return None
         self.reused += 1
@@ -73,4 +79,13 @@ class Verdicts:
     def put(self, group: GroupKey, validator: Validator, findings: list[Finding], holds_secrets: bool) -> None:
         if findings and holds_secrets:
             return
-        self.cache.put(self._name(group, validator), findings)
+        self._new.setdefault(self.program_identity(validator), {})[group] = findings
+
+    def save(self) -> None:
+        """Merge this run's verdicts into each table as stored now (another run may have added some)."""
+        for identity, found in self._new.items():
+            stored = self.cache.get(identity)
+            table = stored if isinstance(stored, dict) else {}
+            table.update(found)
+            self.cache.put(identity, table)
+        self._new.clear()

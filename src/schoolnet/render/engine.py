@@ -24,12 +24,13 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from schoolnet.atomic import exchange, locked
 from schoolnet.cache import Cache
-from schoolnet.contained import PathEscape, beneath, child
+from schoolnet.contained import beneath, child
 from schoolnet.model.fleet import Fleet, Host
 from schoolnet.problems import InventoryError, Location, Problem
 from schoolnet.render.context import ContextBuilder
-from schoolnet.render.freshness import Inputs, stale_hosts
+from schoolnet.render.freshness import Inputs
 from schoolnet.render.intact import BuildStats
+from schoolnet.render.memo import DigestMemo
 from schoolnet.render.templates import PLACEHOLDER, TemplateSpec, discover
 from schoolnet.rulebook import declare, problem
 from schoolnet.secrets.store import SecretError, SecretStore, wireguard_public_key
@@ -98,8 +99,9 @@ def render_fleet(fleet: Fleet, hosts: list[Host], out: Path, templates_dir: Path
         known = {h.hostname for h in fleet.hosts}
         previous = _previous_hosts(out, known) if limited or incremental else None
         kept: dict[str, Any] = {}
+        memo = _memo(fleet, templates_dir, secrets, cache) if incremental and not limited else None
         if incremental and not limited and previous is not None:
-            kept = _unchanged(renderer.inputs, hosts, previous, BuildStats(out, cache))
+            kept = _unchanged(renderer.inputs, hosts, previous, BuildStats(out, cache), memo)
             hosts = [h for h in hosts if h.hostname not in kept]
             previous = kept
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
@@ -109,6 +111,11 @@ def render_fleet(fleet: Fleet, hosts: list[Host], out: Path, templates_dir: Path
             if problems:
                 raise InventoryError(problems)  # nothing was swapped: the previous build/ is intact
             entries = {r.hostname: r.entry() for r in results}
+            if memo is not None:
+                by_name = {h.hostname: h for h in hosts}
+                for result in results:
+                    memo.put(by_name[result.hostname], result.inputs)
+                memo.save()
             manifest: dict[str, Any] = {"version": MANIFEST_VERSION,
                                         "hosts": dict(sorted(((previous or {}) | entries).items()))}
             (staging / MANIFEST).write_text(manifest_text(manifest), encoding="utf-8")
@@ -126,27 +133,43 @@ def render_fleet(fleet: Fleet, hosts: list[Host], out: Path, templates_dir: Path
                          tuple(sorted(r.hostname for r in results)))
 
 
-def _unchanged(inputs: Inputs, hosts: list[Host], previous: dict[str, Any], stats: BuildStats) -> dict[str, Any]:
+def _unchanged(inputs: Inputs, hosts: list[Host], previous: dict[str, Any], stats: BuildStats,
+               memo: DigestMemo | None) -> dict[str, Any]:
     """The previous manifest entries of `hosts` whose inputs are as they were and whose files hold the
     bytes recorded (a file edited or deleted by hand is rendered again, as a full render would)."""
-    candidates = [h for h in hosts if h.hostname in previous and previous[h.hostname]["roles"] == list(h.roles)
-                  and previous[h.hostname]["kind"] == h.kind]
-    stale = {name for name, _ in stale_hosts(inputs, candidates, {"hosts": previous})}
     root = stats.root / "hosts"
     kept = {}
-    for host in candidates:
-        entry = previous[host.hostname]
-        if host.hostname not in stale and all(_holds(stats, root, host.hostname, f) for f in entry["files"]):
+    for host in hosts:
+        entry = previous.get(host.hostname)
+        if entry is None or entry["roles"] != list(host.roles) or entry["kind"] != host.kind:
+            continue
+        recorded = entry.get("inputs_sha256")
+        known = memo.get(host) if memo is not None else None
+        if known is None:
+            names = [name for spec in entry["files"] for name in (*spec.get("secrets", []), *spec.get("derived", []))]
+            known = inputs.digest(host, names)
+            if memo is not None:
+                memo.put(host, known)
+        if known == recorded and all(_holds(stats, root, host.hostname, f) for f in entry["files"]):
             kept[host.hostname] = entry
     stats.save()
     return kept
 
 
+def _memo(fleet: Fleet, templates_dir: Path, secrets: SecretStore, cache: Cache | None) -> DigestMemo | None:
+    path = getattr(secrets, "path", None)
+    if cache is None or not isinstance(path, Path):
+        return None
+    return DigestMemo(fleet, templates_dir, path, cache)
+
+
 def _holds(stats: BuildStats, root: Path, hostname: str, spec: RenderedFile) -> bool:
-    try:
-        return bool(stats.sha256(beneath(child(root, hostname), spec["path"])) == spec["sha256"])
-    except PathEscape:  # a hand-edited manifest: render the host again
+    """Without resolving links (a file's every directory would cost a system call): a path that
+    climbs out, or anything but a regular file, is not intact and the host is rendered again."""
+    relative = str(spec["path"]).lstrip("/")
+    if ".." in relative.split("/"):
         return False
+    return bool(stats.sha256(f"{root}/{hostname}/{relative}") == spec["sha256"])
 
 
 def _remove_unlisted(out: Path, listed: set[str]) -> None:

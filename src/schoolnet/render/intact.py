@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import time
 from pathlib import Path
 
@@ -31,12 +32,14 @@ class BuildStats:
         self.changed = False
         self.read = 0  # files whose bytes were read this time
 
-    def sha256(self, path: Path) -> str:
-        """The file's sha256, or "missing"."""
+    def sha256(self, path: Path | str) -> str:
+        """The file's sha256, or "missing" (also for a link or anything but a regular file)."""
         name = str(path)
         try:
-            info = os.stat(name)
+            info = os.lstat(name)
         except OSError:
+            return "missing"
+        if not stat.S_ISREG(info.st_mode):
             return "missing"
         signature = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
         remembered = self.known.get(name)
