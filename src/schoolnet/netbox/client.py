@@ -154,20 +154,24 @@ def value_of(attr: Attr, row: dict[str, Any], ids: dict[str, dict[int, Key]]) ->
     return canonical(attr, raw)
 
 
-def _read_type(api: Any, object_type: ObjectType) -> tuple[list[dict[str, Any]], set[int]]:
-    """A type's rows (only the compared fields) and the ids of the ones tagged schoolnet."""
+def _read_type(api: Any, object_type: ObjectType, tagged: bool) -> tuple[list[dict[str, Any]], set[int]]:
+    """A type's rows (only the compared fields) and the ids of the ones tagged schoolnet (none if the tag is not
+    there yet: NetBox refuses a filter by a tag it does not have)."""
     with talking(api, f"reading {object_type.name}"):
         url = endpoint(api, object_type).url
         found = list(rows(api, url, {"fields": ",".join(object_type.fields)}))
-        owned = {r["id"] for r in rows(api, url, {"tag": TAG, "fields": "id"})} if object_type.tagged else set()
+        owned = {r["id"] for r in rows(api, url, {"tag": TAG, "fields": "id"})} if tagged else set()
     return found, owned
 
 
 def read_state(api: Any, types: Sequence[ObjectType] = TYPES, workers: int = READERS) -> State:
     """NetBox's current objects of every mapped type: two requests per type and one per 1,000 objects more."""
     before = request_count(api)
+    with talking(api, "reading extras.tag"):
+        tag = any(True for _ in rows(api, api.extras.tags.url, {"slug": TAG, "fields": "id"}))
     with ThreadPoolExecutor(max_workers=workers) as pool:  # NetBox serves reads on several workers
-        read = dict(zip([t.name for t in types], pool.map(lambda t: _read_type(api, t), types), strict=True))
+        results = pool.map(lambda t: _read_type(api, t, tag and t.tagged), types)
+        read = dict(zip([t.name for t in types], results, strict=True))
     state = State()
     for object_type in types:  # keys first, in order: an identifier may be a reference to an earlier type
         index = state.ids.setdefault(object_type.name, {})
