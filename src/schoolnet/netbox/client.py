@@ -9,6 +9,7 @@ shape desired.py gives its attrs: references become the referenced object's key.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -35,10 +36,12 @@ class _Adapter(HTTPAdapter):
     def __init__(self) -> None:
         super().__init__()
         self.requests = 0
+        self._lock = threading.Lock()  # types are read two at a time
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         kwargs["timeout"] = kwargs.get("timeout") or TIMEOUT
-        self.requests += 1
+        with self._lock:
+            self.requests += 1
         return super().send(request, **kwargs)
 
 
