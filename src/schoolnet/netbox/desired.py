@@ -39,6 +39,7 @@ ROLE_COLORS = {"edge": "2196f3", "server": "3f51b5", "switch": "009688", "firewa
 PORT_TYPES = ((r"^XGigabitEthernet|^10GE|^TenGigabitEthernet", "10gbase-x-sfpp"), (r"^100GE", "100gbase-x-qsfp28"),
               (r"^GigabitEthernet\d+/1/", "1000base-x-sfp"), (r"^(GigabitEthernet|eno|eth|enp|mgmt)", "1000base-t"),
               (r"^wlan", "ieee802.11ac"))
+EDGE_PORTS = ("uplink to the provider", "trunk to the school's switches")
 CIRCUIT_TYPES = {"school-uplink": "School uplink", "datacenter-line": "Data-center line"}
 
 
@@ -120,9 +121,9 @@ class _Builder:
                             handover_date=handover[1], handover_received_by=handover[2], primary_ip4=None)
 
     def interface(self, location: Location, device: Key, name: str, kind: str | None = None,
-                  mac: str | None = None) -> Key:
+                  mac: str | None = None, description: str = "") -> Key:
         key = self.out.add("dcim.interface", location, device=device, name=name, type=kind or port_type(name),
-                           description="", primary_mac_address=(mac.lower(),) if mac else None)
+                           description=description, primary_mac_address=(mac.lower(),) if mac else None)
         if mac:
             self.out.add("dcim.macaddress", location, mac_address=mac.lower(), assigned_object=key)
         return key
@@ -215,9 +216,12 @@ class _Builder:
         model = fleet.catalog.get(host.model)
         ports = model.port_names() if model else []
         uplink = getattr(host.device, "uplink_port", None)
-        names = ports if host.kind == "edge" else [uplink] if uplink else []
-        for name in names:
-            self.interface(location, device, name)
+        if host.kind == "edge":  # the catalog's first port faces the provider, the second the school (as render)
+            for index, name in enumerate(ports):
+                self.interface(location, device, name, description=EDGE_PORTS[index] if index < 2 else "")
+        elif uplink:
+            edge = next((h.hostname for h in self.hosts.get(id(school), []) if h.kind == "edge"), "the edge server")
+            self.interface(fleet.host_location(host, "uplink_port"), device, uplink, description=f"uplink to {edge}")
         if plan is None:
             return
         lan = ports[1] if len(ports) > 1 else "eth1"
@@ -227,7 +231,8 @@ class _Builder:
                 continue
             subnet = plan.vlan(assigned.vlan)
             name = vlan_interface(model.os if model else "", lan, subnet.vlan.vid)
-            interface = self.interface(location, device, name, "virtual")
+            interface = self.interface(location, device, name, "virtual",
+                                       description=f"VLAN {subnet.vlan.vid} {subnet.vlan.name}")
             self.address(location, interface, assigned.address, subnet.network, assigned.address == management)
 
     def tablet(self, school: School, index: int, tablet: Tablet, plan: SchoolAddressing | None) -> None:
