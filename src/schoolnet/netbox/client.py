@@ -58,7 +58,9 @@ def connect(url: str, token: str) -> Any:
 
 
 def request_count(api: Any) -> int:
-    adapter = api.http_session.get_adapter(api.base_url)
+    """Requests made so far through an API from `connect` (0 for any other)."""
+    session = getattr(api, "http_session", None)
+    adapter = session.get_adapter(api.base_url) if isinstance(session, requests.Session) else None
     return adapter.requests if isinstance(adapter, _Adapter) else 0
 
 
