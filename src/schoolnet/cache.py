@@ -29,20 +29,32 @@ ENVIRONMENT = "SCHOOLNET_CACHE_DIR"
 _MAGIC = b"schoolnet-cache-1\n"
 
 
+# The stages whose code computes what is cached (load, model, addresses, rules, secrets' names,
+# contexts and digests, validators) and the modules they import; a stage never imports a later one
+# or the CLI, so editing deploy, the lab or the report does not empty the cache.
+STAGES = ("inventory", "model", "ipam", "validate", "secrets", "render", "check")
+SHARED = ("__init__.py", "cache.py", "problems.py", "rulebook.py", "contained.py", "atomic.py")
+
+
 @cache
 def code_version() -> str:
-    """What decides how a file parses and types: every module of schoolnet and the libraries that
-    build the cached objects.  Editing any source file starts a new namespace."""
+    """What decides the cached values: the source of every stage that computes them and the versions
+    of Python and of the libraries that build the cached objects.  Editing one of those files starts a
+    new namespace."""
+    import jinja2
     import pydantic
     import yaml
 
     import schoolnet
 
     digest = hashlib.sha256()
-    for part in (schoolnet.__version__, sys.version, pydantic.VERSION, yaml.__version__):
+    for part in (schoolnet.__version__, sys.version, pydantic.VERSION, yaml.__version__, jinja2.__version__):
         digest.update(part.encode() + b"\0")
     package = Path(schoolnet.__file__).parent
-    for path in sorted(package.rglob("*.py")):
+    sources = [package / name for name in SHARED]
+    for stage in STAGES:
+        sources += sorted((package / stage).rglob("*.py"))
+    for path in sources:
         digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return f"{schoolnet.__version__}-{digest.hexdigest()[:16]}"
 
@@ -64,7 +76,8 @@ class Cache:
         self.misses = 0
 
     def _path(self, name: str) -> Path:
-        return self.directory / name[:2] / name
+        hashed = hashlib.sha256(name.encode()).hexdigest()  # spread over 256 directories, whatever the name
+        return self.directory / hashed[:2] / hashed
 
     def get(self, name: str) -> Any | None:
         """The value stored under `name`, or None (absent, corrupt, unreadable: all the same)."""
