@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -122,9 +123,28 @@ def _connect(inventory: Path, environment: str | None) -> tuple[Any, Any, Any]:
     fleet = load_for_action(inventory)
     target = resolve_target(fleet, environment, open_store(inventory))
     api = connect(target.url, target.token)
+    if os.environ.get("SCHOOLNET_NETBOX_TRACE"):
+        _trace_writes(api, Path(os.environ["SCHOOLNET_NETBOX_TRACE"]))
     status(api)
     _say(f"NetBox at {target.url} (from {target.source})")
     return fleet, api, target
+
+
+def _trace_writes(api: Any, path: Path) -> None:
+    """SCHOOLNET_NETBOX_TRACE=FILE: every write request (method, path, JSON body; never the token), one
+    JSON line each, in order: what apply sent, for debugging and for benchmarks/netbox.py to replay."""
+    trace = path.open("a", encoding="utf-8")
+
+    def record(response: Any, *args: Any, **kwargs: Any) -> None:
+        request = response.request
+        if request.method != "GET":
+            body = request.body.decode() if isinstance(request.body, bytes) else request.body or ""
+            split = urlsplit(request.url)
+            trace.write(json.dumps({"method": request.method, "path": split.path + (f"?{split.query}" if split.query
+                                                                                   else ""), "body": body}) + "\n")
+            trace.flush()
+
+    api.http_session.hooks["response"].append(record)
 
 
 def _plan(inventory: Path, environment: str | None, adopt: bool) -> tuple[Any, Any, Any]:
