@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
-import itertools
 import re
-import types
 from typing import Any
 
 import pytest
 
 from schoolnet.model.fleet import Fleet
 from schoolnet.netbox import applied
-from schoolnet.netbox.apply import apply_plan, refused
+from schoolnet.netbox.apply import refused
 from schoolnet.netbox.client import Current, State, connect, read_state, value_of
 from schoolnet.netbox.desired import TABLET_STATUS, Desired, build_desired
 from schoolnet.netbox.errors import NetboxError
@@ -270,64 +267,3 @@ def test_unreachable_netbox_is_one_line_saying_how_to_fix() -> None:
     message = str(caught.value)
     assert "\n" not in message and "127.0.0.1:9" in message and "unreachable" in message
     assert "schoolnet netbox up" in message
-
-
-class FakeEndpoint:
-    """A pynetbox endpoint that records bulk writes and numbers created objects."""
-
-    def __init__(self, name: str, calls: list[tuple[str, str, list[Any]]], ids: itertools.count[int]) -> None:
-        self.name, self.calls, self.ids = name, calls, ids
-
-    def create(self, bodies: list[dict[str, Any]]) -> list[Any]:
-        self.calls.append(("create", self.name, bodies))
-        return [types.SimpleNamespace(id=next(self.ids)) for _ in bodies]
-
-    def update(self, bodies: list[dict[str, Any]]) -> list[Any]:
-        self.calls.append(("update", self.name, bodies))
-        return []
-
-    def delete(self, ids: list[int]) -> bool:
-        self.calls.append(("delete", self.name, ids))
-        return True
-
-
-class FakeApi:
-    """Just enough of pynetbox.api for apply_plan: apps of endpoints, nothing over the network."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str, list[Any]]] = []
-        ids = itertools.count(100_000)
-        for object_type in TYPES:
-            app = getattr(self, object_type.app, None) or types.SimpleNamespace()
-            setattr(app, object_type.endpoint, FakeEndpoint(object_type.name, self.calls, ids))
-            setattr(self, object_type.app, app)
-
-
-def test_a_renamed_device_hands_over_its_tag_slot_and_addresses_before_it_is_deleted(desired: Desired) -> None:
-    """Deletes come last (NetBox would cascade the old device's addresses away), so what the old device holds
-    and git gives the new one is released first, and the new device's id flows into its interfaces."""
-    state = synced(desired)
-    renamed = copy.deepcopy(desired)
-    old = renamed.objects["dcim.device"].pop(("nx-dc1-mon-01",))
-    new_key = ("nx-dc1-mon-09",)
-    renamed.objects["dcim.device"][new_key] = dataclasses.replace(old, key=new_key, attrs={**old.attrs,
-                                                                                           "name": "nx-dc1-mon-09"})
-    for name in ("mgmt", "eno1"):
-        port = renamed.objects["dcim.interface"].pop(("nx-dc1-mon-01", name))
-        renamed.objects["dcim.interface"][(*new_key, name)] = dataclasses.replace(
-            port, key=(*new_key, name), attrs={**port.attrs, "device": new_key})
-        for address in renamed.objects["ipam.ipaddress"].values():
-            if address.attrs["assigned_object"] == ("nx-dc1-mon-01", name):
-                address.attrs["assigned_object"] = (*new_key, name)
-    api = FakeApi()
-    result = apply_plan(api, make_plan(renamed, state), lambda _: None)
-    verbs = [(verb, name) for verb, name, _ in api.calls]
-    assert verbs == [("update", "dcim.device"), ("create", "dcim.device"), ("create", "dcim.interface"),
-                     ("update", "ipam.ipaddress"), ("update", "dcim.device"), ("delete", "dcim.interface"),
-                     ("delete", "dcim.device")]
-    release = api.calls[0][2]
-    assert release == [{"id": state.objects["dcim.device"][("nx-dc1-mon-01",)].id, "asset_tag": None,
-                        "position": None, "primary_ip4": None}]
-    created_id = 100_000
-    assert all(body["device"] == created_id for body in api.calls[2][2])
-    assert result.written["dcim.device"] == {"create": 1, "delete": 1}
