@@ -150,6 +150,15 @@ def hand_edit_build(root: Path) -> None:
         target.write_text(target.read_text() + "# by hand\n")
 
 
+def link_in_build(root: Path) -> None:
+    """A directory of a rendered host replaced by a link to a copy with the same bytes: never followed."""
+    if (root / "build").exists():
+        edge = sorted((root / "build" / "hosts").glob("*-edge"))[0]
+        shutil.copytree(edge / "etc", root / "elsewhere")
+        shutil.rmtree(edge / "etc")
+        (edge / "etc").symlink_to(root / "elsewhere")
+
+
 def nothing(root: Path) -> None:
     return None
 
@@ -165,6 +174,7 @@ CASES: dict[str, list[Step]] = {
     "a template changes, then breaks its validator, then is restored": [edit_template, break_template,
                                                                        restore_templates],
     "a rendered file edited by hand": [hand_edit_build],
+    "a link placed in build/": [link_in_build],
 }
 
 

@@ -55,7 +55,9 @@ def check_build(build: Path, jobs: int | None = None, progress: Callable[[int, i
             continue
         for spec in entry["files"]:
             try:
-                path = beneath(child(root, host), spec["path"])
+                path = beneath(child(root, host), spec["path"], resolve=False)
+                if not stats.within(path, root):
+                    raise PathEscape(f"{spec['path']!r} leads through a link or a non-directory under {root}")
             except PathEscape as exc:  # a hand-edited manifest: nothing outside build/ is read or pushed
                 report.problems.append(problem("SN818", Location(display_name(build / "manifest.json")),
                                                f"{host}: {exc}", "run `schoolnet render` again"))

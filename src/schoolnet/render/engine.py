@@ -24,7 +24,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from schoolnet.atomic import exchange, locked
 from schoolnet.cache import Cache
-from schoolnet.contained import beneath, child
+from schoolnet.contained import PathEscape, beneath, child
 from schoolnet.model.fleet import Fleet, Host
 from schoolnet.problems import InventoryError, Location, Problem
 from schoolnet.render.context import ContextBuilder
@@ -164,12 +164,13 @@ def _memo(fleet: Fleet, templates_dir: Path, secrets: SecretStore, cache: Cache 
 
 
 def _holds(stats: BuildStats, root: Path, hostname: str, spec: RenderedFile) -> bool:
-    """Without resolving links (a file's every directory would cost a system call): a path that
-    climbs out, or anything but a regular file, is not intact and the host is rendered again."""
-    relative = str(spec["path"]).lstrip("/")
-    if ".." in relative.split("/"):
+    """A path that climbs out, a link on the way, or anything but a regular file is not intact, and the
+    host is rendered again (as a full render would)."""
+    try:
+        path = beneath(child(root, hostname), str(spec["path"]), resolve=False)
+    except PathEscape:  # a hand-edited manifest
         return False
-    return bool(stats.sha256(f"{root}/{hostname}/{relative}") == spec["sha256"])
+    return stats.within(path, root) and bool(stats.sha256(path) == spec["sha256"])
 
 
 def _remove_unlisted(out: Path, listed: set[str]) -> None:
