@@ -17,6 +17,9 @@ import pytest
 from schoolnet import cache as cache_module
 from schoolnet.cache import Cache
 from schoolnet.check import check_build
+from schoolnet.check import verdicts as verdicts_module
+from schoolnet.check.registry import VALIDATORS, Finding
+from schoolnet.check.verdicts import Verdicts
 from schoolnet.inventory.tree import load_tree
 from schoolnet.model.select import select_hosts
 from schoolnet.problems import Problem, Severity
@@ -303,3 +306,32 @@ def test_check_no_cache_runs_every_program_again(inventory: Path, monkeypatch: p
     assert code == 0 and "kept" not in out
     assert any((tmp_path / "cache").iterdir())
     assert not (inventory.parent / ".schoolnet-cache").exists()  # the variable moved it
+
+
+def test_a_program_upgrade_is_a_new_verdict_key(base: tuple[Path, Path], tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any package installed or upgraded changes the package database, and with it every verdict's key."""
+    pristine, warm_cache = base
+    root = tmp_path / "warm"
+    shutil.copytree(pristine, root)
+    assert pipeline(root, Cache(warm_cache)).reused > 0
+    database = tmp_path / "status"
+    database.write_bytes(verdicts_module.PACKAGE_DATABASE.read_bytes() + b"\nPackage: dnsmasq-base\nVersion: 99\n"
+                         if verdicts_module.PACKAGE_DATABASE.is_file() else b"Package: dnsmasq-base\n")
+    monkeypatch.setattr(verdicts_module, "PACKAGE_DATABASE", database)
+    assert pipeline(root, Cache(warm_cache)).reused == 0
+
+
+def test_a_failing_verdict_on_a_file_holding_secrets_is_not_stored(tmp_path: Path) -> None:
+    """A program may quote the line it rejects; in a file holding secrets that line may be one."""
+    validator = VALIDATORS["wireguard"]
+    group = ("wireguard", "0" * 64, "wg0.conf", "vpn")
+    found = [Finding(3, "Line unrecognized: `PrivateKey=...`")]
+    verdicts = Verdicts(Cache(tmp_path))
+    verdicts.put(group, validator, found, holds_secrets=True)
+    verdicts.put(("wireguard", "1" * 64, "wg0.conf", "vpn"), validator, [], holds_secrets=True)
+    verdicts.save()
+    again = Verdicts(Cache(tmp_path))
+    assert again.get(group, validator) is None
+    assert again.get(("wireguard", "1" * 64, "wg0.conf", "vpn"), validator) == []  # a pass holds no text
+    assert not any(b"PrivateKey" in path.read_bytes() for path in tmp_path.rglob("*") if path.is_file())
