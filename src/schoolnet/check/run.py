@@ -15,11 +15,11 @@ from schoolnet.check import lints as _lints  # noqa: F401  (registers the valida
 from schoolnet.check import programs as _programs  # noqa: F401
 from schoolnet.check.registry import VALIDATORS, CheckItem, Finding, Workspace
 from schoolnet.check.verdicts import Verdicts
-from schoolnet.contained import PathEscape, beneath, child
+from schoolnet.contained import PathEscape
 from schoolnet.inventory.yamlload import display_name
 from schoolnet.problems import InventoryError, Location, Problem
 from schoolnet.render.engine import load_manifest
-from schoolnet.render.intact import BuildStats
+from schoolnet.render.intact import BuildStats, host_file
 from schoolnet.rulebook import declare, problem
 from schoolnet.secrets.store import SecretStore, mask
 
@@ -49,20 +49,22 @@ def check_build(build: Path, jobs: int | None = None, progress: Callable[[int, i
     report = CheckReport()
     stats = BuildStats(build, cache)
     root = build.resolve() / "hosts"  # absolute: validators run from scratch directories
+    top = str(root)
     groups: dict[tuple[str, str, str, str], list[CheckItem]] = {}
     for host, entry in manifest["hosts"].items():
         if hosts is not None and host not in hosts:
             continue
         for spec in entry["files"]:
             try:
-                path = beneath(child(root, host), spec["path"], resolve=False)
-                if not stats.within(path, root):
+                name = host_file(top, host, spec["path"])
+                if not stats.within(name, top):
                     raise PathEscape(f"{spec['path']!r} leads through a link or a non-directory under {root}")
             except PathEscape as exc:  # a hand-edited manifest: nothing outside build/ is read or pushed
                 report.problems.append(problem("SN818", Location(display_name(build / "manifest.json")),
                                                f"{host}: {exc}", "run `schoolnet render` again"))
                 continue
-            item = CheckItem(path, host, spec["path"], spec["role"], spec["template"], tuple(spec.get("secrets", ())))
+            item = CheckItem(Path(name), host, spec["path"], spec["role"], spec["template"],
+                             tuple(spec.get("secrets", ())))
             if not _intact(item, spec["sha256"], report, stats):
                 continue
             if spec["validator"] is None:

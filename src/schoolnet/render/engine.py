@@ -29,7 +29,7 @@ from schoolnet.model.fleet import Fleet, Host
 from schoolnet.problems import InventoryError, Location, Problem
 from schoolnet.render.context import ContextBuilder
 from schoolnet.render.freshness import Inputs
-from schoolnet.render.intact import BuildStats
+from schoolnet.render.intact import BuildStats, host_file
 from schoolnet.render.memo import DigestMemo
 from schoolnet.render.templates import PLACEHOLDER, TemplateSpec, discover
 from schoolnet.rulebook import declare, problem
@@ -167,10 +167,10 @@ def _holds(stats: BuildStats, root: Path, hostname: str, spec: RenderedFile) -> 
     """A path that climbs out, a link on the way, or anything but a regular file is not intact, and the
     host is rendered again (as a full render would)."""
     try:
-        path = beneath(child(root, hostname), str(spec["path"]), resolve=False)
+        path = host_file(str(root), hostname, str(spec["path"]))
     except PathEscape:  # a hand-edited manifest
         return False
-    return stats.within(path, root) and bool(stats.sha256(path) == spec["sha256"])
+    return stats.within(path, str(root)) and bool(stats.sha256(path) == spec["sha256"])
 
 
 def _remove_unlisted(out: Path, listed: set[str]) -> None:

@@ -15,9 +15,20 @@ import time
 from pathlib import Path
 
 from schoolnet.cache import Cache, key
+from schoolnet.contained import FORBIDDEN, PathEscape
 
 RACY_NS = 2_000_000_000
 Signature = tuple[int, int, int, int]
+
+
+def host_file(top: str, hostname: str, relative: str) -> str:
+    """`top/hostname/relative` as a string, every component plain (as contained.beneath, without its
+    pathlib joins: this runs for every file of build/); raises PathEscape."""
+    parts = [hostname, *relative.lstrip("/").split("/")]
+    for part in parts:
+        if part in FORBIDDEN or "/" in part or "\0" in part:
+            raise PathEscape(f"{part!r} is not a plain name: refusing to use it under {top}")
+    return "/".join([top, *parts])
 
 
 class BuildStats:
@@ -60,25 +71,25 @@ class BuildStats:
             self.changed = True
         return digest
 
-    def within(self, path: Path, top: Path) -> bool:
+    def within(self, path: str, top: str) -> bool:
         """Every directory from `top` down to `path`'s is a real directory, not a link: the file cannot be
         reached through a link placed in build/.  Each directory is looked at once per run, where resolving
         every file's path would cost a system call per component (seconds at 72,000 files)."""
-        directory = path.parent
+        directory = path[: path.rfind("/")]
         pending = []
-        while directory != top and str(directory) not in self._directories:
-            pending.append(directory)
-            if directory.parent == directory:
+        while directory != top and directory not in self._directories:
+            if not directory.startswith(top + "/"):
                 return False
-            directory = directory.parent
-        good = directory == top or self._directories[str(directory)]
+            pending.append(directory)
+            directory = directory[: directory.rfind("/")]
+        good = directory == top or self._directories[directory]
         for each in reversed(pending):
             if good:
                 try:
                     good = stat.S_ISDIR(os.lstat(each).st_mode)
                 except OSError:
                     good = False
-            self._directories[str(each)] = good
+            self._directories[each] = good
         return good
 
     def save(self) -> None:
