@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The synthetic reference programme's secrets are encrypted to this public demo key.
 export SOPS_AGE_KEY_FILE ?= $(CURDIR)/keys/demo.agekey
 
-.PHONY: demo test ci setup validators lab-tools report-tools netbox-tools lint docs clean
+.PHONY: demo test ci setup validators lab-tools report-tools netbox-tools netbox lint docs clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { \
@@ -35,6 +35,10 @@ report-tools:
 # what `schoolnet netbox up` needs: PostgreSQL 15, Redis, nginx, debootstrap (starts no service)
 netbox-tools:
 	@scripts/setup-netbox.sh
+
+# a local NetBox 4.7 on http://127.0.0.1:8470 (root; the first time on a machine takes minutes)
+netbox: setup netbox-tools
+	$(BIN)/schoolnet netbox up
 
 demo: setup validators lab-tools report-tools netbox-tools
 	@scripts/demo.sh
