@@ -41,8 +41,8 @@ from schoolnet.lab.paths import (
     STATE,
     settings_problem,
 )
-from schoolnet.processes import Process
 from schoolnet.model.fleet import Fleet, Host
+from schoolnet.processes import Process
 
 LAB_KINDS = ("edge", "server")  # switches, PDUs and storage are not Debian hosts
 CGROUP_ROOTS = (Path("/sys/fs/cgroup/systemd"), Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup"))
