@@ -40,7 +40,7 @@ done
 [ ${#targets[@]} -gt 0 ] || targets=(ci)
 for target in "${targets[@]}"; do
     case "$target" in
-        ci|demo|test|lint|setup|validators|lab-tools) ;;
+        ci|demo|test|lint|setup|validators|lab-tools|report-tools|netbox-tools|netbox) ;;
         *) echo "fresh-machine: unknown make target '$target'" >&2; exit 2 ;;
     esac
 done
