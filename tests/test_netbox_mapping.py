@@ -267,3 +267,13 @@ def test_unreachable_netbox_is_one_line_saying_how_to_fix() -> None:
     message = str(caught.value)
     assert "\n" not in message and "127.0.0.1:9" in message and "unreachable" in message
     assert "schoolnet netbox up" in message
+
+
+def test_a_hand_edited_field_is_reported_at_its_own_inventory_line(desired: Desired) -> None:
+    state = synced(desired)
+    state.objects["dcim.device"][("nx-sad-001-edge",)].attrs["serial"] = "HAND-EDIT"
+    state.objects["dcim.site"][("nx-sad-001",)].attrs["physical_address"] = "elsewhere"
+    lines = (ROOT / "inventory" / "schools" / "sadarak" / "nx-sad-001.yaml").read_text().splitlines()
+    where = {d.field: d.location.line for d in make_plan(desired, state).drift}
+    assert where == {"serial": lines.index("    serial: 46GOFBD") + 1,
+                     "physical_address": next(i for i, x in enumerate(lines, 1) if x.startswith("address:"))}

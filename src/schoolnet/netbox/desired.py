@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
+from typing import Any
 
+from schoolnet.inventory.yamlload import Document
 from schoolnet.ipam.plan import Addressing, SchoolAddressing
 from schoolnet.model.datacenter import Datacenter
 from schoolnet.model.fleet import Fleet, Host
@@ -62,12 +64,24 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
+# Where an owned attr is written inside its inventory object, when the inventory spells it directly:
+# a hand edit of that field in NetBox is reported at this line, not at the object's first line.
+FIELD_PATHS: dict[str, tuple[str, ...]] = {
+    "serial": ("serial",), "asset_tag": ("asset_tag",), "status": ("status",), "position": ("position",),
+    "handover_certificate": ("handover", "certificate"), "handover_date": ("handover", "date"),
+    "handover_received_by": ("handover", "received_by"), "physical_address": ("address",),
+    "latitude": ("coordinates", "lat"), "longitude": ("coordinates", "lon"), "cid": ("circuit_id",),
+    "commit_rate": ("bandwidth_mbps",), "description": ("purpose",),
+}
+
+
 @dataclass
 class DesiredObject:
     type: str
     key: Key
     attrs: dict[str, Value]
     location: Location
+    origin: tuple[Document, tuple[Any, ...]] | None = None  # (its inventory file, the path to it there)
 
 
 @dataclass
@@ -76,7 +90,16 @@ class Desired:
 
     objects: dict[str, dict[Key, DesiredObject]] = field(default_factory=lambda: {t.name: {} for t in TYPES})
 
-    def add(self, type_name: str, location: Location, **attrs: Value) -> Key:
+    @staticmethod
+    def field_location(want: DesiredObject, name: str) -> Location:
+        """The line that writes `name` of `want` (looked up only when asked: drift is rare)."""
+        if want.origin is None or name not in FIELD_PATHS:
+            return want.location
+        document, path = want.origin
+        return document.location((*path, *FIELD_PATHS[name]))
+
+    def add(self, type_name: str, location: Location, origin: tuple[Document, tuple[Any, ...]] | None = None,
+            **attrs: Value) -> Key:
         object_type = BY_NAME[type_name]
         missing = {a.name for a in object_type.attrs} - set(attrs)
         if missing:
@@ -90,7 +113,7 @@ class Desired:
                 return key
             raise NetboxError(f"{location}: {type_name} {' '.join(key)} is also written at {earlier.location} "
                               "with other values; NetBox identifies them as one object (make them differ)")
-        self.objects[type_name][key] = DesiredObject(type_name, key, attrs, location)
+        self.objects[type_name][key] = DesiredObject(type_name, key, attrs, location, origin)
         return key
 
     def counts(self) -> dict[str, int]:
@@ -112,9 +135,10 @@ class _Builder:
 
     def device(self, location: Location, name: str, model: str, kind: str, site: str, status: str, serial: str,
                asset_tag: str | None, rack: Key | None = None, position: int | None = None,
-               handover: tuple[str, str, str] = ("", "", "")) -> Key:
+               handover: tuple[str, str, str] = ("", "", ""),
+               origin: tuple[Document, tuple[Any, ...]] | None = None) -> Key:
         os = self.fleet.catalog[model].os if model in self.fleet.catalog else ""
-        return self.out.add("dcim.device", location, name=name, device_type=(model,), role=(slugify(kind),),
+        return self.out.add("dcim.device", location, origin, name=name, device_type=(model,), role=(slugify(kind),),
                             platform=(os,) if os else None, site=(site,), status=status, serial=serial,
                             asset_tag=asset_tag, rack=rack, position=position,
                             face="front" if position is not None else None, handover_certificate=handover[0],
@@ -173,7 +197,8 @@ class _Builder:
             location = self.fleet.loc(owner, key, index)
             if (circuit.provider,) not in self.out.objects["circuits.provider"]:
                 self.out.add("circuits.provider", location, name=circuit.provider, slug=circuit.provider)
-            ckey = self.out.add("circuits.circuit", location, provider=(circuit.provider,), cid=circuit.circuit_id,
+            ckey = self.out.add("circuits.circuit", location, (self.fleet.doc(owner), (key, index)),
+                                provider=(circuit.provider,), cid=circuit.circuit_id,
                                 type=(kind,), status=circuit.status, commit_rate=circuit.bandwidth_mbps * 1000,
                                 description=circuit.purpose)
             self.out.add("circuits.circuittermination", location, circuit=ckey, term_side="A",
@@ -184,7 +209,8 @@ class _Builder:
 
     def school(self, school: School) -> None:
         fleet, out = self.fleet, self.out
-        site = out.add("dcim.site", fleet.loc(school, "id"), name=school.name, slug=school.id, status="active",
+        site = out.add("dcim.site", fleet.loc(school, "id"), (fleet.doc(school), ()), name=school.name,
+                       slug=school.id, status="active",
                        region=(school.district,), physical_address=school.address,
                        latitude=school.coordinates.lat, longitude=school.coordinates.lon, synthetic=school.synthetic)
         plan = self.addressing.school(school)
@@ -212,7 +238,7 @@ class _Builder:
         fleet = self.fleet
         location = fleet.host_location(host)
         device = self.device(location, host.hostname, host.model, host.kind, school.id, host.status, host.serial,
-                             host.device.asset_tag)
+                             host.device.asset_tag, origin=(fleet.doc(host.owner), host.path))
         model = fleet.catalog.get(host.model)
         ports = model.port_names() if model else []
         uplink = getattr(host.device, "uplink_port", None)
@@ -241,7 +267,7 @@ class _Builder:
         device = self.device(location, f"{school.id}-t{tablet.slot:02d}", tablet.model, "tablet", school.id,
                              TABLET_STATUS[tablet.status], tablet.serial, tablet.asset_tag,
                              handover=(handover.certificate, handover.date.isoformat(), handover.received_by)
-                             if handover else ("", "", ""))
+                             if handover else ("", "", ""), origin=(self.fleet.doc(school), ("tablets", index)))
         interface = self.interface(location, device, "wlan0", mac=tablet.mac)
         subnet = plan.reserving("tablet") if plan else None
         if subnet is not None:
@@ -275,7 +301,8 @@ class _Builder:
         location = self.fleet.host_location(host)
         rack = getattr(device, "rack", None)
         key = self.device(location, host.hostname, host.model, host.kind, dc.site, host.status, host.serial,
-                          device.asset_tag, (dc.site, rack) if rack else None, getattr(device, "position", None))
+                          device.asset_tag, (dc.site, rack) if rack else None, getattr(device, "position", None),
+                          origin=(self.fleet.doc(host.owner), host.path))
         primary = True
         for index, port in enumerate(getattr(device, "interfaces", [])):
             where = self.fleet.host_location(host, "interfaces", index)

@@ -71,12 +71,13 @@ class Plan:
 
 
 def drifted(want: DesiredObject, have: Current) -> list[DriftField]:
-    """Fields whose NetBox value is neither git's nor what schoolnet last wrote there."""
+    """Fields whose NetBox value is neither git's nor what schoolnet last wrote there, each at its own line."""
     found = []
     for name, value in have.attrs.items():
         written = have.applied.get(name)
         if written is not None and applied.digest(value) != written and value != want.attrs[name]:
-            found.append(DriftField(want.type, want.key, have.id, want.location, name, want.attrs[name], value))
+            found.append(DriftField(want.type, want.key, have.id, Desired.field_location(want, name), name,
+                                    want.attrs[name], value))
     return found
 
 
