@@ -1,0 +1,310 @@
+"""`schoolnet netbox plan|apply|drift` against a real NetBox 4.7 (tests/netbox_instance.py), end to end.
+
+One story on one NetBox, in order, as a programme lives it: the reference programme is
+published whole, then changed in git one way at a time, edited by hand in NetBox, and broken.
+Every command is the CLI a user types (a subprocess); NetBox is read back through its API.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pynetbox
+import pytest
+
+from schoolnet.netbox.desired import build_desired
+from schoolnet.netbox.mapping import TYPES, key_text
+from schoolnet.validate import load_for_action
+from tests.conftest import ROOT, SCHOOLNET
+from tests.netbox_instance import NetboxUnderTest
+
+NEW_SCHOOL = "nx-sad-013"
+REMOVED_SCHOOL = "nx-sad-012"
+
+
+@dataclass
+class Published:
+    inventory: Path
+    netbox: NetboxUnderTest
+    api: Any
+    first: dict[str, Any]  # apply's JSON for the first publication
+
+    def cli(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([SCHOOLNET, "netbox", *args, "--inventory", str(self.inventory)],
+                              env={**self.netbox.env, **(env or {})}, capture_output=True, text=True, timeout=1800,
+                              check=False)
+
+    def plan(self) -> dict[str, Any]:
+        result = self.cli("plan", "--format", "json")
+        assert result.returncode == 0, result.stderr
+        data: dict[str, Any] = json.loads(result.stdout)
+        return data
+
+    def apply(self, *extra: str) -> subprocess.CompletedProcess[str]:
+        return self.cli("apply", "--yes", "--format", "json", *extra)
+
+    def changes_logged(self) -> int:
+        return int(self.api.core.object_changes.count())
+
+    def desired_keys(self) -> set[tuple[str, str]]:
+        desired = build_desired(load_for_action(self.inventory))
+        return {(name, key_text(key)) for name, objects in desired.objects.items() for key in objects}
+
+
+@pytest.fixture(scope="module")
+def published(netbox_server: NetboxUnderTest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
+    """The reference programme copied, a hand-made site and device put in NetBox, then the first apply."""
+    repo = tmp_path_factory.mktemp("netbox-repo")
+    inventory = repo / "inventory"
+    shutil.copytree(ROOT / "inventory", inventory, ignore=shutil.ignore_patterns("lab.yaml"))
+    api = pynetbox.api(netbox_server.url, token=netbox_server.token)
+    site = api.dcim.sites.create(name="NOC lab", slug="noc-lab", status="active")
+    maker = api.dcim.manufacturers.create(name="Hand made", slug="hand-made")
+    kind = api.dcim.device_types.create(manufacturer=maker.id, model="Printer", slug="printer")
+    role = api.dcim.device_roles.create(name="Printer", slug="printer", color="ff0000")
+    api.dcim.devices.create(name="noc-printer", site=site.id, device_type=kind.id, role=role.id, status="active")
+    state = Published(inventory, netbox_server, api, {})
+    result = state.apply()
+    assert result.returncode == 0, result.stderr
+    state.first = json.loads(result.stdout)
+    yield state
+
+
+def _count(api: Any, type_name: str, **filters: Any) -> int:
+    object_type = next(t for t in TYPES if t.name == type_name)
+    return int(getattr(getattr(api, object_type.app), object_type.endpoint).count(**filters))
+
+
+def test_first_apply_creates_every_object_of_the_programme(published: Published) -> None:
+    api = published.api
+    assert _count(api, "dcim.site", tag="schoolnet") == 217  # 216 schools and the data center
+    assert _count(api, "dcim.site", tag="schoolnet", region_id=[r.id for r in api.dcim.regions.filter(
+        tag="schoolnet")]) == 216
+    assert _count(api, "dcim.region", tag="schoolnet") == 8
+    assert _count(api, "dcim.device", tag="schoolnet", role="tablet") == 2300
+    assert _count(api, "dcim.device", tag="schoolnet", role="switch") == 541
+    assert _count(api, "dcim.device", tag="schoolnet", role="edge") == 216
+    assert _count(api, "circuits.circuit", tag="schoolnet") == 261
+    # every type: what NetBox holds (read back through the API) is what the inventory describes
+    desired = build_desired(load_for_action(published.inventory))
+    for object_type in TYPES:
+        want = len(desired.objects.get(object_type.name, {}))
+        if object_type.tagged:
+            assert _count(api, object_type.name, tag="schoolnet") == want, object_type.name
+    assert published.first["written"]["dcim.device"]["create"] == len(desired.objects["dcim.device"])
+    # a tablet carries its handover in custom fields
+    tablet = api.dcim.devices.get(name="nx-sad-001-t01")
+    assert tablet.serial == "R9AXDHZBK1A" and tablet.status.value == "active"
+    assert tablet.custom_fields["handover_certificate"] == "NX-HO-2025-SAD001-001-593352"
+    assert tablet.custom_fields["handover_date"] == "2025-10-02"
+    edge = api.dcim.devices.get(name="nx-sad-001-edge")
+    assert edge.primary_ip4 is not None and str(edge.primary_ip4.address).startswith("10.")
+    # the hand-made objects are untouched
+    printer = api.dcim.devices.get(name="noc-printer")
+    assert printer is not None and not printer.tags
+
+
+def test_a_second_plan_is_empty_and_apply_writes_nothing(published: Published) -> None:
+    plan = published.plan()
+    assert plan["changes"] == [] and plan["drift"] == []
+    assert plan["requests"] <= 4 * len(TYPES), "a no-change plan reads a few requests per type"
+    before = published.changes_logged()
+    result = published.apply()
+    assert result.returncode == 0, result.stderr
+    assert "nothing to write" in result.stderr
+    assert json.loads(result.stdout)["requests"] == 0
+    assert published.changes_logged() == before
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {path}"
+    path.write_text(text.replace(old, new))
+
+
+def _only_updates(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    assert {c["action"] for c in plan["changes"]} == {"update"}, plan["changes"]
+    return {f"{c['type']} {c['key']}": c["fields"] for c in plan["changes"]}
+
+
+def test_a_tablet_handed_over_in_git_changes_that_tablet_only(published: Published) -> None:
+    school = next(path for path in sorted((published.inventory / "schools" / "sadarak").glob("*.yaml"))
+                  if "status: in_stock" in path.read_text())
+    text = school.read_text()
+    slot = text[:text.index("status: in_stock")].rsplit("- slot: ", 1)[1].split("\n", 1)[0]
+    block = text[text.index(f"- slot: {slot}\n"):]
+    block = block[:block.index("status: in_stock") + len("status: in_stock")]
+    _edit(school, block, block.replace("status: in_stock", "status: handed_over\n    handover: {certificate: "
+                                       "NX-HO-2026-NEW-000001, date: 2026-11-30, received_by: librarian}"))
+    updates = _only_updates(published.plan())
+    name = f"dcim.device {school.stem}-t{int(slot):02d}"
+    assert set(updates) == {name}
+    assert updates[name]["status"] == {"old": "inventory", "new": "active"}
+    assert updates[name]["handover_certificate"]["new"] == "NX-HO-2026-NEW-000001"
+    before = published.changes_logged()
+    assert published.apply().returncode == 0
+    assert published.changes_logged() - before == 1
+    assert published.api.dcim.devices.get(name=name.split()[1]).custom_fields["handover_received_by"] == "librarian"
+
+
+def test_a_device_replaced_in_git_changes_that_device_only(published: Published) -> None:
+    school = published.inventory / "schools" / "sadarak" / "nx-sad-003.yaml"
+    text = school.read_text()
+    old = text[text.index("- kind: switch\n"):].split("serial: ", 1)[1].split("\n", 1)[0]
+    _edit(school, f"serial: {old}\n", "serial: 2102000000REPLACED01\n")
+    updates = _only_updates(published.plan())
+    assert updates == {"dcim.device nx-sad-003-sw1": {"serial": {"old": old, "new": "2102000000REPLACED01"}}}
+    assert published.apply().returncode == 0
+    assert published.api.dcim.devices.get(name="nx-sad-003-sw1").serial == "2102000000REPLACED01"
+    assert published.plan()["changes"] == []
+
+
+def test_a_server_renamed_in_git_takes_its_interfaces_and_addresses_along(published: Published) -> None:
+    """Deletes come last (NetBox would cascade the old device's addresses away): the old device first gives
+    up its asset tag, rack slot and primary address, the new one takes them, then the old one goes."""
+    api = published.api
+    old_primary = str(api.dcim.devices.get(name="nx-dc1-mon-01").primary_ip4.address)
+    _edit(published.inventory / "datacenter" / "nx-dc1.yaml", "hostname: nx-dc1-mon-01", "hostname: nx-dc1-mon-09")
+    plan = published.plan()
+    actions = {(c["action"], c["type"], c["key"]) for c in plan["changes"]}
+    assert ("create", "dcim.device", "nx-dc1-mon-09") in actions
+    assert ("delete", "dcim.device", "nx-dc1-mon-01") in actions
+    assert {c["type"] for c in plan["changes"]} <= {"dcim.device", "dcim.interface", "ipam.ipaddress"}
+    result = published.apply()
+    assert result.returncode == 0, result.stderr
+    assert api.dcim.devices.get(name="nx-dc1-mon-01") is None
+    renamed = api.dcim.devices.get(name="nx-dc1-mon-09")
+    assert str(renamed.primary_ip4.address) == old_primary
+    assert (renamed.asset_tag, renamed.position) == ("NX-DC1-MON-01", 3)
+    assert sorted(i.name for i in api.dcim.interfaces.filter(device_id=renamed.id)) == ["eno1", "mgmt"]
+    assert published.plan()["changes"] == []
+
+
+def test_a_hand_edit_in_netbox_is_drift_at_its_line_and_apply_refuses_it(published: Published) -> None:
+    api = published.api
+    edge = api.dcim.devices.get(name="nx-sad-001-edge")
+    edge.update({"serial": "HANDEDIT01"})
+    result = published.cli("drift", "--format", "json")
+    assert result.returncode == 1, result.stderr
+    drifts = json.loads(result.stdout)
+    assert len(drifts) == 1
+    drift = drifts[0]
+    school = published.inventory / "schools" / "sadarak" / "nx-sad-001.yaml"
+    line = school.read_text().splitlines().index("    serial: 46GOFBD") + 1
+    assert drift["location"].startswith(f"{school}:{line}:"), "reported at the serial's own line"
+    assert (drift["field"], drift["git"], drift["netbox"]) == ("serial", "46GOFBD", "HANDEDIT01")
+    assert drift["user"] == "admin" and drift["time"]
+    before = published.changes_logged()
+    refused = published.apply()
+    assert refused.returncode == 1
+    assert "edited in NetBox" in refused.stderr and "--overwrite-drift" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()[-1]) > 0 and "Traceback" not in refused.stderr
+    assert published.changes_logged() == before
+    assert published.apply("--overwrite-drift").returncode == 0
+    assert api.dcim.devices.get(name="nx-sad-001-edge").serial == "46GOFBD"
+    assert published.cli("drift").returncode == 0
+
+
+def _new_school(inventory: Path, tmp: Path) -> None:
+    """A school added as a sysadmin adds one: its file, then `ipam allocate`, then the contract count."""
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp / "key")], check=True)
+    key = (tmp / "key.pub").read_text().split()[:2]
+    (inventory / "schools" / "sadarak" / f"{NEW_SCHOOL}.yaml").write_text(
+        f"id: {NEW_SCHOOL}\nname: Sadarak school No. 13\ndistrict: sadarak\n"
+        "address: 1 New street, Sadarak (synthetic)\n"
+        "coordinates: {lat: 39.70001, lon: 44.88001}\nstudents: 120\nsynthetic: true\n"
+        "uplinks:\n  - {provider: nxfiber, circuit_id: NXF-SAD-0013-FTTB, bandwidth_mbps: 300, status: planned}\n"
+        "devices:\n  - kind: edge\n    serial: NEWSRV13\n    asset_tag: NX-SAD-013-SRV\n"
+        f"    ssh_host_key: {key[0]} {key[1]}\n"
+        "tablets:\n  - {slot: 1, serial: R9NEWTAB013, mac: \"02:5c:ee:00:00:13\", status: in_stock}\n")
+    programme = inventory / "programme.yaml"
+    _edit(programme, "schools: 216", "schools: 217")
+    _edit(programme, "tablets: 2300", "tablets: 2301")
+    allocated = subprocess.run([SCHOOLNET, "ipam", "allocate", NEW_SCHOOL, "--inventory", str(inventory)],
+                               capture_output=True, text=True, check=False)
+    assert allocated.returncode == 0, allocated.stderr
+
+
+def test_a_school_added_with_ipam_allocate_creates_its_objects_only(published: Published, tmp_path: Path) -> None:
+    api = published.api
+    before_keys = published.desired_keys()
+    # someone made the new school's site by hand, and a device that takes the new edge's asset tag
+    hand_site = api.dcim.sites.create(name="Sadarak 13 (hand made)", slug=NEW_SCHOOL, status="planned")
+    printer_type = api.dcim.device_types.get(slug="printer")
+    printer_role = api.dcim.device_roles.get(slug="printer")
+    squatter = api.dcim.devices.create(name="old-server", site=api.dcim.sites.get(slug="noc-lab").id,
+                                       device_type=printer_type.id, role=printer_role.id,
+                                       asset_tag="NX-SAD-013-SRV")
+    _new_school(published.inventory, tmp_path)
+    added = published.desired_keys() - before_keys
+    plan = published.plan()
+    assert {c["action"] for c in plan["changes"]} == {"create"}
+    assert {(c["type"], c["key"]) for c in plan["changes"]} == added - {("dcim.site", NEW_SCHOOL)}
+    assert [(c["type"], c["key"]) for c in plan["unowned"]] == [("dcim.site", NEW_SCHOOL)]
+    # a NetBox 400 for one object of a bulk create: one line naming it and its inventory line
+    before = published.changes_logged()
+    refused = published.apply()
+    assert refused.returncode == 1
+    message = refused.stderr.strip().splitlines()[-1]
+    assert f"{NEW_SCHOOL}.yaml:" in message and f"{NEW_SCHOOL}-edge" in message and "asset" in message.lower()
+    assert "Traceback" not in refused.stderr
+    written = published.changes_logged() - before
+    # the fault removed, apply again: it converges, and the hand-made site is adopted only when asked
+    squatter.delete()
+    assert published.apply().returncode == 0
+    assert api.dcim.sites.get(slug=NEW_SCHOOL).name == "Sadarak 13 (hand made)"
+    adopted = published.apply("--adopt")
+    assert adopted.returncode == 0, adopted.stderr
+    site = api.dcim.sites.get(slug=NEW_SCHOOL)
+    assert site.id == hand_site.id and site.name == "Sadarak school No. 13"
+    assert "schoolnet" in [t.slug for t in site.tags]
+    assert published.plan()["changes"] == []
+    assert written == 0, "the refused bulk create wrote nothing"
+
+
+def test_a_school_removed_deletes_its_objects_and_nothing_else(published: Published) -> None:
+    api = published.api
+    inventory = published.inventory
+    school = inventory / "schools" / "sadarak" / f"{REMOVED_SCHOOL}.yaml"
+    tablets = school.read_text().count("- slot: ")
+    before_keys = published.desired_keys()
+    school.unlink()
+    ipam = inventory / "ipam.yaml"
+    line = next(x for x in ipam.read_text().splitlines() if x.strip().startswith(f"{REMOVED_SCHOOL}:"))
+    _edit(ipam, line + "\n", "")
+    _edit(inventory / "programme.yaml", "schools: 217", "schools: 216")
+    _edit(inventory / "programme.yaml", "tablets: 2301", f"tablets: {2301 - tablets}")
+    removed = before_keys - published.desired_keys()
+    plan = published.plan()
+    assert {c["action"] for c in plan["changes"]} == {"delete"}
+    assert {(c["type"], c["key"]) for c in plan["changes"]} == removed
+    owned_before = {t.name: _count(api, t.name, tag="schoolnet") for t in TYPES if t.tagged}
+    result = published.apply()
+    assert result.returncode == 0, result.stderr
+    assert api.dcim.sites.get(slug=REMOVED_SCHOOL) is None
+    assert _count(api, "dcim.device", name__isw=f"{REMOVED_SCHOOL}-") == 0
+    for object_type in TYPES:
+        if object_type.tagged:
+            gone = sum(1 for t, _ in removed if t == object_type.name)
+            assert _count(api, object_type.name, tag="schoolnet") == owned_before[object_type.name] - gone
+    assert api.dcim.devices.get(name="noc-printer") is not None  # the hand-made device survives
+    assert api.dcim.sites.get(slug="noc-lab") is not None
+    assert published.plan()["changes"] == []
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({"NETBOX_URL": "http://127.0.0.1:9"}, "is unreachable"),
+    ({"NETBOX_TOKEN": "nbt_wrongwrong12.0000000000000000000000000000000000000000"}, "refused the token"),
+], ids=["unreachable", "wrong-token"])
+def test_netbox_faults_are_one_line_and_exit_1(published: Published, env: dict[str, str], expected: str) -> None:
+    for command in ("plan", "apply", "drift"):
+        result = published.cli(command, env=env)
+        assert result.returncode == 1, (command, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and expected in lines[0], (command, result.stderr)
