@@ -46,4 +46,4 @@ def resolve_target(fleet: Fleet, environment: str | None, store: SecretStore) ->
     if instance is None:
         raise NetboxError("no NetBox to talk to: run 'schoolnet netbox up' for a local one, or set NETBOX_URL "
                           "and NETBOX_TOKEN, or pass --env NAME with a netbox: entry")
-    return Target(instance.url, instance.token, "the local NetBox (schoolnet netbox up)")
+    return Target(instance.url, instance.token, "the local NetBox that schoolnet netbox up started")
