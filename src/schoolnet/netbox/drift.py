@@ -14,22 +14,16 @@ from typing import Any
 
 from schoolnet.netbox.client import State, rows, talking
 from schoolnet.netbox.desired import Desired
-from schoolnet.netbox.mapping import BY_NAME, Key, Kind, Value
+from schoolnet.netbox.mapping import BY_NAME, Kind
 from schoolnet.netbox.plan import DriftField, drifted
-from schoolnet.problems import Location
 
 CHANGES_PER_REQUEST = 100
 
 
 @dataclass(frozen=True)
-class Drift:
-    type: str
-    key: Key
-    id: int
-    location: Location
-    field: str
-    git: Value
-    netbox: Value
+class Drift(DriftField):
+    """A drifted field with who changed it and when."""
+
     user: str | None = None  # from NetBox's change log; None when the log no longer has it
     time: str | None = None
 
