@@ -118,10 +118,13 @@ def _intact(item: CheckItem, sha256: str, report: CheckReport, stats: BuildStats
 def _runnable(groups: dict[tuple[str, str, str, str], list[CheckItem]],
               report: CheckReport) -> list[tuple[str, str, str, str]]:
     runnable, reported = [], set()
+    missing_by_name: dict[str, list[str]] = {}  # one PATH search per validator, not per distinct file
     for key, items in groups.items():
         name = key[0]
         validator = VALIDATORS.get(name)
-        missing = validator.missing_programs() if validator else []
+        if validator is not None and name not in missing_by_name:
+            missing_by_name[name] = validator.missing_programs()
+        missing = missing_by_name.get(name, [])
         if validator is None or missing:
             if name not in reported:
                 reported.add(name)
