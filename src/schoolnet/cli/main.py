@@ -8,22 +8,33 @@ from typing import Any
 import click
 
 from schoolnet import __version__
-from schoolnet.cli.changes_cmd import changes
-from schoolnet.cli.ci_cmds import ci
 from schoolnet.cli.common import EXIT_PROBLEMS, fail
-from schoolnet.cli.deploy_cmds import deploy, plan
-from schoolnet.cli.handover_cmd import handover
-from schoolnet.cli.inventory_cmds import inventory, ipam, schema, validate
-from schoolnet.cli.lab_cmds import lab
-from schoolnet.cli.netbox_cmds import netbox
-from schoolnet.cli.render_cmds import check, render
-from schoolnet.cli.report_cmds import report
-from schoolnet.cli.secrets_cmds import secrets
-from schoolnet.cli.switches_cmds import switches_group
+from schoolnet.cli.lazy import LazyGroup
 from schoolnet.problems import InventoryError
 
+# name -> "module:attribute"; a command's module is imported only when that command runs, so a
+# light command (validate, render, check, ci) does not load paramiko, the report or NetBox at start.
+COMMANDS = {
+    "changes": "schoolnet.cli.changes_cmd:changes",
+    "check": "schoolnet.cli.render_cmds:check",
+    "ci": "schoolnet.cli.ci_cmds:ci",
+    "deploy": "schoolnet.cli.deploy_cmds:deploy",
+    "handover": "schoolnet.cli.handover_cmd:handover",
+    "inventory": "schoolnet.cli.inventory_cmds:inventory",
+    "ipam": "schoolnet.cli.inventory_cmds:ipam",
+    "lab": "schoolnet.cli.lab_cmds:lab",
+    "netbox": "schoolnet.cli.netbox_cmds:netbox",
+    "plan": "schoolnet.cli.deploy_cmds:plan",
+    "render": "schoolnet.cli.render_cmds:render",
+    "report": "schoolnet.cli.report_cmds:report",
+    "schema": "schoolnet.cli.inventory_cmds:schema",
+    "secrets": "schoolnet.cli.secrets_cmds:secrets",
+    "switches": "schoolnet.cli.switches_cmds:switches_group",
+    "validate": "schoolnet.cli.inventory_cmds:validate",
+}
 
-class SchoolnetGroup(click.Group):
+
+class SchoolnetGroup(LazyGroup):
     """Turns inventory errors and refusals of the operating system into one-line messages and
     exit 1, never a traceback: a path that cannot be written is the user's to fix, not a crash."""
 
@@ -38,7 +49,7 @@ class SchoolnetGroup(click.Group):
             sys.exit(EXIT_PROBLEMS)
 
 
-@click.group(cls=SchoolnetGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=SchoolnetGroup, lazy_subcommands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="schoolnet")
 def cli() -> None:
     """schoolnet: the source of truth and deploy tool for a school network programme.
@@ -54,9 +65,3 @@ def cli() -> None:
 def main() -> None:
     cli(prog_name="schoolnet")
 
-
-cli.add_command(switches_group, "switches")
-cli.add_command(netbox, "netbox")
-for command in (validate, inventory, ipam, schema, secrets, render, check, ci, lab, plan, deploy, report, changes,
-                handover):
-    cli.add_command(command)
