@@ -9,18 +9,25 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Protocol
 
+import yaml
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from schoolnet.inventory.yamlload import display_name
 from schoolnet.problems import InventoryError, Location
 from schoolnet.rulebook import declare, problem
+
+try:  # the C parser reads sops' YAML in a fraction of the time sops takes to write JSON
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on the PyYAML build
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 SECRETS_FILE = "secrets.sops.yaml"
 STAGE = "secrets"
@@ -65,11 +72,30 @@ def flatten(tree: Any, prefix: str = "") -> dict[str, str]:
     return {prefix.rstrip("/"): str(tree)}
 
 
+# How Go writes a float without a point (1e+06): a string to PyYAML's YAML 1.1, a number to sops' JSON.
+_GO_EXPONENT = re.compile(r"[-+]?[0-9][0-9.]*[eE][-+]?[0-9]+")
+
+
+def _strings_only(tree: Any) -> bool:
+    """Every leaf a string that sops' JSON would give as the same string.  sops writes YAML 1.2 and
+    PyYAML reads 1.1: they disagree on some numbers, timestamps and plain scalars such as `=` or
+    `<<`, never on a string that reads back as a string, so anything else is read from JSON."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif not isinstance(node, str) or _GO_EXPONENT.fullmatch(node):
+            return False
+    return True
+
+
 class SopsSecrets:
     """Secrets decrypted by sops on first use and kept in memory for the process."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, program: str | None = None) -> None:
         self.path = path
+        self.program = program or sops_program()
         self._values: dict[str, str] | None = None
 
     def _locked(self, why: str, hint: str) -> InventoryError:
@@ -91,14 +117,23 @@ class SopsSecrets:
                                "keys/demo.agekey")
         if key_file and not Path(key_file).is_file():
             raise self._locked(f"SOPS_AGE_KEY_FILE={key_file} does not exist", "point it at your age key file")
-        result = subprocess.run([sops_program(), "decrypt", "--output-type", "json", str(self.path)],
+        try:  # sops writes YAML in half the time it writes JSON (3.3 s for 25,000 secrets)
+            tree = yaml.load(self._sops("yaml"), Loader=_Loader)
+        except yaml.YAMLError:
+            tree = None
+        if not _strings_only(tree):  # a number, a date, a list: JSON gives the values as before
+            tree = json.loads(self._sops("json"))
+        return flatten(tree)
+
+    def _sops(self, output_type: str) -> str:
+        result = subprocess.run([self.program, "decrypt", "--output-type", output_type, str(self.path)],
                                 capture_output=True, text=True, timeout=120)
         if result.returncode != 0:
             reason = "no age identity given can decrypt it" if "data key" in result.stderr else \
                 result.stderr.strip().splitlines()[0] if result.stderr.strip() else "sops failed"
             raise self._locked(f"cannot decrypt: {reason}", "use the age key this programme's secrets are "
                                "encrypted to (SOPS_AGE_KEY_FILE)")
-        return flatten(json.loads(result.stdout))
+        return result.stdout
 
     def load(self) -> None:
         self.values  # noqa: B018  (decrypts once)
