@@ -1,7 +1,8 @@
 """Read secrets from inventory/secrets.sops.yaml with the real `sops` binary and an age identity.
 
 Keys stay readable in git, values are encrypted: auditors see which secrets exist,
-never what they are.  The file is decrypted once per process, in memory only.
+never what they are.  The file is decrypted once per process, in memory only; given the
+cache, once per version of the file (the values kept there sealed, see sealed.py).
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ import yaml
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from schoolnet.cache import Cache
 from schoolnet.inventory.yamlload import display_name
 from schoolnet.problems import InventoryError, Location
 from schoolnet.rulebook import declare, problem
+from schoolnet.secrets import sealed
 
 try:  # the C parser reads sops' YAML in a fraction of the time sops takes to write JSON
     from yaml import CSafeLoader as _Loader
@@ -93,8 +96,9 @@ def _strings_only(tree: Any) -> bool:
 class SopsSecrets:
     """Secrets decrypted by sops on first use and kept in memory for the process."""
 
-    def __init__(self, path: Path, *, program: str | None = None) -> None:
+    def __init__(self, path: Path, cache: Cache | None = None, *, program: str | None = None) -> None:
         self.path = path
+        self.cache = cache
         self.program = program or sops_program()
         self._values: dict[str, str] | None = None
 
@@ -117,6 +121,25 @@ class SopsSecrets:
                                "keys/demo.agekey")
         if key_file and not Path(key_file).is_file():
             raise self._locked(f"SOPS_AGE_KEY_FILE={key_file} does not exist", "point it at your age key file")
+        cache = self.cache if self.cache is not None and self.cache.enabled else None
+        lock = self._seal_lock() if cache is not None else None
+        if cache is not None and lock is not None and (values := sealed.unseal(cache, *lock)) is not None:
+            return values
+        values = self._run_sops()
+        if cache is not None and lock is not None and self._seal_lock() == lock:  # unchanged while sops ran
+            sealed.seal(cache, *lock, values)
+        return values
+
+    def _seal_lock(self) -> tuple[bytes, bytes] | None:
+        """What the sealed entry is bound to: the file's sha256 and the bytes of the age identities; None
+        (sops every time) when either cannot be read here."""
+        material = sealed.identity_material()
+        try:
+            return None if material is None else (sealed.file_digest(self.path), material)
+        except OSError:
+            return None
+
+    def _run_sops(self) -> dict[str, str]:
         try:  # sops writes YAML in half the time it writes JSON (3.3 s for 25,000 secrets)
             tree = yaml.load(self._sops("yaml"), Loader=_Loader)
         except yaml.YAMLError:
@@ -146,8 +169,8 @@ class SopsSecrets:
                               "generate`") from None
 
 
-def open_store(inventory: Path) -> SopsSecrets:
-    return SopsSecrets(inventory / SECRETS_FILE)
+def open_store(inventory: Path, cache: Cache | None = None) -> SopsSecrets:
+    return SopsSecrets(inventory / SECRETS_FILE, cache)
 
 
 def mask(text: str, names: list[str], store: SecretStore) -> str:
