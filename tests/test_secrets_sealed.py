@@ -20,6 +20,7 @@ from pyrage import x25519
 from schoolnet.cache import Cache
 from schoolnet.problems import InventoryError
 from schoolnet.secrets import sealed
+from schoolnet.secrets.generate import new_value
 from schoolnet.secrets.manage import recipients, write_encrypted
 from schoolnet.secrets.store import SECRETS_FILE, SopsSecrets, flatten
 from tests.conftest import DEMO_KEY, ROOT
@@ -137,7 +138,7 @@ def test_a_changed_file_misses_and_an_old_entry_does_not_open_it(inventory: Path
     before = sops.load(path, cache)
     old = cache.get(sealed.entry_name(sealed.file_digest(path)))
     name = "wireguard/nx-ord-001-edge/private_key"
-    write_encrypted(inventory, before | {name: "bmV3IHZhbHVlIG5ldyB2YWx1ZSBuZXcgdmFsdWUgISE="})
+    write_encrypted(inventory, before | {name: new_value(name)})
     after = sops.load(path, cache)
     assert sops.runs == 2 and after[name] != before[name] and after == truth(path)
     # the old file's entry put where the new file's is looked for: bound to the old bytes, it does not open
