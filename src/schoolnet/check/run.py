@@ -9,6 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from schoolnet.cache import Cache
 from schoolnet.check import lints as _lints  # noqa: F401  (registers the validators)
@@ -38,16 +39,19 @@ class CheckReport:
 
 def check_build(build: Path, jobs: int | None = None, progress: Callable[[int, int], None] | None = None,
                 secrets: SecretStore | None = None, hosts: set[str] | None = None,
-                cache: Cache | None = None) -> CheckReport:
+                cache: Cache | None = None, manifest: dict[str, Any] | None = None,
+                stats: BuildStats | None = None) -> CheckReport:
     """Check every file of `build`; `secrets` masks values a program quotes back from a file holding them.
-    With `cache`, a verdict on the same bytes by the same program is reused (check/verdicts.py)."""
-    try:
-        manifest = load_manifest(build)
-    except (OSError, ValueError):
-        raise InventoryError([problem("SN818", Location(display_name(build / "manifest.json")),
-                                      "no rendered build here", "run `schoolnet render` first")]) from None
+    With `cache`, a verdict on the same bytes by the same program is reused (check/verdicts.py).  A caller
+    that has the manifest in hand (render just wrote it) passes it, and its `stats` to learn what was seen."""
+    if manifest is None:
+        try:
+            manifest = load_manifest(build)
+        except (OSError, ValueError):
+            raise InventoryError([problem("SN818", Location(display_name(build / "manifest.json")),
+                                          "no rendered build here", "run `schoolnet render` first")]) from None
     report = CheckReport()
-    stats = BuildStats(build, cache)
+    stats = stats if stats is not None else BuildStats(build, cache)
     root = build.resolve() / "hosts"  # absolute: validators run from scratch directories
     top = str(root)
     groups: dict[tuple[str, str, str, str], list[CheckItem]] = {}

@@ -56,6 +56,17 @@ def load_tree(root: Path, cache: Cache | None = None) -> InventoryFiles:
     return files
 
 
+def load_part(root: Path, schools: list[Path], cache: Cache | None = None) -> InventoryFiles:
+    """The shared files and only the `schools` named: what a change to those schools is checked with."""
+    files = InventoryFiles(root, cache=cache)
+    for name in REQUIRED:
+        setattr(files, name.removesuffix(".yaml"), _load(root / name, files.problems, cache))
+    files.datacenters = _load_all(sorted((root / "datacenter").glob("*.yaml")), files)
+    files.environments = _load_all(sorted((root / "environments").glob("*.yaml")), files)
+    files.schools = _load_all(sorted(schools), files)
+    return files
+
+
 def _school_paths(root: Path, problems: list[Problem]) -> list[Path]:
     schools = root / "schools"
     paths: list[Path] = []

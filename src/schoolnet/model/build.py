@@ -68,7 +68,7 @@ def build_fleet(files: InventoryFiles) -> tuple[Fleet | None, list[Problem]]:
     def typed(doc: Document | None, cls: type[M], defaults: Programme | None = None) -> M | None:
         if doc is None:
             return None
-        entry = f"typed-{cls.__name__}-{doc.sha256}-{programme_sha if cls is School else ''}"
+        entry = typed_entry(cls, doc.sha256, programme_sha)
         obj = cache.get(entry) if cache is not None and doc.sha256 else None
         if not isinstance(obj, cls):
             try:
@@ -97,6 +97,11 @@ def build_fleet(files: InventoryFiles) -> tuple[Fleet | None, list[Problem]]:
     schools.sort(key=lambda s: s.id)
     fleet = Fleet(files.root, programme, hardware, ledger, schools, datacenters, documents, environments)
     return fleet, problems
+
+
+def typed_entry(cls: type[BaseModel], sha256: str, programme_sha256: str) -> str:
+    """The cache entry of a file's typed object: a school's also depends on the programme's defaults."""
+    return f"typed-{cls.__name__}-{sha256}-{programme_sha256 if cls is School else ''}"
 
 
 def is_complete(problems: list[Problem]) -> bool:

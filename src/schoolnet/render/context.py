@@ -112,10 +112,11 @@ class ContextBuilder:
         """Computed once per school, on first use: a one-school render does not pay for the fleet."""
         summary = self._summaries.get(school.id)
         if summary is None:
-            summary = self._summaries[school.id] = self._summary(school)
+            summary = self._summaries[school.id] = self.summary(school)
         return summary
 
-    def _summary(self, school: School) -> dict[str, Any]:
+    def summary(self, school: School) -> dict[str, Any]:
+        """What a data-center host sees of one school."""
         plan = self._plan(school)
         assigned = {a.name: str(a.address) for a in plan.assigned if a.kind != "edge"}
         names = school.device_hostnames()

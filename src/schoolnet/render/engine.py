@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,7 @@ class RenderSummary:
     rendered_hosts: int
     kept_hosts: int = 0  # hosts whose inputs were unchanged: their files stayed as the previous render wrote them
     rendered: tuple[str, ...] = ()
+    manifest: dict[str, Any] = field(default_factory=dict, repr=False)  # as written to build/manifest.json
 
 
 def render_fleet(fleet: Fleet, hosts: list[Host], out: Path, templates_dir: Path, secrets: SecretStore,
@@ -130,7 +131,54 @@ def render_fleet(fleet: Fleet, hosts: list[Host], out: Path, templates_dir: Path
                 shutil.rmtree(staging)
     total = sum(len(h["files"]) for h in manifest["hosts"].values())
     return RenderSummary(out, len(manifest["hosts"]), total, len(results), len(kept),
-                         tuple(sorted(r.hostname for r in results)))
+                         tuple(sorted(r.hostname for r in results)), manifest)
+
+
+def render_hosts_into(fleet: Fleet, hosts: list[Host], out: Path, templates_dir: Path,
+                      secrets: SecretStore) -> dict[str, Any]:
+    """Render `hosts` again into an existing build whose other hosts stay as they are, and return their
+    new manifest entries.  Each host's directory is exchanged in one step, then the manifest, whose other
+    lines are kept byte for byte (a full render writes the same bytes: one line per host, sorted)."""
+    fleet.require_validated("render")
+    try:
+        specs = discover(templates_dir)
+    except ValueError as exc:
+        source, _, message = str(exc).partition(":1: ")
+        raise InventoryError([problem("SN703", Location(source, 1, 1), message, "see docs/templates.md")]) from None
+    _check_roles(fleet, hosts, specs)
+    renderer = _Renderer(fleet, specs, templates_dir, secrets)
+    out = out.resolve()
+    with locked(out.parent):
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+        staging.chmod(0o755)
+        try:
+            results, problems = renderer.render_all(hosts, staging / "hosts", None)
+            if problems:
+                raise InventoryError(problems)
+            entries = {r.hostname: r.entry() for r in results}
+            text = splice_manifest((out / MANIFEST).read_text(encoding="utf-8"), entries)
+            (staging / MANIFEST).write_text(text, encoding="utf-8")
+            _swap_hosts(staging, out, list(entries))
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging)
+    return entries
+
+
+def splice_manifest(text: str, entries: dict[str, Any]) -> str:
+    """`text` (as manifest_text wrote it) with the lines of the hosts in `entries` written anew; raises
+    ValueError if a host has no line (a new host changes the order: render the whole build)."""
+    lines = text.split("\n")
+    pending = dict(entries)
+    for number in range(1, len(lines)):
+        name, separator, _ = lines[number].partition(": ")
+        host = json.loads(name) if separator and name.startswith('"') else None
+        if host in pending:
+            comma = "," if lines[number].endswith(",") else ""
+            lines[number] = f"{name}: {json.dumps(pending.pop(host), sort_keys=True, separators=(',', ':'))}{comma}"
+    if pending:
+        raise ValueError(f"no manifest line for {', '.join(sorted(pending))}")
+    return "\n".join(lines)
 
 
 def _unchanged(inputs: Inputs, hosts: list[Host], previous: dict[str, Any], stats: BuildStats,

@@ -29,7 +29,7 @@ class DigestMemo:
         schools = [fleet.doc(school) for school in fleet.schools]
         self.usable = all(doc.sha256 for doc in [*docs, *schools])
         shared = key("render-inputs", *(d.sha256 for d in docs), _file_digest(secrets_file),
-                     _tree_digest(templates_dir))
+                     tree_digest(templates_dir))
         self.table_name = shared
         self.fleet_key = key(shared, *(f"{d.path}={d.sha256}" for d in schools))
         stored = cache.get(shared) if self.usable else None
@@ -61,7 +61,8 @@ def _file_digest(path: Path) -> str:
         return "missing"
 
 
-def _tree_digest(root: Path) -> str:
+def tree_digest(root: Path) -> str:
+    """Every file under `root`, by relative path and bytes: the templates, as one value."""
     digest = hashlib.sha256()
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
