@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree as ET
 
 import click
@@ -16,10 +17,13 @@ from schoolnet.cache import open_cache
 from schoolnet.check import check_build
 from schoolnet.cli import output
 from schoolnet.cli.common import EXIT_PROBLEMS, inventory_option, no_cache_option
+from schoolnet.delta.fast import Declined, run_fast
+from schoolnet.delta.state import hash_inventory, record, state_name
 from schoolnet.model import Fleet
 from schoolnet.model.select import select_hosts
 from schoolnet.problems import InventoryError, Problem, Severity
 from schoolnet.render import render_fleet
+from schoolnet.render.intact import BuildStats
 from schoolnet.rulebook import RULES
 from schoolnet.secrets import open_store
 from schoolnet.validate import validate_inventory
@@ -54,6 +58,26 @@ def ci(inventory: Path, out: Path, templates_dir: Path, fmt: str, no_cache: bool
     results = [StageResult(name) for name in STAGES]
     fleet: Fleet | None = None
     cache = open_cache(inventory, not no_cache)  # parsed files, kept hosts, verdicts: what one change leaves valid
+    started = time.perf_counter()
+    inputs = hash_inventory(inventory) if cache.enabled and inventory.is_dir() else {}
+    hashed = time.perf_counter() - started
+    fast_path = "off (--no-cache)" if not cache.enabled else ""
+    if inputs:
+        try:
+            fast = run_fast(inventory, out, templates_dir, open_store(inventory), cache, inputs)
+        except (Declined, InventoryError) as exc:  # the full run decides, and reports what it finds
+            why = str(exc) if isinstance(exc, Declined) else f"{exc.problems[0].code} while rendering"
+            fast_path = f"not taken: {why}"
+        else:
+            for result in results:
+                result.status, result.seconds = "passed", fast.seconds[result.name]
+                result.detail = fast.details[result.name]
+            results[0].seconds += hashed
+            results[0].problems = fast.problems
+            _summarise(results, fmt, "taken")
+            return
+    written: dict[str, Any] = {}
+    stats = BuildStats(out, cache)
 
     def run(stage: StageResult, work: Callable[[], str]) -> bool:
         started = time.perf_counter()
@@ -79,10 +103,12 @@ def ci(inventory: Path, out: Path, templates_dir: Path, fmt: str, no_cache: bool
         assert fleet is not None
         summary = render_fleet(fleet, select_hosts(fleet, []), out, templates_dir, open_store(inventory),
                                cache=cache)
+        written.update(summary.manifest)
         return f"{summary.files:,} files for {summary.hosts} hosts, {summary.kept_hosts} kept unchanged"
 
     def check() -> str:
-        report = check_build(out, secrets=open_store(inventory), cache=cache)
+        report = check_build(out, secrets=open_store(inventory), cache=cache, manifest=written or None,
+                             stats=stats)
         if report.problems:
             raise InventoryError(report.problems)
         return f"{report.files:,} files, {len(report.by_validator)} validators, {report.reused:,} verdicts reused"
@@ -90,10 +116,19 @@ def ci(inventory: Path, out: Path, templates_dir: Path, fmt: str, no_cache: bool
     for stage, work in zip(results, (validate, render, check), strict=True):
         if not run(stage, work):
             break
+    if inputs and fleet is not None and all(r.status == "passed" for r in results):
+        recorded = record(cache, state_name(inventory, out, templates_dir), inputs=inputs, templates=templates_dir,
+                          fleet=fleet, problems=results[0].problems, manifest=written, out=out, stats=stats)
+        fast_path = fast_path if recorded else f"{fast_path}; this run could not be recorded"
+    _summarise(results, fmt, fast_path)
+
+
+def _summarise(results: list[StageResult], fmt: str, fast_path: str) -> None:
     problems = sorted((p for r in results for p in r.problems), key=Problem.sort_key)
     ok = all(r.status == "passed" for r in results)
     if fmt == "json":
-        click.echo(json.dumps({"ok": ok, "stages": [{"name": r.name, "status": r.status, "seconds": round(r.seconds, 2),
+        click.echo(json.dumps({"ok": ok, "fast_path": fast_path,
+                               "stages": [{"name": r.name, "status": r.status, "seconds": round(r.seconds, 2),
                                                     "detail": r.detail, "problems": len(r.problems)} for r in results],
                                "problems": [output.problem_dict(p) for p in problems]}, indent=2))
     elif fmt == "junit":
@@ -104,6 +139,8 @@ def ci(inventory: Path, out: Path, templates_dir: Path, fmt: str, no_cache: bool
         mark = {"passed": "✓", "failed": "✗", "skipped": "·"}[r.status]
         click.echo(f"{mark} {r.name:<9} {r.status:<8} {r.seconds:6.1f} s  "
                    f"{r.detail or (str(len(r.problems)) + ' problem(s)' if r.problems else '')}", err=True)
+    if fast_path:
+        click.echo(f"  fast path {fast_path}", err=True)
     if not ok:
         sys.exit(EXIT_PROBLEMS)
 

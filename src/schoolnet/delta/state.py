@@ -1,0 +1,165 @@
+"""What the last clean `schoolnet ci` saw and left, kept in the cache so the next one can start from it.
+
+The state names every input by its bytes (each inventory file's sha256, the templates' digest),
+the index of the cross-school rules (validate/segments.py), and the build as that run left it:
+each file's stat signature and sha256, each directory's inode, the manifest's sha256, and the
+identity of every validator's programs.  It is written only after validate, render and check all
+passed, and only for the same working directory, inventory, build and templates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import uuid
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from schoolnet.cache import Cache, key
+from schoolnet.check.registry import VALIDATORS
+from schoolnet.check.verdicts import Verdicts
+from schoolnet.model.build import gc_paused
+from schoolnet.model.fleet import Fleet
+from schoolnet.problems import Problem
+from schoolnet.render.engine import MANIFEST
+from schoolnet.render.intact import BuildStats, Signature, host_file
+from schoolnet.render.memo import tree_digest
+from schoolnet.validate.segments import build_index
+
+Files = dict[str, tuple[Signature | None, str]]  # absolute path -> stat signature (None: hash it), sha256
+
+
+@dataclass
+class Build:
+    """build/ as a run left it."""
+
+    files: Files
+    directories: dict[str, int]  # every directory above a built file -> inode
+
+
+@dataclass
+class CiState:
+    """Small, read whole every run; the large parts are entries of their own, named here, so a run reads
+    only the index tables its change touches and writes only what changed."""
+
+    inputs: dict[str, str]  # inventory file, relative to the inventory -> sha256
+    templates: str
+    problems: list[Problem]  # the warnings of that run
+    counts: dict[str, int]  # schools, hosts, files, validators
+    manifest: str  # sha256 of build/manifest.json
+    programs: dict[str, str]  # validator -> identity of its programs
+    index: dict[str, str] = field(default_factory=dict)  # rule code -> the entry of its table
+    build: str = ""  # the entry of the Build
+
+
+def save(cache: Cache, name: str, state: CiState, tables: dict[str, dict[Hashable, str]], build: Build) -> None:
+    """Each part under a new entry, then the state that names them: a reader sees the old state or the new
+    one, never a mix."""
+    for code, table in tables.items():
+        state.index[code] = key(name, "index", code, uuid.uuid4().hex)
+        cache.put(state.index[code], table)
+    state.build = key(name, "build", uuid.uuid4().hex)
+    cache.put(state.build, build)
+    cache.put(name, state)
+
+
+def state_name(inventory: Path, out: Path, templates: Path) -> str:
+    """Problems name files relative to the working directory, so it is part of the name too."""
+    return key("ci-state", os.getcwd(), str(inventory.resolve()), str(out.resolve()), str(templates.resolve()))
+
+
+def hash_inventory(root: Path) -> dict[str, str]:
+    """Every file under the inventory, whatever its name: any file added, removed or changed is seen."""
+    found: dict[str, str] = {}
+    for directory, subdirectories, names in os.walk(root):
+        subdirectories.sort()
+        for name in names:
+            path = os.path.join(directory, name)
+            try:
+                with open(path, "rb") as handle:
+                    found[os.path.relpath(path, root)] = hashlib.sha256(handle.read()).hexdigest()
+            except OSError:
+                found[os.path.relpath(path, root)] = "unreadable"
+    return found
+
+
+def file_sha256(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "missing"
+
+
+def program_identities(cache: Cache, names: set[str]) -> dict[str, str]:
+    verdicts = Verdicts(cache)
+    return {name: verdicts.program_identity(VALIDATORS[name]) for name in sorted(names) if name in VALIDATORS}
+
+
+def built_files(out: Path, entries: dict[str, Any], stats: BuildStats) -> Build:
+    """Each listed file with the signature `stats` saw it under when its sha256 was confirmed (None if it
+    was too fresh to trust a signature), and the inode of every directory on the way to it."""
+    top = str(out.resolve() / "hosts")
+    files: Files = {}
+    directories = {str(out.resolve()): os.lstat(out).st_ino}
+    for hostname, entry in entries.items():
+        for spec in entry["files"]:
+            path = host_file(top, hostname, str(spec["path"]))
+            known = stats.known.get(path)
+            files[path] = (known[0] if known is not None and known[1] == spec["sha256"] else None, spec["sha256"])
+            directory = path[: path.rfind("/")]
+            while directory not in directories and len(directory) >= len(top):
+                directories[directory] = os.lstat(directory).st_ino
+                directory = directory[: directory.rfind("/")]
+    return Build(files, directories)
+
+
+def build_intact(out: Path, state: CiState, build: Build) -> bool:
+    """Every directory and file of the build as the state recorded it: a hand edit, a removed file or a
+    directory swapped for a link is seen (a file's signature changes with any write; one recorded
+    without a signature is read and hashed)."""
+    if file_sha256(out / MANIFEST) != state.manifest:
+        return False
+    for directory, inode in build.directories.items():
+        try:
+            info = os.lstat(directory)
+        except OSError:
+            return False
+        if info.st_ino != inode or not stat.S_ISDIR(info.st_mode):
+            return False
+    for path, (signature, sha256) in build.files.items():
+        try:
+            info = os.lstat(path)
+        except OSError:
+            return False
+        if (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino) == signature:
+            continue
+        if not stat.S_ISREG(info.st_mode) or file_sha256(Path(path)) != sha256:
+            return False
+    return True
+
+
+def record(cache: Cache, name: str, *, inputs: dict[str, str], templates: Path, fleet: Fleet,
+           problems: list[Problem], manifest: dict[str, Any], out: Path, stats: BuildStats) -> CiState | None:
+    """Keep the state of a run that passed; None (nothing kept) when the fleet cannot be indexed."""
+    with gc_paused():
+        return _record(cache, name, inputs, templates, fleet, problems, manifest, out, stats)
+
+
+def _record(cache: Cache, name: str, inputs: dict[str, str], templates: Path, fleet: Fleet, problems: list[Problem],
+            manifest: dict[str, Any], out: Path, stats: BuildStats) -> CiState | None:
+    owners = {id(school): os.path.relpath(fleet.doc(school).path, fleet.root) for school in fleet.schools}
+    index = build_index(fleet, owners)
+    if index is None:
+        return None
+    entries = manifest["hosts"]
+    build = built_files(out, entries, stats)
+    validators = {str(spec["validator"]) for entry in entries.values() for spec in entry["files"] if spec["validator"]}
+    counts = {"schools": len(fleet.schools), "hosts": len(entries), "files": len(build.files),
+              "validators": len(validators)}
+    state = CiState(inputs, tree_digest(templates), problems, counts, file_sha256(out / MANIFEST),
+                    program_identities(cache, validators))
+    save(cache, name, state, dict(index), build)
+    return state

@@ -1,0 +1,260 @@
+"""`schoolnet ci` after a change: the fast path (only school files changed since the last clean run) gives
+exactly what a cold `ci --no-cache` gives (problems, build bytes and modes, manifest), it is taken where it
+can prove that, and declined (the full run answers) wherever it cannot."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from schoolnet.check import verdicts as verdicts_module
+from tests.conftest import ROOT, invoke
+
+Step = Callable[[Path], None]
+
+
+@dataclass
+class Run:
+    ok: bool
+    fast_path: str
+    problems: list[dict[str, Any]]
+    tree: dict[str, tuple[bytes, int]]
+
+
+@contextmanager
+def _inside(directory: Path) -> Iterator[None]:
+    before = Path.cwd()
+    os.chdir(directory)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+def ci(root: Path, cache: Path, *extra: str) -> Run:
+    with _inside(root):
+        code, output = invoke("ci", "--format", "json", *extra, env={"SCHOOLNET_CACHE_DIR": str(cache)})
+    data = json.loads(output[: output.rindex("}") + 1])
+    assert code == (0 if data["ok"] else 1), output
+    tree = {p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_mode & 0o7777)
+            for p in sorted((root / "build").rglob("*")) if p.is_file()} if data["ok"] else {}
+    return Run(data["ok"], data["fast_path"], data["problems"], tree)
+
+
+# --- scripted changes -------------------------------------------------------------------------------------
+
+def _schools(root: Path) -> list[Path]:
+    return sorted((root / "inventory" / "schools").glob("*/*.yaml"))
+
+
+def _replace(path: Path, old: str, new: str, count: int = 1) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, count))
+
+
+def _lines(path: Path, field_name: str) -> list[str]:
+    return [line for line in path.read_text().splitlines() if line.strip().startswith(f"{field_name}:")]
+
+
+def _pristine(root: Path) -> Path:
+    return root.parent.parent / "pristine"
+
+
+def new_mac(root: Path) -> None:
+    school = _schools(root)[2]
+    line = _lines(school, "mac")[0]
+    _replace(school, line, line.split("mac:")[0] + 'mac: "02:ee:00:00:00:01"')
+
+
+def more_students(root: Path) -> None:
+    school = _schools(root)[3]
+    line = _lines(school, "students")[0]
+    _replace(school, line, f"students: {int(line.split(':')[1]) + 9}")
+
+
+def a_comment(root: Path) -> None:
+    school = _schools(root)[4]
+    school.write_text(school.read_text() + "# reviewed\n")
+
+
+def mac_of_another_school(root: Path) -> None:
+    a, b = _schools(root)[:2]
+    _replace(b, _lines(b, "mac")[0], _lines(a, "mac")[0])
+
+
+def restore_school_b(root: Path) -> None:
+    b = _schools(root)[1]
+    shutil.copy(_pristine(root) / b.relative_to(root), b)
+
+
+def mac_twice_in_one_school(root: Path) -> None:
+    school = _schools(root)[2]
+    first, second = _lines(school, "mac")[:2]
+    _replace(school, second, first)
+
+
+def serial_of_a_datacenter_device(root: Path) -> None:
+    dc_serials = [line for dc in (root / "inventory" / "datacenter").glob("*.yaml") for line in _lines(dc, "serial")]
+    school = _schools(root)[2]
+    line = _lines(school, "serial")[-1]
+    _replace(school, line, line.split("serial:")[0] + dc_serials[0].strip())
+
+
+def serial_of_another_school(root: Path) -> None:
+    a, b = _schools(root)[:2]
+    _replace(b, _lines(b, "serial")[-1], _lines(a, "serial")[-1])
+
+
+def tablet_returned_to_stock(root: Path) -> None:
+    """A tablet's status is in its school's summary: the data center's hosts see it."""
+    _replace(_schools(root)[5], "status: handed_over", "status: in_repair")
+
+
+def switch_renamed_role(root: Path) -> None:
+    school = _schools(root)[6]
+    _replace(school, "kind: switch", "kind: switch\n    roles: [base]")
+
+
+def tablet_removed(root: Path) -> None:
+    school = _schools(root)[7]
+    text = school.read_text()
+    head, _, tablets = text.partition("tablets:\n")
+    entries = tablets.split("\n  - ")
+    school.write_text(head + "tablets:\n" + "\n  - ".join(entries[:-1]) + "\n")
+
+
+def no_handover_record(root: Path) -> None:
+    school = _schools(root)[8]
+    lines = school.read_text().splitlines(keepends=True)
+    first = next(i + 1 for i, line in enumerate(lines)
+                 if line.strip() == "status: handed_over" and lines[i + 1].strip().startswith("handover:"))
+    school.write_text("".join(lines[:first] + lines[first + 1:]))
+
+
+def school_added(root: Path) -> None:
+    source = _schools(root)[0]
+    shutil.copy(source, source.with_name("notes.yaml.bak"))
+
+
+def programme_renamed(root: Path) -> None:
+    programme = root / "inventory" / "programme.yaml"
+    _replace(programme, _lines(programme, "name")[0], "name: Renamed programme")
+
+
+def template_edited(root: Path) -> None:
+    _replace(root / "templates" / "dhcp" / "etc" / "dnsmasq.d" / "school.conf.j2", "log-dhcp", "log-dhcp\n# edited")
+
+
+def hand_edit_in_build(root: Path) -> None:
+    if not (root / "build").exists():  # the cold side renders from nothing
+        return
+    target = sorted((root / "build" / "hosts").glob("*-edge/etc/dnsmasq.d/school.conf"))[0]
+    target.write_text(target.read_text() + "# by hand\n")
+
+
+def link_in_build(root: Path) -> None:
+    """A host's directory moved away and linked back: the files are the same, the path is not."""
+    if (root / "build").exists():
+        edge = sorted((root / "build" / "hosts").glob("*-edge"))[0]
+        os.rename(edge / "etc", root / "elsewhere")
+        (edge / "etc").symlink_to(root / "elsewhere")
+
+
+def build_file_removed(root: Path) -> None:
+    if (root / "build").exists():
+        sorted((root / "build" / "hosts").glob("*-edge/etc/dnsmasq.d/school.conf"))[1].unlink()
+
+
+# (steps, whether each step's run takes the fast path)
+CASES: dict[str, list[tuple[Step, bool]]] = {
+    "a tablet's new MAC": [(new_mac, True)],
+    "more students (the edge's context, not the summary)": [(more_students, True)],
+    "a comment: nothing to render differently": [(a_comment, True)],
+    "a MAC another school holds, then removed": [(mac_of_another_school, False), (restore_school_b, True)],
+    "a serial another school holds": [(serial_of_another_school, False)],
+    "a MAC twice in the changed school": [(mac_twice_in_one_school, False)],
+    "a serial a data-center device holds": [(serial_of_a_datacenter_device, False)],
+    "a tablet's status, which the data center sees": [(tablet_returned_to_stock, False)],
+    "a switch's roles": [(switch_renamed_role, False)],
+    "one tablet fewer (the procured total)": [(tablet_removed, False)],
+    "a handed-over tablet without its record": [(no_handover_record, False)],
+    "a file added to the inventory": [(school_added, False)],
+    "programme.yaml": [(programme_renamed, False)],
+    "a template": [(template_edited, False)],
+    "a rendered file edited by hand, then a school changed": [(hand_edit_in_build, False), (new_mac, True)],
+    "a link placed in build/": [(link_in_build, False)],
+    "a rendered file removed": [(build_file_removed, False)],
+}
+
+
+@pytest.fixture(scope="module")
+def base(small_programme: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The programme after one clean `ci`, and the cache that run filled (copied per case: the state in it
+    names this build)."""
+    top = tmp_path_factory.mktemp("fast")
+    pristine = top / "pristine"
+    shutil.copytree(small_programme, pristine / "inventory")
+    shutil.copytree(ROOT / "templates", pristine / "templates")
+    first = ci(pristine, top / "cache")
+    assert first.ok and first.fast_path.startswith("not taken"), first
+    again = ci(pristine, top / "cache")
+    assert again.ok and again.fast_path == "taken" and again.tree == first.tree
+    return pristine, top / "cache"
+
+
+@pytest.mark.parametrize("steps", CASES.values(), ids=CASES.keys())
+def test_ci_after_a_change_gives_exactly_the_cold_result(steps: list[tuple[Step, bool]], base: tuple[Path, Path],
+                                                         tmp_path: Path) -> None:
+    pristine, warm_cache = base
+    case = tmp_path / "case"
+    case.mkdir()
+    os.symlink(pristine, tmp_path / "pristine")
+    warm, cold = case / "warm", case / "cold"
+    shutil.copytree(pristine, warm, symlinks=True)
+    shutil.copytree(pristine, cold, ignore=shutil.ignore_patterns("build"))
+    cache = tmp_path / "cache"
+    shutil.copytree(warm_cache, cache)
+    # the state names the build by its absolute path: point it at this copy by running there once
+    assert ci(warm, cache).ok
+    for step, fast in steps:
+        step(warm)
+        step(cold)
+        warm_run = ci(warm, cache)
+        cold_run = ci(cold, tmp_path / "unused", "--no-cache")
+        assert warm_run.fast_path.startswith("taken" if fast else "not taken"), (step.__name__, warm_run.fast_path)
+        assert warm_run.ok == cold_run.ok, step.__name__
+        assert warm_run.problems == cold_run.problems, step.__name__
+        assert warm_run.tree == cold_run.tree, step.__name__
+        shutil.rmtree(cold / "build", ignore_errors=True)
+
+
+def test_a_validator_upgrade_declines_the_fast_path(base: tuple[Path, Path], tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    pristine, warm_cache = base
+    root = tmp_path / "warm"
+    shutil.copytree(pristine, root, symlinks=True)
+    cache = tmp_path / "cache"
+    shutil.copytree(warm_cache, cache)
+    assert ci(root, cache).ok
+    database = tmp_path / "status"
+    database.write_bytes(verdicts_module.PACKAGE_DATABASE.read_bytes() + b"\nPackage: dnsmasq-base\nVersion: 99\n")
+    monkeypatch.setattr(verdicts_module, "PACKAGE_DATABASE", database)
+    new_mac(root)
+    run = ci(root, cache)
+    assert run.ok and run.fast_path == "not taken: a validator's program changed"
+
+
+def test_no_cache_never_takes_the_fast_path(base: tuple[Path, Path], tmp_path: Path) -> None:
+    pristine, warm_cache = base
+    root = tmp_path / "warm"
+    shutil.copytree(pristine, root, symlinks=True)
+    assert ci(root, warm_cache, "--no-cache").fast_path == "off (--no-cache)"
