@@ -62,9 +62,10 @@ def ci(inventory: Path, out: Path, templates_dir: Path, fmt: str, no_cache: bool
     inputs = hash_inventory(inventory) if cache.enabled and inventory.is_dir() else {}
     hashed = time.perf_counter() - started
     fast_path = "off (--no-cache)" if not cache.enabled else ""
+    secrets = open_store(inventory, cache)  # decrypted once per secrets file, kept sealed (secrets/sealed.py)
     if inputs:
         try:
-            fast = run_fast(inventory, out, templates_dir, open_store(inventory), cache, inputs)
+            fast = run_fast(inventory, out, templates_dir, secrets, cache, inputs)
         except (Declined, InventoryError) as exc:  # the full run decides, and reports what it finds
             why = str(exc) if isinstance(exc, Declined) else f"{exc.problems[0].code} while rendering"
             fast_path = f"not taken: {why}"
@@ -101,13 +102,13 @@ def ci(inventory: Path, out: Path, templates_dir: Path, fmt: str, no_cache: bool
 
     def render() -> str:
         assert fleet is not None
-        summary = render_fleet(fleet, select_hosts(fleet, []), out, templates_dir, open_store(inventory),
+        summary = render_fleet(fleet, select_hosts(fleet, []), out, templates_dir, secrets,
                                cache=cache)
         written.update(summary.manifest)
         return f"{summary.files:,} files for {summary.hosts} hosts, {summary.kept_hosts} kept unchanged"
 
     def check() -> str:
-        report = check_build(out, secrets=open_store(inventory), cache=cache, manifest=written or None,
+        report = check_build(out, secrets=secrets, cache=cache, manifest=written or None,
                              stats=stats)
         if report.problems:
             raise InventoryError(report.problems)

@@ -44,13 +44,14 @@ def render(inventory: Path, out: Path, templates_dir: Path, limits: tuple[str, .
       schoolnet render --limit school:nx-ord-012 --limit role:vpn-hub
     """
     started = time.perf_counter()
-    fleet = load_for_action(inventory, open_cache(inventory, not no_cache))  # problems: exit 1, via the group
+    cache = open_cache(inventory, not no_cache)
+    fleet = load_for_action(inventory, cache)  # problems: exit 1, via the group
     try:
         hosts = select_hosts(fleet, limits)
     except LimitError as exc:
         usage_error(str(exc))
-    summary = render_fleet(fleet, hosts, out, templates_dir, open_store(inventory), limited=bool(limits),
-                           cache=open_cache(inventory, not no_cache))
+    summary = render_fleet(fleet, hosts, out, templates_dir, open_store(inventory, cache), limited=bool(limits),
+                           cache=cache)
     kept = f", kept {summary.kept_hosts} unchanged" if summary.kept_hosts else ""
     click.echo(f"✓ rendered {summary.rendered_hosts} host(s){kept}; {out}/ holds {summary.files:,} files for "
                f"{summary.hosts} hosts ({time.perf_counter() - started:.1f} s)", err=True)
