@@ -16,11 +16,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from hier_config import Platform, get_hconfig
-
 from schoolnet.check.registry import CheckItem, Finding, Workspace, line_of, validator
 
-PLATFORMS = {"switch-huawei-vrp": Platform.HUAWEI_VRP, "switch-cisco-ios": Platform.CISCO_IOS}
+# hier-config platforms by name: hier_config is imported when a switch is linted, not by every command
+PLATFORMS = {"switch-huawei-vrp": "HUAWEI_VRP", "switch-cisco-ios": "CISCO_IOS"}
 
 
 @dataclass
@@ -33,13 +32,13 @@ class Dialect:
 
 
 DIALECTS = {
-    Platform.HUAWEI_VRP: Dialect(re.compile(r"^interface Vlanif(\d+)$"),
-                                 [re.compile(r"^vlan batch ([\d ]+)$"), re.compile(r"^vlan (\d+)$")],
-                                 re.compile(r"^port default vlan (\d+)$"), "port link-type trunk",
-                                 re.compile(r"^port trunk allow-pass vlan ([\d ]+)$")),
-    Platform.CISCO_IOS: Dialect(re.compile(r"^interface Vlan(\d+)$"), [re.compile(r"^vlan ([\d,]+)$")],
-                                re.compile(r"^switchport access vlan (\d+)$"), "switchport mode trunk",
-                                re.compile(r"^switchport trunk allowed vlan ([\d,]+)$")),
+    "HUAWEI_VRP": Dialect(re.compile(r"^interface Vlanif(\d+)$"),
+                          [re.compile(r"^vlan batch ([\d ]+)$"), re.compile(r"^vlan (\d+)$")],
+                          re.compile(r"^port default vlan (\d+)$"), "port link-type trunk",
+                          re.compile(r"^port trunk allow-pass vlan ([\d ]+)$")),
+    "CISCO_IOS": Dialect(re.compile(r"^interface Vlan(\d+)$"), [re.compile(r"^vlan ([\d,]+)$")],
+                         re.compile(r"^switchport access vlan (\d+)$"), "switchport mode trunk",
+                         re.compile(r"^switchport trunk allowed vlan ([\d,]+)$")),
 }
 
 
@@ -62,8 +61,10 @@ def switch_lint(item: CheckItem, ws: Workspace) -> list[Finding]:
     platform = PLATFORMS.get(item.role)
     if platform is None:
         return [Finding(1, f"no switch dialect for role {item.role}")]
+    from hier_config import Platform, get_hconfig
+
     dialect = DIALECTS[platform]
-    config = get_hconfig(platform, item.file.read_text(encoding="utf-8"))
+    config = get_hconfig(Platform[platform], item.file.read_text(encoding="utf-8"))
     facts = _SwitchFacts()
     for child in config.children:
         for pattern in dialect.vlan_declared:
