@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from schoolnet.check import verdicts as verdicts_module
+from schoolnet.validate.segments import move
 from tests.conftest import ROOT, invoke
 
 Step = Callable[[Path], None]
@@ -258,3 +259,37 @@ def test_no_cache_never_takes_the_fast_path(base: tuple[Path, Path], tmp_path: P
     root = tmp_path / "warm"
     shutil.copytree(pristine, root, symlinks=True)
     assert ci(root, warm_cache, "--no-cache").fast_path == "off (--no-cache)"
+
+
+# --- the index, as data ------------------------------------------------------------------------------------
+
+INDEX = {"SN104": {"m1": "a.yaml", "m2": "a.yaml", "m3": "b.yaml"}, "SN102": {"s1": "a.yaml", "s2": "b.yaml"}}
+
+# (old values of a.yaml, new values of a.yaml, codes whose table changes or None, the index after)
+MOVES: dict[str, tuple[dict[str, list[str]], dict[str, list[str]], list[str] | None, dict[str, dict[str, str]]]] = {
+    "nothing changed": ({"SN104": ["m1", "m2"], "SN102": ["s1"]}, {"SN104": ["m2", "m1"], "SN102": ["s1"]}, [],
+                        INDEX),
+    "a MAC replaced": ({"SN104": ["m1", "m2"], "SN102": ["s1"]}, {"SN104": ["m1", "m9"], "SN102": ["s1"]}, ["SN104"],
+                       {**INDEX, "SN104": {"m1": "a.yaml", "m9": "a.yaml", "m3": "b.yaml"}}),
+    "a MAC b.yaml holds": ({"SN104": ["m1", "m2"], "SN102": ["s1"]}, {"SN104": ["m1", "m3"], "SN102": ["s1"]}, None,
+                           INDEX),
+    "a MAC twice": ({"SN104": ["m1", "m2"], "SN102": ["s1"]}, {"SN104": ["m1", "m1"], "SN102": ["s1"]}, None, INDEX),
+    "a serial b.yaml holds, with a new MAC": ({"SN104": ["m1", "m2"], "SN102": ["s1"]},
+                                              {"SN104": ["m1", "m7"], "SN102": ["s2"]}, None, INDEX),
+}
+
+
+@pytest.mark.parametrize("old, new, changed, after", MOVES.values(), ids=MOVES.keys())
+def test_the_index_takes_a_school_s_new_values_only_when_no_other_file_holds_them(
+        old: dict[str, list[str]], new: dict[str, list[str]], changed: list[str] | None,
+        after: dict[str, dict[str, str]]) -> None:
+    index: dict[str, dict[Any, str]] = {code: dict(table) for code, table in INDEX.items()}
+    asked: list[str] = []
+
+    def table(code: str) -> dict[Any, str]:
+        asked.append(code)
+        return index[code]
+
+    assert move(table, "a.yaml", dict(old), dict(new)) == changed
+    assert index == after  # a refused move leaves every table as it was
+    assert set(asked) <= {code for code in new if set(new[code]) != set(old[code])}  # untouched tables unread
