@@ -175,7 +175,7 @@ def _update_build(state: CiState, build: Build, out: Path, rendered: dict[str, A
     prefixes = tuple(f"{top}/{hostname}/" for hostname in rendered)
     if prefixes:
         build.files = {p: v for p, v in build.files.items() if not p.startswith(prefixes)}
-        build.directories = {p: v for p, v in build.directories.items() if not (p + "/").startswith(prefixes)}
+        build.directories = {p for p in build.directories if not (p + "/").startswith(prefixes)}
     new = built_files(out, rendered, BuildStats(out, None))
     build.files |= new.files
     build.directories |= new.directories

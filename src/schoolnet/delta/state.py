@@ -2,7 +2,7 @@
 
 The state names every input by its bytes (each inventory file's sha256, the templates' digest),
 the index of the cross-school rules (validate/segments.py), and the build as that run left it:
-each file's stat signature and sha256, each directory's inode, the manifest's sha256, and the
+each file's stat signature and sha256, each directory (a link in its place is not one), the manifest's sha256, and the
 identity of every validator's programs.  It is written only after validate, render and check all
 passed, and only for the same working directory, inventory, build and templates.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import time
 import uuid
 from collections.abc import Hashable
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from schoolnet.model.build import gc_paused
 from schoolnet.model.fleet import Fleet
 from schoolnet.problems import Problem
 from schoolnet.render.engine import MANIFEST
-from schoolnet.render.intact import BuildStats, Signature, host_file
+from schoolnet.render.intact import RACY_NS, BuildStats, Signature, host_file
 from schoolnet.render.memo import tree_digest
 from schoolnet.validate.segments import build_index
 
@@ -37,7 +38,7 @@ class Build:
     """build/ as a run left it."""
 
     files: Files
-    directories: dict[str, int]  # every directory above a built file -> inode
+    directories: set[str]  # every directory above a built file: each must still be one, not a link
 
 
 @dataclass
@@ -100,10 +101,10 @@ def program_identities(cache: Cache, names: set[str]) -> dict[str, str]:
 
 def built_files(out: Path, entries: dict[str, Any], stats: BuildStats) -> Build:
     """Each listed file with the signature `stats` saw it under when its sha256 was confirmed (None if it
-    was too fresh to trust a signature), and the inode of every directory on the way to it."""
+    was too fresh to trust a signature), and every directory on the way to it."""
     top = str(out.resolve() / "hosts")
     files: Files = {}
-    directories = {str(out.resolve()): os.lstat(out).st_ino}
+    directories = {str(out.resolve())}
     for hostname, entry in entries.items():
         for spec in entry["files"]:
             path = host_file(top, hostname, str(spec["path"]))
@@ -111,33 +112,35 @@ def built_files(out: Path, entries: dict[str, Any], stats: BuildStats) -> Build:
             files[path] = (known[0] if known is not None and known[1] == spec["sha256"] else None, spec["sha256"])
             directory = path[: path.rfind("/")]
             while directory not in directories and len(directory) >= len(top):
-                directories[directory] = os.lstat(directory).st_ino
+                directories.add(directory)
                 directory = directory[: directory.rfind("/")]
     return Build(files, directories)
 
 
 def build_intact(out: Path, state: CiState, build: Build) -> bool:
     """Every directory and file of the build as the state recorded it: a hand edit, a removed file or a
-    directory swapped for a link is seen (a file's signature changes with any write; one recorded
-    without a signature is read and hashed)."""
+    directory swapped for a link is seen.  A file whose signature differs (any write changes it; a copy
+    of the build has other inodes) or was recorded without one is read and hashed."""
     if file_sha256(out / MANIFEST) != state.manifest:
         return False
-    for directory, inode in build.directories.items():
+    for directory in build.directories:
         try:
-            info = os.lstat(directory)
+            if not stat.S_ISDIR(os.lstat(directory).st_mode):
+                return False
         except OSError:
-            return False
-        if info.st_ino != inode or not stat.S_ISDIR(info.st_mode):
             return False
     for path, (signature, sha256) in build.files.items():
         try:
             info = os.lstat(path)
         except OSError:
             return False
-        if (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino) == signature:
+        now = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+        if now == signature:
             continue
         if not stat.S_ISREG(info.st_mode) or file_sha256(Path(path)) != sha256:
             return False
+        settled = time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) > RACY_NS
+        build.files[path] = (now if settled else None, sha256)  # the same bytes: next time, a look suffices
     return True
 
 
