@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from schoolnet import cache as cache_module
 from schoolnet.check import verdicts as verdicts_module
 from schoolnet.validate.segments import move
 from tests.conftest import ROOT, invoke
@@ -302,3 +303,46 @@ def test_the_index_takes_a_school_s_new_values_only_when_no_other_file_holds_the
     assert move(table, "a.yaml", dict(old), dict(new)) == changed
     assert index == after  # a refused move leaves every table as it was
     assert set(asked) <= {code for code in new if set(new[code]) != set(old[code])}  # untouched tables unread
+
+
+CORRUPTIONS: dict[str, Callable[[bytes], bytes]] = {
+    "truncated": lambda blob: blob[: len(blob) // 2],
+    "a flipped byte": lambda blob: blob[:-1] + bytes([blob[-1] ^ 0xFF]),
+    "empty": lambda blob: b"",
+}
+
+
+@pytest.mark.parametrize("how", CORRUPTIONS.values(), ids=CORRUPTIONS.keys())
+def test_a_corrupted_state_is_a_full_run_not_a_verdict(how: Callable[[bytes], bytes], base: tuple[Path, Path],
+                                                       tmp_path: Path) -> None:
+    """Every entry of the cache damaged: the state, the index, the build's record, the typed schools."""
+    pristine, warm_cache = base
+    root = tmp_path / "warm"
+    shutil.copytree(pristine, root, symlinks=True)
+    cache = tmp_path / "cache"
+    shutil.copytree(warm_cache, cache)
+    assert ci(root, cache).ok  # the state names this copy's build
+    assert ci(root, cache).fast_path == "taken"
+    for entry in (p for p in cache.rglob("*") if p.is_file()):
+        entry.write_bytes(how(entry.read_bytes()))
+    mac_of_another_school(root)
+    run = ci(root, cache)
+    assert run.fast_path.startswith("not taken: no clean run")
+    cold = tmp_path / "cold"
+    shutil.copytree(root, cold, ignore=shutil.ignore_patterns("build"))
+    assert run.problems == ci(cold, tmp_path / "unused", "--no-cache").problems
+    assert any(p["code"] == "SN104" for p in run.problems)
+
+
+def test_a_state_written_by_another_version_is_never_read(base: tuple[Path, Path], tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    pristine, warm_cache = base
+    root = tmp_path / "warm"
+    shutil.copytree(pristine, root, symlinks=True)
+    cache = tmp_path / "cache"
+    shutil.copytree(warm_cache, cache)
+    assert ci(root, cache).ok  # the state names this copy's build
+    assert ci(root, cache).fast_path == "taken"
+    monkeypatch.setattr(cache_module, "code_version", lambda: "0.0.0-another-build")
+    new_mac(root)
+    assert ci(root, cache).fast_path.startswith("not taken: no clean run")

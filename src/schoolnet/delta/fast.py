@@ -40,7 +40,7 @@ from schoolnet.inventory.tree import load_part
 from schoolnet.model.build import build_fleet, gc_paused, typed_entry
 from schoolnet.model.fleet import Fleet
 from schoolnet.model.school import School
-from schoolnet.problems import Problem
+from schoolnet.problems import Problem, Severity
 from schoolnet.render.context import ContextBuilder
 from schoolnet.render.engine import MANIFEST, render_hosts_into
 from schoolnet.render.intact import BuildStats
@@ -125,7 +125,7 @@ def _validate(inventory: Path, changed: list[str], state: CiState, index: _Table
         raise Declined("a value looks like a plain-text secret")
     names = {fleet.doc(school).name for school in fleet.schools}
     found = [p for p in validate_fleet(fleet) if p.code not in COUNTING]
-    if any(p.location.file in names and p.severity.value == "error" for p in found):
+    if any(p.location.file in names and p.severity is Severity.ERROR for p in found):
         raise Declined("a rule finds an error in a changed school")
     shared_now = sorted(_line(p) for p in found if p.location.file not in names)
     shared_then = sorted(_line(p) for p in state.problems if p.location.file not in names and p.code not in COUNTING)
