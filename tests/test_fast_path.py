@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -346,3 +347,51 @@ def test_a_state_written_by_another_version_is_never_read(base: tuple[Path, Path
     monkeypatch.setattr(cache_module, "code_version", lambda: "0.0.0-another-build")
     new_mac(root)
     assert ci(root, cache).fast_path.startswith("not taken: no clean run")
+
+
+# --- validate alone -------------------------------------------------------------------------------------------
+
+HELD = re.compile(r"; \d+ changed school file\(s\) held against the last clean run")
+
+# (step, whether validate holds it against the last clean validate)
+VALIDATE_CASES: dict[str, list[tuple[Step, bool]]] = {
+    "a tablet's new MAC": [(new_mac, True)],
+    "a comment": [(a_comment, True)],
+    "a MAC another school holds, then removed": [(mac_of_another_school, False), (restore_school_b, True)],
+    "a serial a data-center device holds": [(serial_of_a_datacenter_device, False)],
+    "a MAC twice in the changed school": [(mac_twice_in_one_school, False)],
+    "one tablet fewer (the procured total)": [(tablet_removed, False)],
+    "a handed-over tablet without its record": [(no_handover_record, False)],
+    "a file added to the inventory": [(school_added, False)],
+    "programme.yaml": [(programme_renamed, False)],
+}
+
+
+def validate(root: Path, cache: Path, *extra: str) -> tuple[int, str]:
+    with _inside(root):
+        return invoke("validate", *extra, env={"SCHOOLNET_CACHE_DIR": str(cache)})
+
+
+@pytest.mark.parametrize("steps", VALIDATE_CASES.values(), ids=VALIDATE_CASES.keys())
+def test_validate_after_a_change_says_exactly_what_a_cold_validate_says(steps: list[tuple[Step, bool]],
+                                                                        base: tuple[Path, Path],
+                                                                        tmp_path: Path) -> None:
+    pristine, _ = base
+    case = tmp_path / "case"
+    case.mkdir()
+    os.symlink(pristine, tmp_path / "pristine")
+    warm, cold = case / "warm", case / "cold"
+    for side in (warm, cold):
+        shutil.copytree(pristine / "inventory", side / "inventory")
+    cache = tmp_path / "cache"
+    assert validate(warm, cache) == validate(cold, tmp_path / "unused", "--no-cache")  # records the state
+    for step, held in steps:
+        step(warm)
+        step(cold)
+        warm_code, warm_out = validate(warm, cache)
+        cold_code, cold_out = validate(cold, tmp_path / "unused", "--no-cache")
+        assert bool(HELD.search(warm_out)) == held, (step.__name__, warm_out[-300:])
+        assert (warm_code, HELD.sub("", warm_out)) == (cold_code, cold_out), step.__name__
+        for fmt in ("json", "github"):
+            assert validate(warm, cache, "--format", fmt) == validate(cold, tmp_path / "unused", "--no-cache",
+                                                                      "--format", fmt), (step.__name__, fmt)

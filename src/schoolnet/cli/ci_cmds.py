@@ -17,7 +17,8 @@ from schoolnet.cache import open_cache
 from schoolnet.check import check_build
 from schoolnet.cli import output
 from schoolnet.cli.common import EXIT_PROBLEMS, inventory_option, no_cache_option
-from schoolnet.delta.fast import Declined, run_fast
+from schoolnet.delta.fast import run_fast
+from schoolnet.delta.held import Declined
 from schoolnet.delta.state import hash_inventory, record, state_name
 from schoolnet.model import Fleet
 from schoolnet.model.select import select_hosts

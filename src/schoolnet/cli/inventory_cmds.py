@@ -10,14 +10,16 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from schoolnet.cache import open_cache
+from schoolnet.cache import Cache, open_cache
 from schoolnet.cli import output
 from schoolnet.cli.common import EXIT_PROBLEMS, format_option, inventory_option, no_cache_option, usage_error
+from schoolnet.delta.held import Declined, validate_fast
+from schoolnet.delta.state import hash_inventory, record_validated, validated_name
 from schoolnet.ipam import Addressing, LedgerError, allocate
 from schoolnet.model import load_fleet_or_raise
 from schoolnet.model.schema import SCHEMAS, schema_text, write_schemas
 from schoolnet.model.stats import find, fleet_stats
-from schoolnet.problems import Severity
+from schoolnet.problems import Problem, Severity
 from schoolnet.rulebook import RULES
 from schoolnet.validate import validate_inventory
 
@@ -37,7 +39,7 @@ def validate(inventory: Path, fmt: str, strict: bool, no_cache: bool) -> None:
     Example:
       schoolnet validate --format github   # annotations in a CI workflow
     """
-    fleet, problems = validate_inventory(inventory, open_cache(inventory, not no_cache))
+    counts, problems, held = _validated(inventory, open_cache(inventory, not no_cache))
     failed = any(p.severity is Severity.ERROR or strict for p in problems)
     if fmt == "json":
         click.echo(output.as_json(problems))
@@ -50,14 +52,34 @@ def validate(inventory: Path, fmt: str, strict: bool, no_cache: bool) -> None:
         if problems:
             click.echo(output.as_text(problems))
         errors, warnings = output.summary_counts(problems)
-        if fleet is not None and not failed:
-            tablets = sum(len(s.tablets) for s in fleet.schools)
-            click.echo(f"✓ inventory valid: {len(fleet.schools)} schools, {len(fleet.hosts)} hosts, "
-                       f"{tablets:,} tablets ({warnings} warning(s))", err=True)
+        if counts is not None and not failed:
+            click.echo(f"✓ inventory valid: {counts['schools']} schools, {counts['hosts']} hosts, "
+                       f"{counts['tablets']:,} tablets ({warnings} warning(s)){held}", err=True)
         else:
             click.echo(f"✗ {errors} error(s), {warnings} warning(s)", err=True)
     if failed:
         sys.exit(EXIT_PROBLEMS)
+
+
+def _validated(inventory: Path, cache: Cache) -> tuple[dict[str, int] | None, list[Problem], str]:
+    """The fleet's counts (None if it did not load), its problems, and how they were found.  After a clean
+    validate, a change to school files only is held against what it recorded (schoolnet.delta);
+    anything else runs in full."""
+    inputs = hash_inventory(inventory) if cache.enabled and inventory.is_dir() else {}
+    if inputs:
+        try:
+            state, changed = validate_fast(inventory, cache, inputs)
+        except Declined:
+            pass
+        else:
+            return state.counts, state.problems, f"; {changed} changed school file(s) held against the last clean run"
+    fleet, problems = validate_inventory(inventory, cache)
+    if fleet is None:
+        return None, problems, ""
+    if inputs and not any(p.severity is Severity.ERROR for p in problems):
+        record_validated(cache, validated_name(inventory), inputs, fleet, problems)
+    return {"schools": len(fleet.schools), "hosts": len(fleet.hosts),
+            "tablets": sum(len(s.tablets) for s in fleet.schools)}, problems, ""
 
 
 @click.group()

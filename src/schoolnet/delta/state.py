@@ -28,7 +28,7 @@ from schoolnet.problems import Problem
 from schoolnet.render.engine import MANIFEST
 from schoolnet.render.intact import RACY_NS, BuildStats, Signature, host_file
 from schoolnet.render.memo import tree_digest
-from schoolnet.validate.segments import build_index
+from schoolnet.validate.segments import Index, build_index
 
 Files = dict[str, tuple[Signature | None, str]]  # absolute path -> stat signature (None: hash it), sha256
 
@@ -42,29 +42,41 @@ class Build:
 
 
 @dataclass
-class CiState:
-    """Small, read whole every run; the large parts are entries of their own, named here, so a run reads
-    only the index tables its change touches and writes only what changed."""
+class Validated:
+    """What a clean `validate` saw.  Small, read whole every run; the index tables are entries of their
+    own, named here, so a run reads only the tables its change touches and writes only those."""
 
     inputs: dict[str, str]  # inventory file, relative to the inventory -> sha256
-    templates: str
-    problems: list[Problem]  # the warnings of that run
-    counts: dict[str, int]  # schools, hosts, files, validators
-    manifest: str  # sha256 of build/manifest.json
-    programs: dict[str, str]  # validator -> identity of its programs
+    problems: list[Problem]  # its warnings
+    counts: dict[str, int]  # schools, hosts, tablets (and for ci: files, validators)
     index: dict[str, str] = field(default_factory=dict)  # rule code -> the entry of its table
+
+
+@dataclass
+class CiState(Validated):
+    """What a clean `ci` saw and left: also the templates, the build and the validators' programs."""
+
+    templates: str = ""
+    manifest: str = ""  # sha256 of build/manifest.json
+    programs: dict[str, str] = field(default_factory=dict)  # validator -> identity of its programs
     build: str = ""  # the entry of the Build
 
 
-def save(cache: Cache, name: str, state: CiState, tables: dict[str, dict[Hashable, str]], build: Build) -> None:
+def save(cache: Cache, name: str, state: Validated, tables: dict[str, dict[Hashable, str]],
+         build: Build | None = None) -> None:
     """Each part under a new entry, then the state that names them: a reader sees the old state or the new
     one, never a mix."""
     for code, table in tables.items():
         state.index[code] = key(name, "index", code, uuid.uuid4().hex)
         cache.put(state.index[code], table)
-    state.build = key(name, "build", uuid.uuid4().hex)
-    cache.put(state.build, build)
+    if isinstance(state, CiState) and build is not None:
+        state.build = key(name, "build", uuid.uuid4().hex)
+        cache.put(state.build, build)
     cache.put(name, state)
+
+
+def validated_name(inventory: Path) -> str:
+    return key("validate-state", os.getcwd(), str(inventory.resolve()))
 
 
 def state_name(inventory: Path, out: Path, templates: Path) -> str:
@@ -146,23 +158,39 @@ def build_intact(out: Path, state: CiState, build: Build) -> bool:
 
 def record(cache: Cache, name: str, *, inputs: dict[str, str], templates: Path, fleet: Fleet,
            problems: list[Problem], manifest: dict[str, Any], out: Path, stats: BuildStats) -> CiState | None:
-    """Keep the state of a run that passed; None (nothing kept) when the fleet cannot be indexed."""
+    """Keep the state of a `ci` that passed; None (nothing kept) when the fleet cannot be indexed."""
     with gc_paused():
-        return _record(cache, name, inputs, templates, fleet, problems, manifest, out, stats)
+        index = _index(fleet)
+        if index is None:
+            return None
+        entries = manifest["hosts"]
+        build = built_files(out, entries, stats)
+        validators = {str(spec["validator"]) for entry in entries.values() for spec in entry["files"]
+                      if spec["validator"]}
+        counts = _counts(fleet) | {"files": len(build.files), "validators": len(validators)}
+        state = CiState(inputs, problems, counts, templates=tree_digest(templates),
+                        manifest=file_sha256(out / MANIFEST), programs=program_identities(cache, validators))
+        save(cache, name, state, dict(index), build)
+        return state
 
 
-def _record(cache: Cache, name: str, inputs: dict[str, str], templates: Path, fleet: Fleet, problems: list[Problem],
-            manifest: dict[str, Any], out: Path, stats: BuildStats) -> CiState | None:
+def record_validated(cache: Cache, name: str, inputs: dict[str, str], fleet: Fleet,
+                     problems: list[Problem]) -> Validated | None:
+    """Keep the state of a `validate` without errors; None when the fleet cannot be indexed."""
+    with gc_paused():
+        index = _index(fleet)
+        if index is None:
+            return None
+        state = Validated(inputs, problems, _counts(fleet))
+        save(cache, name, state, dict(index))
+        return state
+
+
+def _index(fleet: Fleet) -> Index | None:
     owners = {id(school): os.path.relpath(fleet.doc(school).path, fleet.root) for school in fleet.schools}
-    index = build_index(fleet, owners)
-    if index is None:
-        return None
-    entries = manifest["hosts"]
-    build = built_files(out, entries, stats)
-    validators = {str(spec["validator"]) for entry in entries.values() for spec in entry["files"] if spec["validator"]}
-    counts = {"schools": len(fleet.schools), "hosts": len(entries), "files": len(build.files),
-              "validators": len(validators)}
-    state = CiState(inputs, tree_digest(templates), problems, counts, file_sha256(out / MANIFEST),
-                    program_identities(cache, validators))
-    save(cache, name, state, dict(index), build)
-    return state
+    return build_index(fleet, owners)
+
+
+def _counts(fleet: Fleet) -> dict[str, int]:
+    return {"schools": len(fleet.schools), "hosts": len(fleet.hosts),
+            "tablets": sum(len(school.tablets) for school in fleet.schools)}
