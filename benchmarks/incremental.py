@@ -11,6 +11,7 @@ start, imports, every stage), with a floor measured in the same run:
 - one school: a tablet's MAC changed in one school file (another school each run), then `schoolnet ci`, which
   takes its fast path (src/schoolnet/delta/); floor: a fresh interpreter that reads and hashes every inventory
   file and parses the changed one with the C loader (what any tool pays to learn what changed);
+- one school, `schoolnet validate` (after a clean validate); floor: the same as for ci;
 - declined: a tablet's status changed (the data center's hosts see it), so `ci` runs every stage in full,
   with the cache; floor: none;
 - the reference programme: `schoolnet check --no-cache` of its build; floor: none (the validators are the
@@ -127,6 +128,10 @@ def national(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
             floors.append(floor)
             warm_stages.append(stages(out))
             print(f"one-school ci {seconds:.2f} s (floor {floor:.2f} s) {warm_stages[-1]}", flush=True)
+        timed([SCHOOLNET, "validate"], workdir, run_env)  # a clean validate records its state
+        change_school(inventory, args.repeat)
+        validate_one, _ = timed([SCHOOLNET, "validate"], workdir, run_env)
+        print(f"one-school validate {validate_one:.2f} s", flush=True)
         change_status(inventory)
         declined, out = timed([SCHOOLNET, "ci", "--format", "json"], workdir, run_env)
         declined_stages = stages(out)
@@ -136,7 +141,7 @@ def national(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
                 "cold_ci_s": cold, "cold_stages": cold_stages, "one_school_ci_best_s": warm_runs[best],
                 "one_school_ci_median_s": statistics.median(warm_runs), "one_school_floor_s": floors[best],
                 "one_school_stages": warm_stages[best], "ratio_to_cold": warm_runs[best] / cold,
-                "declined_ci_s": declined, "declined_stages": declined_stages}
+                "declined_ci_s": declined, "declined_stages": declined_stages, "one_school_validate_s": validate_one}
 
 
 def reference(env: dict[str, str]) -> dict[str, Any]:
