@@ -13,6 +13,7 @@ import re
 import subprocess
 from collections import Counter
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -56,24 +57,43 @@ def scan_document(doc: Document) -> list[Problem]:
 
 
 def _document_hits(data: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """Only containers recurse: a fleet holds a million scalars, nearly all too short to be a secret."""
     if isinstance(data, dict):
         for key, value in data.items():
             if key in PUBLIC_FIELDS:
                 continue
-            if isinstance(key, str) and SECRET_FIELD.search(key) and isinstance(value, (str, int)) and str(value):
+            if _secret_field(key) and isinstance(value, (str, int)) and str(value):
                 yield (*path, key), f"a literal value for the password-like field '{key}'"
-                continue
-            yield from _document_hits(value, (*path, key))
+            elif isinstance(value, (dict, list)):
+                yield from _document_hits(value, (*path, key))
+            elif isinstance(value, str) and len(value) >= SHORTEST and (what := _string_hit(value)):
+                yield (*path, key), what
     elif isinstance(data, list):
         for index, value in enumerate(data):
-            yield from _document_hits(value, (*path, index))
-    elif isinstance(data, str):
-        for what, pattern in PATTERNS[:3]:
-            if pattern.search(data):
-                yield path, what
-                return
-        if looks_like_token(data):
-            yield path, "a high-entropy token"
+            if isinstance(value, (dict, list)):
+                yield from _document_hits(value, (*path, index))
+            elif isinstance(value, str) and len(value) >= SHORTEST and (what := _string_hit(value)):
+                yield (*path, index), what
+    elif isinstance(data, str) and len(data) >= SHORTEST and (what := _string_hit(data)):
+        yield path, what
+
+
+# No pattern matches fewer characters: a token is 24 or more, a WireGuard key 44, a key block's
+# header 27, an age identity 74.
+SHORTEST = 24
+
+
+def _string_hit(text: str) -> str:
+    for what, pattern in PATTERNS[:3]:
+        if pattern.search(text):
+            return what
+    return "a high-entropy token" if looks_like_token(text) else ""
+
+
+@cache
+def _secret_field(key: Any) -> bool:
+    """Keys repeat across a fleet (serial, mac, status, ...): each is matched once."""
+    return isinstance(key, str) and bool(SECRET_FIELD.search(key))
 
 
 def scan_text(path: Path, name: str) -> list[Problem]:
