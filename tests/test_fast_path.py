@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 
 from schoolnet import cache as cache_module
+from schoolnet.cache import _decode
 from schoolnet.check import verdicts as verdicts_module
+from schoolnet.delta.state import Build, CiState
 from schoolnet.validate.segments import move
 from tests.conftest import ROOT, invoke
 
@@ -395,3 +397,22 @@ def test_validate_after_a_change_says_exactly_what_a_cold_validate_says(steps: l
         for fmt in ("json", "github"):
             assert validate(warm, cache, "--format", fmt) == validate(cold, tmp_path / "unused", "--no-cache",
                                                                       "--format", fmt), (step.__name__, fmt)
+
+
+def test_superseded_state_parts_leave_the_cache(base: tuple[Path, Path], tmp_path: Path) -> None:
+    """Each run writes the build's record anew (its files' signatures change); the old one is removed, so
+    the cache does not grow by a build's record per pull request."""
+    pristine, warm_cache = base
+    root = tmp_path / "warm"
+    shutil.copytree(pristine, root, symlinks=True)
+    cache = tmp_path / "cache"
+    shutil.copytree(warm_cache, cache)
+    assert ci(root, cache).ok
+    school = _schools(root)[2]
+    for run in range(3):
+        line = _lines(school, "mac")[0]
+        _replace(school, line, line.split("mac:")[0] + f'mac: "02:ee:00:00:01:{run:02x}"')
+        assert ci(root, cache).fast_path == "taken"
+    decoded = [_decode(entry.read_bytes()) for entry in cache.rglob("*") if entry.is_file()]
+    assert sum(isinstance(value, Build) for value in decoded) == 2  # this copy's, and the pristine build's
+    assert sum(isinstance(value, CiState) for value in decoded) == 2

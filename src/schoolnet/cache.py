@@ -110,6 +110,15 @@ class Cache:
         except OSError:
             return
 
+    def discard(self, name: str) -> None:
+        """Remove an entry nothing names any more (a state's superseded parts); absent is fine."""
+        if not self.enabled:
+            return
+        try:
+            self._path(name).unlink()
+        except OSError:
+            return
+
 
 def _decode(blob: bytes) -> Any | None:
     head = len(_MAGIC)

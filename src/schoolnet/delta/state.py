@@ -65,7 +65,9 @@ class CiState(Validated):
 def save(cache: Cache, name: str, state: Validated, tables: dict[str, dict[Hashable, str]],
          build: Build | None = None) -> None:
     """Each part under a new entry, then the state that names them: a reader sees the old state or the new
-    one, never a mix."""
+    one, never a mix.  Then the parts only the old state named are removed (a reader still holding it
+    misses them, and runs in full)."""
+    previous = cache.get(name)
     for code, table in tables.items():
         state.index[code] = key(name, "index", code, uuid.uuid4().hex)
         cache.put(state.index[code], table)
@@ -73,6 +75,13 @@ def save(cache: Cache, name: str, state: Validated, tables: dict[str, dict[Hasha
         state.build = key(name, "build", uuid.uuid4().hex)
         cache.put(state.build, build)
     cache.put(name, state)
+    if isinstance(previous, Validated):
+        for part in set(_parts(previous)) - set(_parts(state)):
+            cache.discard(part)
+
+
+def _parts(state: Validated) -> list[str]:
+    return [*state.index.values(), *([state.build] if isinstance(state, CiState) and state.build else [])]
 
 
 def validated_name(inventory: Path) -> str:
