@@ -19,6 +19,7 @@ import pytest
 from schoolnet import cache as cache_module
 from schoolnet.cache import _decode
 from schoolnet.check import verdicts as verdicts_module
+from schoolnet.delta import fast as fast_module
 from schoolnet.delta.state import Build, CiState
 from schoolnet.validate.segments import move
 from tests.conftest import ROOT, invoke
@@ -399,9 +400,13 @@ def test_validate_after_a_change_says_exactly_what_a_cold_validate_says(steps: l
                                                                       "--format", fmt), (step.__name__, fmt)
 
 
-def test_superseded_state_parts_leave_the_cache(base: tuple[Path, Path], tmp_path: Path) -> None:
-    """Each run writes the build's record anew (its files' signatures change); the old one is removed, so
-    the cache does not grow by a build's record per pull request."""
+@pytest.mark.parametrize("fold_at", [500, 0], ids=["hosts rendered since kept in the state",
+                                                  "the build's record written again every run"])
+def test_superseded_state_parts_leave_the_cache(fold_at: int, base: tuple[Path, Path], tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run writes the index tables it changed and, now and then, the build's record anew; the old ones
+    are removed, so the cache does not grow by a build's record per pull request."""
+    monkeypatch.setattr(fast_module, "FOLD_AT", fold_at)
     pristine, warm_cache = base
     root = tmp_path / "warm"
     shutil.copytree(pristine, root, symlinks=True)

@@ -30,9 +30,9 @@ _MAGIC = b"schoolnet-cache-1\n"
 
 
 # The stages whose code computes what is cached (load, model, addresses, rules, secrets' names,
-# contexts and digests, validators) and the modules they import; a stage never imports a later one
-# or the CLI, so editing deploy, the lab or the report does not empty the cache.
-STAGES = ("inventory", "model", "ipam", "validate", "secrets", "render", "check")
+# contexts and digests, validators, the last clean run's state) and the modules they import; a stage
+# never imports a later one or the CLI, so editing deploy, the lab or the report does not empty the cache.
+STAGES = ("inventory", "model", "ipam", "validate", "secrets", "render", "check", "delta")
 SHARED = ("__init__.py", "cache.py", "problems.py", "rulebook.py", "contained.py", "atomic.py")
 
 

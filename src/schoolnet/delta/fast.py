@@ -42,6 +42,7 @@ from schoolnet.render.intact import BuildStats
 from schoolnet.render.memo import tree_digest
 from schoolnet.secrets.store import SecretStore
 
+FOLD_AT = 500  # hosts rendered since the build's record was written: beyond, it is written again
 
 @dataclass
 class FastRun:
@@ -69,7 +70,10 @@ def _run(inventory: Path, out: Path, templates: Path, secrets: SecretStore, cach
     held = hold(inventory, state, cache, inputs)
     clock.lap("validate")
     build = cache.get(state.build)
-    if not isinstance(build, Build) or not build_intact(out, state, build):
+    if not isinstance(build, Build):
+        raise Declined("the build's record is no longer in the cache")
+    hashed = build_intact(out, state, build)
+    if hashed is None:
         raise Declined("build/ is not as the last clean run left it")
     if program_identities(cache, set(state.programs)) != state.programs:
         raise Declined("a validator's program changed")
@@ -80,7 +84,12 @@ def _run(inventory: Path, out: Path, templates: Path, secrets: SecretStore, cach
     clock.lap("check")
     state.inputs = inputs
     _update_build(state, build, out, rendered)
-    save(cache, name, state, held.tables.changed, build)
+    if hashed or len(state.rendered_since) > FOLD_AT:  # the record changed, or the hosts since grew many
+        build = Build({hostname: build.host(hostname, state) for hostname in build.hosts}, build.top)
+        state.rendered_since = {}
+        save(cache, name, state, held.tables.changed, build)
+    else:
+        save(cache, name, state, held.tables.changed)
     counts = state.counts
     changes = f"{len(held.changed)} changed school file(s) held against the last clean run"
     details = {"validate": f"{counts['schools']} schools, {counts['hosts']} hosts; {changes}",
@@ -103,15 +112,9 @@ def _check(out: Path, secrets: SecretStore, rendered: dict[str, Any], cache: Cac
 
 def _update_build(state: CiState, build: Build, out: Path, rendered: dict[str, Any]) -> None:
     """The rendered hosts' files and directories are new; their signatures are taken next time."""
-    top = str(out.resolve() / "hosts")
-    prefixes = tuple(f"{top}/{hostname}/" for hostname in rendered)
-    if prefixes:
-        build.files = {p: v for p, v in build.files.items() if not p.startswith(prefixes)}
-        build.directories = {p for p in build.directories if not (p + "/").startswith(prefixes)}
-    new = built_files(out, rendered, BuildStats(out, None))
-    build.files |= new.files
-    build.directories |= new.directories
-    state.counts["files"] = len(build.files)
+    for hostname, part in built_files(out, rendered, BuildStats(out, None)).hosts.items():
+        state.counts["files"] += len(part.files) - len(build.host(hostname, state).files)
+        state.rendered_since[hostname] = part
     state.manifest = file_sha256(out / MANIFEST)
 
 

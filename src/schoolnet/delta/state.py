@@ -34,11 +34,24 @@ Files = dict[str, tuple[Signature | None, str]]  # absolute path -> stat signatu
 
 
 @dataclass
-class Build:
-    """build/ as a run left it."""
+class HostFiles:
+    """One host's part of build/: its files, and every directory from its own down to theirs (each must
+    still be a directory, not a link)."""
 
     files: Files
-    directories: set[str]  # every directory above a built file: each must still be one, not a link
+    directories: list[str]
+
+
+@dataclass
+class Build:
+    """build/ as a run left it, host by host; the hosts rendered since are in the state (`rendered_since`), so
+    a run that renders a few hosts writes those, not the whole record again."""
+
+    hosts: dict[str, HostFiles]
+    top: list[str]  # build/ and build/hosts/
+
+    def host(self, hostname: str, state: CiState) -> HostFiles:
+        return state.rendered_since.get(hostname) or self.hosts[hostname]
 
 
 @dataclass
@@ -60,6 +73,7 @@ class CiState(Validated):
     manifest: str = ""  # sha256 of build/manifest.json
     programs: dict[str, str] = field(default_factory=dict)  # validator -> identity of its programs
     build: str = ""  # the entry of the Build
+    rendered_since: dict[str, HostFiles] = field(default_factory=dict)  # hosts rendered since it was written
 
 
 def save(cache: Cache, name: str, state: Validated, tables: dict[str, dict[Hashable, str]],
@@ -124,45 +138,54 @@ def built_files(out: Path, entries: dict[str, Any], stats: BuildStats) -> Build:
     """Each listed file with the signature `stats` saw it under when its sha256 was confirmed (None if it
     was too fresh to trust a signature), and every directory on the way to it."""
     top = str(out.resolve() / "hosts")
-    files: Files = {}
-    directories = {str(out.resolve())}
+    hosts = {}
     for hostname, entry in entries.items():
+        files: Files = {}
+        directories: set[str] = set()
         for spec in entry["files"]:
             path = host_file(top, hostname, str(spec["path"]))
             known = stats.known.get(path)
             files[path] = (known[0] if known is not None and known[1] == spec["sha256"] else None, spec["sha256"])
             directory = path[: path.rfind("/")]
-            while directory not in directories and len(directory) >= len(top):
+            while directory not in directories and len(directory) > len(top):
                 directories.add(directory)
                 directory = directory[: directory.rfind("/")]
-    return Build(files, directories)
+        hosts[hostname] = HostFiles(files, sorted(directories))
+    return Build(hosts, [str(out.resolve()), top])
 
 
-def build_intact(out: Path, state: CiState, build: Build) -> bool:
+def build_intact(out: Path, state: CiState, build: Build) -> int | None:
     """Every directory and file of the build as the state recorded it: a hand edit, a removed file or a
-    directory swapped for a link is seen.  A file whose signature differs (any write changes it; a copy
-    of the build has other inodes) or was recorded without one is read and hashed."""
+    directory swapped for a link is seen (None).  A file whose signature differs (any write changes it; a
+    copy of the build has other inodes) or was recorded without one is read and hashed: the number of
+    such files of the written record that held their bytes is returned (their new signatures are in
+    `build`: write it again to keep them)."""
     if file_sha256(out / MANIFEST) != state.manifest:
-        return False
-    for directory in build.directories:
-        try:
-            if not stat.S_ISDIR(os.lstat(directory).st_mode):
-                return False
-        except OSError:
-            return False
-    for path, (signature, sha256) in build.files.items():
-        try:
-            info = os.lstat(path)
-        except OSError:
-            return False
-        now = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
-        if now == signature:
-            continue
-        if not stat.S_ISREG(info.st_mode) or file_sha256(Path(path)) != sha256:
-            return False
-        settled = time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) > RACY_NS
-        build.files[path] = (now if settled else None, sha256)  # the same bytes: next time, a look suffices
-    return True
+        return None
+    lstat, is_directory = os.lstat, stat.S_ISDIR
+    hashed = 0
+    try:
+        for directory in build.top:
+            if not is_directory(lstat(directory).st_mode):
+                return None
+        for hostname in build.hosts:
+            part = build.host(hostname, state)
+            in_base = hostname not in state.rendered_since
+            for directory in part.directories:
+                if not is_directory(lstat(directory).st_mode):
+                    return None
+            for path, (signature, sha256) in part.files.items():
+                info = lstat(path)
+                now = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+                if now != signature:
+                    if not stat.S_ISREG(info.st_mode) or file_sha256(Path(path)) != sha256:
+                        return None
+                    settled = time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) > RACY_NS
+                    part.files[path] = (now if settled else None, sha256)  # same bytes: next time, a look suffices
+                    hashed += in_base
+    except OSError:
+        return None
+    return hashed
 
 
 def record(cache: Cache, name: str, *, inputs: dict[str, str], templates: Path, fleet: Fleet,
@@ -176,7 +199,8 @@ def record(cache: Cache, name: str, *, inputs: dict[str, str], templates: Path, 
         build = built_files(out, entries, stats)
         validators = {str(spec["validator"]) for entry in entries.values() for spec in entry["files"]
                       if spec["validator"]}
-        counts = _counts(fleet) | {"files": len(build.files), "validators": len(validators)}
+        counts = _counts(fleet) | {"files": sum(len(part.files) for part in build.hosts.values()),
+                                   "validators": len(validators)}
         state = CiState(inputs, problems, counts, templates=tree_digest(templates),
                         manifest=file_sha256(out / MANIFEST), programs=program_identities(cache, validators))
         save(cache, name, state, dict(index), build)
