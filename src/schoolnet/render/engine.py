@@ -167,18 +167,19 @@ def render_hosts_into(fleet: Fleet, hosts: list[Host], out: Path, templates_dir:
 
 def splice_manifest(text: str, entries: dict[str, Any]) -> str:
     """`text` (as manifest_text wrote it) with the lines of the hosts in `entries` written anew; raises
-    ValueError if a host has no line (a new host changes the order: render the whole build)."""
-    lines = text.split("\n")
-    pending = dict(entries)
-    for number in range(1, len(lines)):
-        name, separator, _ = lines[number].partition(": ")
-        host = json.loads(name) if separator and name.startswith('"') else None
-        if host in pending:
-            comma = "," if lines[number].endswith(",") else ""
-            lines[number] = f"{name}: {json.dumps(pending.pop(host), sort_keys=True, separators=(',', ':'))}{comma}"
-    if pending:
-        raise ValueError(f"no manifest line for {', '.join(sorted(pending))}")
-    return "\n".join(lines)
+    ValueError if a host has no line (a new host changes the order: render the whole build).  Each line
+    is found by its start, `"<hostname>": `, which no other line has: a 10 MB manifest is searched, not
+    parsed."""
+    for host, entry in entries.items():
+        head = f"\n{json.dumps(host)}: "
+        start = text.find(head)
+        if start < 0:
+            raise ValueError(f"no manifest line for {host}")
+        end = text.index("\n", start + 1)
+        comma = "," if text[end - 1] == "," else ""
+        line = f"{head}{json.dumps(entry, sort_keys=True, separators=(',', ':'))}{comma}"
+        text = text[:start] + line + text[end:]
+    return text
 
 
 def _unchanged(inputs: Inputs, hosts: list[Host], previous: dict[str, Any], stats: BuildStats,
