@@ -130,6 +130,12 @@ def switch_renamed_role(root: Path) -> None:
     _replace(school, "kind: switch", "kind: switch\n    roles: [base]")
 
 
+def switch_added(root: Path) -> None:
+    school = _schools(root)[9]
+    _replace(school, "devices:\n", "devices:\n  - kind: switch\n    serial: 2102999999PZZZZZZZZZ\n"
+             "    asset_tag: NX-ADDED-SW9\n    uplink_port: XGigabitEthernet0/0/1\n")
+
+
 def tablet_removed(root: Path) -> None:
     school = _schools(root)[7]
     text = school.read_text()
@@ -199,6 +205,7 @@ CASES: dict[str, list[tuple[Step, bool]]] = {
     "a serial a data-center device holds": [(serial_of_a_datacenter_device, False)],
     "a tablet's status, which the data center sees": [(tablet_returned_to_stock, False)],
     "a switch's roles": [(switch_renamed_role, False)],
+    "a switch added": [(switch_added, False)],
     "one tablet fewer (the procured total)": [(tablet_removed, False)],
     "a handed-over tablet without its record": [(no_handover_record, False)],
     "a file added to the inventory": [(school_added, False)],
@@ -365,6 +372,9 @@ VALIDATE_CASES: dict[str, list[tuple[Step, bool]]] = {
     "a MAC twice in the changed school": [(mac_twice_in_one_school, False)],
     "one tablet fewer (the procured total)": [(tablet_removed, False)],
     "a handed-over tablet without its record": [(no_handover_record, False)],
+    "a tablet's status (the data center sees it: only ci declines)": [(tablet_returned_to_stock, True)],
+    "a switch's roles (only ci declines)": [(switch_renamed_role, True)],
+    "a switch added (one host more)": [(switch_added, True)],
     "a file added to the inventory": [(school_added, False)],
     "programme.yaml": [(programme_renamed, False)],
 }

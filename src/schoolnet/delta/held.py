@@ -40,8 +40,9 @@ def validate_fast(inventory: Path, cache: Cache, inputs: dict[str, str]) -> tupl
         state = cache.get(name)
         if not isinstance(state, Validated) or isinstance(state, CiState):
             raise Declined("no clean validate of this inventory is recorded")
-        held = hold(inventory, state, cache, inputs)
+        held = hold(inventory, state, cache, inputs, for_render=False)
         state.inputs, state.problems = inputs, held.problems
+        state.counts["hosts"] += held.more_hosts
         save(cache, name, state, held.tables.changed)
         return state, len(held.changed)
 
@@ -52,17 +53,20 @@ class Held:
     problems: list[Problem]
     changed: list[str]
     tables: Tables
+    more_hosts: int = 0  # hosts the changed schools gained (validate takes a device added or removed)
 
 
-def hold(inventory: Path, state: Validated, cache: Cache, inputs: dict[str, str]) -> Held:
+def hold(inventory: Path, state: Validated, cache: Cache, inputs: dict[str, str], for_render: bool = True) -> Held:
+    """The change validated; `for_render` also holds each changed school's hosts and summary as they were
+    (a handover changes the summary: validate takes it, ci's render declines it)."""
     if inputs.keys() != state.inputs.keys():
         raise Declined("inventory files were added or removed")
     changed = sorted(path for path, sha in inputs.items() if state.inputs[path] != sha)
     if not all(_is_school_file(path) for path in changed):
         raise Declined("a file other than a school's changed")
     tables = Tables(cache, state)
-    fleet, problems = _validate(inventory, changed, state, tables, cache)
-    return Held(fleet, problems, changed, tables)
+    fleet, problems, more_hosts = _validate(inventory, changed, state, tables, cache, for_render)
+    return Held(fleet, problems, changed, tables, more_hosts)
 
 
 def _is_school_file(path: str) -> bool:
@@ -70,8 +74,8 @@ def _is_school_file(path: str) -> bool:
     return len(parts) == 3 and parts[0] == "schools" and parts[2].endswith(".yaml")
 
 
-def _validate(inventory: Path, changed: list[str], state: Validated, index: Tables,
-              cache: Cache) -> tuple[Fleet, list[Problem]]:
+def _validate(inventory: Path, changed: list[str], state: Validated, index: Tables, cache: Cache,
+              for_render: bool) -> tuple[Fleet, list[Problem], int]:
     with gc_paused():
         files = load_part(inventory, [inventory / path for path in changed], cache)
         fleet, problems = build_fleet(files)
@@ -88,12 +92,17 @@ def _validate(inventory: Path, changed: list[str], state: Validated, index: Tabl
     if shared_now != shared_then:
         raise Declined("the rules find something else in the shared files")
     programme_sha = fleet.doc(fleet.programme).sha256
+    more_hosts = 0
     for school in fleet.schools:
         owner = os.path.relpath(fleet.doc(school).path, inventory)
         before = cache.get(typed_entry(School, state.inputs[owner], programme_sha))
         if not isinstance(before, School):
             raise Declined(f"{owner} as last checked is no longer in the cache")
-        _same_reach(fleet, before, school, owner)
+        if facts(before) != facts(school):
+            raise Declined(f"{owner} changed its id, district or number of tablets")
+        if for_render:
+            _same_reach(fleet, before, school, owner)
+        more_hosts += len(part_of(fleet, [school], False).hosts) - len(part_of(fleet, [before], False).hosts)
         moved = move(index.table, owner, values(part_of(fleet, [before], False)),
                      values(part_of(fleet, [school], False)))
         if moved is None:
@@ -101,13 +110,11 @@ def _validate(inventory: Path, changed: list[str], state: Validated, index: Tabl
         index.changed |= {code: index.table(code) for code in moved}
     kept = [p for p in state.problems if p.location.file not in names]
     fleet.validated = True  # every rule holds: the local ones ran, the cross-school ones are proven above
-    return fleet, sorted(kept + [p for p in found if p.location.file in names], key=Problem.sort_key)
+    return fleet, sorted(kept + [p for p in found if p.location.file in names], key=Problem.sort_key), more_hosts
 
 
 def _same_reach(fleet: Fleet, before: School, after: School, owner: str) -> None:
-    """The counting rules, the other hosts' inputs and the manifest's order see no difference."""
-    if facts(before) != facts(after):
-        raise Declined(f"{owner} changed its id, district or number of tablets")
+    """The other hosts' inputs and the manifest's order see no difference."""
     then, now = part_of(fleet, [before], False), part_of(fleet, [after], False)
     if [(h.hostname, h.kind, h.roles) for h in then.hosts] != [(h.hostname, h.kind, h.roles) for h in now.hosts]:
         raise Declined(f"{owner} changed its hosts' names, kinds or roles")
