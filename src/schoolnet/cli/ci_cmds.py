@@ -131,7 +131,7 @@ def _summarise(results: list[StageResult], fmt: str, fast_path: str) -> None:
     if fmt == "json":
         click.echo(json.dumps({"ok": ok, "fast_path": fast_path,
                                "stages": [{"name": r.name, "status": r.status, "seconds": round(r.seconds, 2),
-                                                    "detail": r.detail, "problems": len(r.problems)} for r in results],
+                                           "detail": r.detail, "problems": len(r.problems)} for r in results],
                                "problems": [output.problem_dict(p) for p in problems]}, indent=2))
     elif fmt == "junit":
         click.echo(_junit(results))

@@ -30,7 +30,6 @@ from schoolnet.delta.state import (
     CiState,
     build_intact,
     built_files,
-    file_sha256,
     program_identities,
     save,
     state_name,
@@ -39,10 +38,11 @@ from schoolnet.model.build import gc_paused
 from schoolnet.problems import Problem
 from schoolnet.render.engine import MANIFEST, render_hosts_into
 from schoolnet.render.intact import BuildStats
-from schoolnet.render.memo import tree_digest
+from schoolnet.render.memo import file_digest, tree_digest
 from schoolnet.secrets.store import SecretStore
 
 FOLD_AT = 500  # hosts rendered since the build's record was written: beyond, it is written again
+
 
 @dataclass
 class FastRun:
@@ -115,7 +115,7 @@ def _update_build(state: CiState, build: Build, out: Path, rendered: dict[str, A
     for hostname, part in built_files(out, rendered, BuildStats(out, None)).hosts.items():
         state.counts["files"] += len(part.files) - len(build.host(hostname, state).files)
         state.rendered_since[hostname] = part
-    state.manifest = file_sha256(out / MANIFEST)
+    state.manifest = file_digest(out / MANIFEST)
 
 
 class _Clock:

@@ -27,7 +27,7 @@ from schoolnet.model.fleet import Fleet
 from schoolnet.problems import Problem
 from schoolnet.render.engine import MANIFEST
 from schoolnet.render.intact import RACY_NS, BuildStats, Signature, host_file
-from schoolnet.render.memo import tree_digest
+from schoolnet.render.memo import file_digest, tree_digest
 from schoolnet.validate.segments import Index, build_index
 
 Files = dict[str, tuple[Signature | None, str]]  # absolute path -> stat signature (None: hash it), sha256
@@ -122,13 +122,6 @@ def hash_inventory(root: Path) -> dict[str, str]:
     return found
 
 
-def file_sha256(path: Path) -> str:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return "missing"
-
-
 def program_identities(cache: Cache, names: set[str]) -> dict[str, str]:
     verdicts = Verdicts(cache)
     return {name: verdicts.program_identity(VALIDATORS[name]) for name in sorted(names) if name in VALIDATORS}
@@ -160,7 +153,7 @@ def build_intact(out: Path, state: CiState, build: Build) -> int | None:
     copy of the build has other inodes) or was recorded without one is read and hashed: the number of
     such files of the written record that held their bytes is returned (their new signatures are in
     `build`: write it again to keep them)."""
-    if file_sha256(out / MANIFEST) != state.manifest:
+    if file_digest(out / MANIFEST) != state.manifest:
         return None
     lstat, is_directory = os.lstat, stat.S_ISDIR
     hashed = 0
@@ -178,7 +171,7 @@ def build_intact(out: Path, state: CiState, build: Build) -> int | None:
                 info = lstat(path)
                 now = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
                 if now != signature:
-                    if not stat.S_ISREG(info.st_mode) or file_sha256(Path(path)) != sha256:
+                    if not stat.S_ISREG(info.st_mode) or file_digest(Path(path)) != sha256:
                         return None
                     settled = time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) > RACY_NS
                     part.files[path] = (now if settled else None, sha256)  # same bytes: next time, a look suffices
@@ -202,7 +195,7 @@ def record(cache: Cache, name: str, *, inputs: dict[str, str], templates: Path, 
         counts = _counts(fleet) | {"files": sum(len(part.files) for part in build.hosts.values()),
                                    "validators": len(validators)}
         state = CiState(inputs, problems, counts, templates=tree_digest(templates),
-                        manifest=file_sha256(out / MANIFEST), programs=program_identities(cache, validators))
+                        manifest=file_digest(out / MANIFEST), programs=program_identities(cache, validators))
         save(cache, name, state, dict(index), build)
         return state
 

@@ -85,15 +85,8 @@ def render_fleet(fleet: Fleet, hosts: list[Host], out: Path, templates_dir: Path
     one the previous build recorded, and whose files still hold the bytes it recorded, keeps its
     files and manifest entry: the same inputs render the same bytes."""
     incremental = cache is not None and cache.enabled
-    fleet.require_validated("render")  # names become paths here: never from an unvalidated fleet
-    try:
-        specs = discover(templates_dir)
-    except ValueError as exc:
-        source, _, message = str(exc).partition(":1: ")
-        raise InventoryError([problem("SN703", Location(source, 1, 1), message, "see docs/templates.md")]) from None
-    _check_roles(fleet, hosts, specs)
+    renderer = _renderer(fleet, hosts, templates_dir, secrets)
     secrets.load()  # a locked store fails here, before anything is written or forked
-    renderer = _Renderer(fleet, specs, templates_dir, secrets)
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     with locked(out.parent):  # one render at a time (deploy pushes only bytes whose sha256 its gate checked)
@@ -139,14 +132,7 @@ def render_hosts_into(fleet: Fleet, hosts: list[Host], out: Path, templates_dir:
     """Render `hosts` again into an existing build whose other hosts stay as they are, and return their
     new manifest entries.  Each host's directory is exchanged in one step, then the manifest, whose other
     lines are kept byte for byte (a full render writes the same bytes: one line per host, sorted)."""
-    fleet.require_validated("render")
-    try:
-        specs = discover(templates_dir)
-    except ValueError as exc:
-        source, _, message = str(exc).partition(":1: ")
-        raise InventoryError([problem("SN703", Location(source, 1, 1), message, "see docs/templates.md")]) from None
-    _check_roles(fleet, hosts, specs)
-    renderer = _Renderer(fleet, specs, templates_dir, secrets)
+    renderer = _renderer(fleet, hosts, templates_dir, secrets)
     out = out.resolve()
     with locked(out.parent):
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
@@ -180,6 +166,19 @@ def splice_manifest(text: str, entries: dict[str, Any]) -> str:
         line = f"{head}{json.dumps(entry, sort_keys=True, separators=(',', ':'))}{comma}"
         text = text[:start] + line + text[end:]
     return text
+
+
+def _renderer(fleet: Fleet, hosts: list[Host], templates_dir: Path, secrets: SecretStore) -> _Renderer:
+    """A renderer for `hosts`, once the fleet is validated, the templates' headers read and every role of
+    theirs has templates; raises InventoryError otherwise, before anything is written."""
+    fleet.require_validated("render")  # names become paths here: never from an unvalidated fleet
+    try:
+        specs = discover(templates_dir)
+    except ValueError as exc:
+        source, _, message = str(exc).partition(":1: ")
+        raise InventoryError([problem("SN703", Location(source, 1, 1), message, "see docs/templates.md")]) from None
+    _check_roles(fleet, hosts, specs)
+    return _Renderer(fleet, specs, templates_dir, secrets)
 
 
 def _unchanged(inputs: Inputs, hosts: list[Host], previous: dict[str, Any], stats: BuildStats,

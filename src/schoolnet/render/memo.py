@@ -28,7 +28,7 @@ class DigestMemo:
                 *(fleet.doc(dc) for dc in fleet.datacenters)]
         schools = [fleet.doc(school) for school in fleet.schools]
         self.usable = all(doc.sha256 for doc in [*docs, *schools])
-        shared = key("render-inputs", *(d.sha256 for d in docs), _file_digest(secrets_file),
+        shared = key("render-inputs", *(d.sha256 for d in docs), file_digest(secrets_file),
                      tree_digest(templates_dir))
         self.table_name = shared
         self.fleet_key = key(shared, *(f"{d.path}={d.sha256}" for d in schools))
@@ -54,7 +54,8 @@ class DigestMemo:
             self.cache.put(self.table_name, self.table)
 
 
-def _file_digest(path: Path) -> str:
+def file_digest(path: Path) -> str:
+    """A file's sha256, or \"missing\" when it cannot be read."""
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
