@@ -23,6 +23,7 @@ from schoolnet.delta import fast as fast_module
 from schoolnet.delta.state import Build, CiState
 from schoolnet.validate.segments import move
 from tests.conftest import ROOT, invoke
+from tests.test_incremental import CORRUPTIONS
 
 Step = Callable[[Path], None]
 
@@ -233,6 +234,16 @@ def base(small_programme: Path, tmp_path_factory: pytest.TempPathFactory) -> tup
     return pristine, top / "cache"
 
 
+def _warm_copy(base: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
+    """The clean programme and its cache copied, and a clean `ci` run there: the state names this copy's build."""
+    pristine, warm_cache = base
+    root, cache = tmp_path / "warm", tmp_path / "cache"
+    shutil.copytree(pristine, root, symlinks=True)
+    shutil.copytree(warm_cache, cache)
+    assert ci(root, cache).ok
+    return root, cache
+
+
 @pytest.mark.parametrize("steps", CASES.values(), ids=CASES.keys())
 def test_ci_after_a_change_gives_exactly_the_cold_result(steps: list[tuple[Step, bool]], base: tuple[Path, Path],
                                                          tmp_path: Path) -> None:
@@ -261,12 +272,7 @@ def test_ci_after_a_change_gives_exactly_the_cold_result(steps: list[tuple[Step,
 
 def test_a_validator_upgrade_declines_the_fast_path(base: tuple[Path, Path], tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    pristine, warm_cache = base
-    root = tmp_path / "warm"
-    shutil.copytree(pristine, root, symlinks=True)
-    cache = tmp_path / "cache"
-    shutil.copytree(warm_cache, cache)
-    assert ci(root, cache).ok
+    root, cache = _warm_copy(base, tmp_path)
     database = tmp_path / "status"
     database.write_bytes(verdicts_module.PACKAGE_DATABASE.read_bytes() + b"\nPackage: dnsmasq-base\nVersion: 99\n")
     monkeypatch.setattr(verdicts_module, "PACKAGE_DATABASE", database)
@@ -316,23 +322,11 @@ def test_the_index_takes_a_school_s_new_values_only_when_no_other_file_holds_the
     assert set(asked) <= {code for code in new if set(new[code]) != set(old[code])}  # untouched tables unread
 
 
-CORRUPTIONS: dict[str, Callable[[bytes], bytes]] = {
-    "truncated": lambda blob: blob[: len(blob) // 2],
-    "a flipped byte": lambda blob: blob[:-1] + bytes([blob[-1] ^ 0xFF]),
-    "empty": lambda blob: b"",
-}
-
-
 @pytest.mark.parametrize("how", CORRUPTIONS.values(), ids=CORRUPTIONS.keys())
 def test_a_corrupted_state_is_a_full_run_not_a_verdict(how: Callable[[bytes], bytes], base: tuple[Path, Path],
                                                        tmp_path: Path) -> None:
     """Every entry of the cache damaged: the state, the index, the build's record, the typed schools."""
-    pristine, warm_cache = base
-    root = tmp_path / "warm"
-    shutil.copytree(pristine, root, symlinks=True)
-    cache = tmp_path / "cache"
-    shutil.copytree(warm_cache, cache)
-    assert ci(root, cache).ok  # the state names this copy's build
+    root, cache = _warm_copy(base, tmp_path)
     assert ci(root, cache).fast_path == "taken"
     for entry in (p for p in cache.rglob("*") if p.is_file()):
         entry.write_bytes(how(entry.read_bytes()))
@@ -347,12 +341,7 @@ def test_a_corrupted_state_is_a_full_run_not_a_verdict(how: Callable[[bytes], by
 
 def test_a_state_written_by_another_version_is_never_read(base: tuple[Path, Path], tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    pristine, warm_cache = base
-    root = tmp_path / "warm"
-    shutil.copytree(pristine, root, symlinks=True)
-    cache = tmp_path / "cache"
-    shutil.copytree(warm_cache, cache)
-    assert ci(root, cache).ok  # the state names this copy's build
+    root, cache = _warm_copy(base, tmp_path)
     assert ci(root, cache).fast_path == "taken"
     monkeypatch.setattr(cache_module, "code_version", lambda: "0.0.0-another-build")
     new_mac(root)
@@ -417,12 +406,7 @@ def test_superseded_state_parts_leave_the_cache(fold_at: int, base: tuple[Path, 
     """A run writes the index tables it changed and, now and then, the build's record anew; the old ones
     are removed, so the cache does not grow by a build's record per pull request."""
     monkeypatch.setattr(fast_module, "FOLD_AT", fold_at)
-    pristine, warm_cache = base
-    root = tmp_path / "warm"
-    shutil.copytree(pristine, root, symlinks=True)
-    cache = tmp_path / "cache"
-    shutil.copytree(warm_cache, cache)
-    assert ci(root, cache).ok
+    root, cache = _warm_copy(base, tmp_path)
     school = _schools(root)[2]
     for run in range(3):
         line = _lines(school, "mac")[0]
