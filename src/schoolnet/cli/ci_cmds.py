@@ -51,6 +51,10 @@ class StageResult:
 def ci(inventory: Path, out: Path, templates_dir: Path, fmt: str, no_cache: bool) -> None:
     """validate → render → check, one summary; exit 1 on any error.
 
+    After a clean run, when only school files changed, those schools alone are validated,
+    rendered and checked against what that run recorded (the fast path); anything it cannot
+    prove runs every stage. The summary says which, and why (docs/cache.md).
+
     \b
     Example (GitLab CI, GitHub Actions):
       schoolnet ci --format junit > schoolnet.xml

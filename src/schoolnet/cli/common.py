@@ -25,7 +25,8 @@ def inventory_option(func: F) -> F:
 
 def no_cache_option(func: F) -> F:
     return click.option("--no-cache", "no_cache", is_flag=True,
-                        help="Neither read nor write .schoolnet-cache/ (the cold path; see docs/performance.md).")(func)
+                        help="Neither read nor write .schoolnet-cache/ (the cold path, no fast path; "
+                        "see docs/cache.md).")(func)
 
 
 def format_option(*choices: str) -> Callable[[F], F]:
