@@ -103,6 +103,10 @@ def restore_school_b(root: Path) -> None:
     shutil.copy(_pristine(root) / b.relative_to(root), b)
 
 
+def broken_yaml(root: Path) -> None:
+    _replace(_schools(root)[1], "tablets:", "tablets: [")
+
+
 def mac_twice_in_one_school(root: Path) -> None:
     school = _schools(root)[2]
     first, second = _lines(school, "mac")[:2]
@@ -202,6 +206,7 @@ CASES: dict[str, list[tuple[Step, bool]]] = {
     "a comment: nothing to render differently": [(a_comment, True)],
     "a MAC another school holds, then removed": [(mac_of_another_school, False), (restore_school_b, True)],
     "a serial another school holds": [(serial_of_another_school, False)],
+    "broken YAML, then fixed": [(broken_yaml, False), (restore_school_b, True)],
     "a MAC twice in the changed school": [(mac_twice_in_one_school, False)],
     "a serial a data-center device holds": [(serial_of_a_datacenter_device, False)],
     "a tablet's status, which the data center sees": [(tablet_returned_to_stock, False)],
