@@ -23,6 +23,12 @@ def inventory_option(func: F) -> F:
                         help="The inventory directory.")(func)
 
 
+def limit_option(func: F) -> F:
+    return click.option("--limit", "limits", multiple=True, metavar="EXPR",
+                        help="district:NAME, school:ID, site:NAME, role:NAME, kind:NAME or host:GLOB "
+                             "(globs allowed, repeatable; a host matching any is selected).")(func)
+
+
 def no_cache_option(func: F) -> F:
     return click.option("--no-cache", "no_cache", is_flag=True,
                         help="Neither read nor write .schoolnet-cache/ (the cold path, no fast path; "
@@ -45,8 +51,6 @@ def fail(problems: list[Problem]) -> NoReturn:
     errors, warnings = output.summary_counts(problems)
     click.echo(f"✗ {errors} error(s), {warnings} warning(s)", err=True)
     sys.exit(EXIT_PROBLEMS)
-
-
 
 
 def emit(problems: list[Problem], fmt: str, suite: str) -> None:

@@ -12,8 +12,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from schoolnet.cli.common import EXIT_PROBLEMS, F, inventory_option, usage_error
-from schoolnet.cli.render_cmds import limit_option
+from schoolnet.cli.common import EXIT_PROBLEMS, F, inventory_option, limit_option, usage_error
 from schoolnet.contained import beneath, child
 from schoolnet.deploy import gate, record
 from schoolnet.deploy.connection import ConnectionError_

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import click
 
-from schoolnet.cli.common import EXIT_PROBLEMS, inventory_option, usage_error
-from schoolnet.cli.render_cmds import limit_option
+from schoolnet.cli.common import EXIT_PROBLEMS, inventory_option, limit_option, usage_error
 from schoolnet.lab.environment import write_lab_environment
 from schoolnet.lab.lab import Lab, LabError, LabIncomplete, LabState, down, lab_hosts, require_root, status
 from schoolnet.model.select import LimitError, select_hosts

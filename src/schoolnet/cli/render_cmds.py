@@ -10,17 +10,11 @@ import click
 
 from schoolnet.cache import open_cache
 from schoolnet.check import check_build
-from schoolnet.cli.common import EXIT_PROBLEMS, F, emit, inventory_option, no_cache_option, usage_error
+from schoolnet.cli.common import EXIT_PROBLEMS, emit, inventory_option, limit_option, no_cache_option, usage_error
 from schoolnet.model.select import LimitError, select_hosts
 from schoolnet.render import render_fleet
 from schoolnet.secrets import open_store
 from schoolnet.validate import load_for_action
-
-
-def limit_option(func: F) -> F:
-    return click.option("--limit", "limits", multiple=True, metavar="EXPR",
-                        help="district:NAME, school:ID, site:NAME, role:NAME, kind:NAME or host:GLOB "
-                             "(globs allowed, repeatable; a host matching any is selected).")(func)
 
 
 @click.command()

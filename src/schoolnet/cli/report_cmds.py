@@ -9,8 +9,7 @@ from pathlib import Path
 import click
 
 from schoolnet.cli import output
-from schoolnet.cli.common import EXIT_PROBLEMS, fail, inventory_option, usage_error
-from schoolnet.cli.render_cmds import limit_option
+from schoolnet.cli.common import EXIT_PROBLEMS, fail, inventory_option, limit_option, usage_error
 from schoolnet.model.build import NON_BLOCKING
 from schoolnet.model.select import LimitError
 from schoolnet.problems import Severity

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import click
 
-from schoolnet.cli.common import EXIT_PROBLEMS, inventory_option, usage_error
-from schoolnet.cli.render_cmds import limit_option
+from schoolnet.cli.common import EXIT_PROBLEMS, inventory_option, limit_option, usage_error
 from schoolnet.deploy import gate, record
 from schoolnet.deploy.connection import ConnectionError_
 from schoolnet.deploy.gate import Ready
