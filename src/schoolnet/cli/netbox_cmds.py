@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from schoolnet.cli.common import EXIT_PROBLEMS, F, inventory_option
+from schoolnet.cli.common import EXIT_PROBLEMS, F, inventory_option, limit_option, usage_error
 from schoolnet.outcome import HostOutcome
 from schoolnet.secrets import open_store
 from schoolnet.validate import load_for_action
@@ -97,6 +97,7 @@ def netbox_status(fmt: str) -> None:
 
 
 def _target_options(func: F) -> F:
+    func = limit_option(func)
     func = click.option("--env", "environment", default=None,
                         help="An environment whose `netbox:` names the NetBox (default: NETBOX_URL and "
                              "NETBOX_TOKEN, else the local one from `netbox up`).")(func)
@@ -115,19 +116,18 @@ def _one_line() -> Iterator[None]:
         sys.exit(EXIT_PROBLEMS)
 
 
-def _connect(inventory: Path, environment: str | None) -> tuple[Any, Any, Any]:
-    """(fleet, api, target): the inventory validated first, then NetBox's URL and token proved."""
+def _connect(fleet: Any, inventory: Path, environment: str | None) -> tuple[Any, Any]:
+    """(api, target): NetBox's URL and token proved before anything is read."""
     from schoolnet.netbox.client import connect, status
     from schoolnet.netbox.target import resolve_target
 
-    fleet = load_for_action(inventory)
     target = resolve_target(fleet, environment, open_store(inventory))
     api = connect(target.url, target.token)
     if os.environ.get("SCHOOLNET_NETBOX_TRACE"):
         _trace_writes(api, Path(os.environ["SCHOOLNET_NETBOX_TRACE"]))
     status(api)
     _say(f"NetBox at {target.url} (from {target.source})")
-    return fleet, api, target
+    return api, target
 
 
 def _trace_writes(api: Any, path: Path) -> None:
@@ -147,14 +147,27 @@ def _trace_writes(api: Any, path: Path) -> None:
     api.http_session.hooks["response"].append(record)
 
 
-def _plan(inventory: Path, environment: str | None, adopt: bool) -> tuple[Any, Any, Any]:
+def _limited(fleet: Any, desired: Any, limits: tuple[str, ...]) -> Any:
+    """The Limit for --limit expressions (None without): a bad or empty selection is a usage error, exit 2."""
+    from schoolnet.model.select import LimitError
+    from schoolnet.netbox.scope import limit_of
+
+    try:
+        return limit_of(fleet, limits, desired.objects)
+    except LimitError as exc:
+        usage_error(str(exc))
+
+
+def _plan(inventory: Path, environment: str | None, adopt: bool, limits: tuple[str, ...]) -> tuple[Any, Any, Any]:
     from schoolnet.netbox.client import read_state
     from schoolnet.netbox.desired import build_desired
     from schoolnet.netbox.plan import make_plan
 
-    fleet, api, target = _connect(inventory, environment)
+    fleet = load_for_action(inventory)
     desired = build_desired(fleet)
-    return make_plan(desired, read_state(api), adopt=adopt), api, target
+    limit = _limited(fleet, desired, limits)
+    api, target = _connect(fleet, inventory, environment)
+    return make_plan(desired, read_state(api), adopt=adopt, limit=limit), api, target
 
 
 @netbox.command("plan")
@@ -162,17 +175,26 @@ def _plan(inventory: Path, environment: str | None, adopt: bool) -> tuple[Any, A
 @click.option("--adopt", is_flag=True, help="Plan to take over unowned objects that carry a name git gives.")
 @click.option("--full", is_flag=True, help="List every change, not the first few of each type.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def netbox_plan(inventory: Path, environment: str | None, adopt: bool, full: bool, fmt: str) -> None:
+def netbox_plan(inventory: Path, environment: str | None, limits: tuple[str, ...], adopt: bool, full: bool,
+                fmt: str) -> None:
     """What `apply` would create, update (field: old -> new) and delete, per NetBox object type.
 
     Reads only: a few requests per object type, whatever the programme's size. Objects
     schoolnet does not own are never changed; those with a name git gives are listed
     (take them over with --adopt). Hand edits in NetBox are listed as drift.
+
+    With --limit, only the selected sites (district:, school:, site:) and devices (host:, role:,
+    kind:, tablets too) and what they point at are compared; nothing else is created, changed
+    or deleted, and an object git moved out of the limit is left for a full apply.
+
+    \b
+    Example:
+      schoolnet netbox plan --limit site:nx-dc1 --limit district:sadarak
     """
     from schoolnet.netbox.output import plan_json, plan_text
 
     with _one_line():
-        plan, _, _ = _plan(inventory, environment, adopt)
+        plan, _, _ = _plan(inventory, environment, adopt, limits)
     click.echo(json.dumps(plan_json(plan), indent=2) if fmt == "json" else plan_text(plan, full=full))
 
 
@@ -182,20 +204,24 @@ def netbox_plan(inventory: Path, environment: str | None, adopt: bool, full: boo
 @click.option("--adopt", is_flag=True, help="Take over unowned objects that carry a name git gives.")
 @click.option("--overwrite-drift", is_flag=True, help="Write git's value over fields edited by hand in NetBox.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def netbox_apply(inventory: Path, environment: str | None, yes: bool, adopt: bool, overwrite_drift: bool,
-                 fmt: str) -> None:
+def netbox_apply(inventory: Path, environment: str | None, limits: tuple[str, ...], yes: bool, adopt: bool,
+                 overwrite_drift: bool, fmt: str) -> None:
     """Write the plan to NetBox: bulk creates, updates and deletes in dependency order.
 
     Refuses while NetBox holds hand edits of objects schoolnet owns (see `netbox drift`)
     unless --overwrite-drift. A refused object is named with its inventory file:line;
     whatever was written stays, and running apply again finishes the rest. The run is
-    recorded in deploys/log.jsonl.
+    recorded in deploys/log.jsonl. --limit writes only what `plan --limit` shows.
+
+    \b
+    Example:
+      schoolnet netbox apply --yes --limit district:sadarak
     """
     from schoolnet.netbox.apply import apply_plan
     from schoolnet.netbox.output import plan_text, result_json, result_text
 
     with _one_line():
-        plan, api, target = _plan(inventory, environment, adopt)
+        plan, api, target = _plan(inventory, environment, adopt, limits)
         if plan.empty:
             _say("✓ NetBox is in step with git: nothing to write")
             if fmt == "json":
@@ -209,41 +235,47 @@ def netbox_apply(inventory: Path, environment: str | None, yes: bool, adopt: boo
             result = apply_plan(api, plan, _say, overwrite_drift=overwrite_drift)
         except KeyboardInterrupt:
             outcome.fail("interrupted; run apply again to finish")
-            _record(inventory, environment, outcome, interrupted=True)
+            _record(inventory, environment, limits, outcome, interrupted=True)
             click.echo("schoolnet: interrupted; what was written stays, apply again to finish", err=True)
             sys.exit(130)
         except BaseException as exc:
             outcome.fail(str(exc) or type(exc).__name__)
-            _record(inventory, environment, outcome)
+            _record(inventory, environment, limits, outcome)
             raise
         outcome.status = "changed"
         outcome.changes = [f"{t}: " + ", ".join(f"{a} {n}" for a, n in actions.items())
                            for t, actions in result.written.items()]
-        _record(inventory, environment, outcome)
+        _record(inventory, environment, limits, outcome)
     click.echo(json.dumps(result_json(result), indent=2) if fmt == "json" else result_text(result))
 
 
-def _record(inventory: Path, environment: str | None, outcome: HostOutcome, interrupted: bool = False) -> None:
+def _record(inventory: Path, environment: str | None, limits: tuple[str, ...], outcome: HostOutcome,
+            interrupted: bool = False) -> None:
     from schoolnet.deploy.record import append
 
-    append(inventory.resolve().parent, environment or "netbox", [], [outcome], interrupted, kind="netbox")
+    append(inventory.resolve().parent, environment or "netbox", list(limits), [outcome], interrupted, kind="netbox")
 
 
 @netbox.command("drift")
 @_target_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def netbox_drift(inventory: Path, environment: str | None, fmt: str) -> None:
+def netbox_drift(inventory: Path, environment: str | None, limits: tuple[str, ...], fmt: str) -> None:
     """Fields of objects schoolnet owns that someone changed in NetBox since schoolnet wrote them:
     the inventory file:line, git's value, NetBox's, who changed it and when. Exit 1 when there is any.
+    With --limit, only the selected sites and devices and what they point at.
     """
     from schoolnet.netbox.client import read_state
     from schoolnet.netbox.desired import build_desired
     from schoolnet.netbox.drift import find_drift
     from schoolnet.netbox.output import drift_json, drift_text
+    from schoolnet.netbox.scope import within
 
     with _one_line():
-        fleet, api, _ = _connect(inventory, environment)
-        drifts = find_drift(api, build_desired(fleet), read_state(api))
+        fleet = load_for_action(inventory)
+        desired = build_desired(fleet)
+        limit = _limited(fleet, desired, limits)
+        api, _ = _connect(fleet, inventory, environment)
+        drifts = find_drift(api, within(desired, limit), read_state(api))
     click.echo(json.dumps(drift_json(drifts), indent=2) if fmt == "json" else drift_text(drifts))
     if drifts:
         sys.exit(EXIT_PROBLEMS)

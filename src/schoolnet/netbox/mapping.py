@@ -65,6 +65,10 @@ class ObjectType:
     tagged: bool = True            # False: set-up objects (the tag, custom fields), schoolnet's by name, never deleted
     # values NetBox holds unique (together) that an object git deletes may hand on to another: an asset tag, a rack slot
     unique: tuple[tuple[str, ...], ...] = ()
+    # where an object belongs, for --limit (scope.py): "" shared by all (types, roles, regions); "self" a site or a
+    # device; an attr: where the object it points at belongs; "TYPE.ATTR": where the TYPE objects pointing at it
+    # through ATTR belong (a circuit is where its terminations are)
+    owner: str = ""
 
     def attr(self, name: str) -> Attr:
         return next(a for a in self.attrs if a.name == name)
@@ -102,9 +106,10 @@ TYPES: tuple[ObjectType, ...] = (
     ObjectType("dcim.site", "dcim", "sites", ("slug",),
                (*NAME_SLUG, _a("status", Kind.CHOICE), _a("region", Kind.REF, "dcim.region"),
                 _a("physical_address"), _a("latitude", Kind.NUMBER), _a("longitude", Kind.NUMBER),
-                _cf("synthetic", Kind.BOOL)), unique=(("name",),)),
+                _cf("synthetic", Kind.BOOL)), unique=(("name",),), owner="self"),
     ObjectType("dcim.rack", "dcim", "racks", ("site", "name"),
-               (_a("site", Kind.REF, "dcim.site"), _a("name"), _a("status", Kind.CHOICE), _a("u_height", Kind.INT))),
+               (_a("site", Kind.REF, "dcim.site"), _a("name"), _a("status", Kind.CHOICE), _a("u_height", Kind.INT)),
+               owner="site"),
     ObjectType("dcim.manufacturer", "dcim", "manufacturers", ("slug",), NAME_SLUG),
     ObjectType("dcim.devicetype", "dcim", "device_types", ("slug",),
                (_a("manufacturer", Kind.REF, "dcim.manufacturer"), _a("model"), _a("slug"),
@@ -119,31 +124,33 @@ TYPES: tuple[ObjectType, ...] = (
                 _a("rack", Kind.REF, "dcim.rack"), _a("position", Kind.NUMBER), _a("face", Kind.CHOICE),
                 _cf("handover_certificate"), _cf("handover_date"), _cf("handover_received_by"),
                 _a("primary_ip4", Kind.REF, "ipam.ipaddress", late=True)),
-               unique=(("asset_tag",), ("rack", "position"))),
+               unique=(("asset_tag",), ("rack", "position")), owner="self"),
     ObjectType("dcim.interface", "dcim", "interfaces", ("device", "name"),
                (_a("device", Kind.REF, "dcim.device"), _a("name"), _a("type", Kind.CHOICE), _a("description"),
-                _a("primary_mac_address", Kind.REF, "dcim.macaddress", late=True))),
+                _a("primary_mac_address", Kind.REF, "dcim.macaddress", late=True)), owner="device"),
     ObjectType("dcim.macaddress", "dcim", "mac_addresses", ("mac_address",),
-               (_a("mac_address", Kind.MAC), _a("assigned_object", Kind.GENERIC, "dcim.interface"))),
+               (_a("mac_address", Kind.MAC), _a("assigned_object", Kind.GENERIC, "dcim.interface")),
+               owner="assigned_object"),
     ObjectType("ipam.vlangroup", "ipam", "vlan_groups", ("slug",),
-               (*NAME_SLUG, _a("scope", Kind.GENERIC, "dcim.site"))),
+               (*NAME_SLUG, _a("scope", Kind.GENERIC, "dcim.site")), owner="scope"),
     ObjectType("ipam.vlan", "ipam", "vlans", ("group", "vid"),
                (_a("group", Kind.REF, "ipam.vlangroup"), _a("vid", Kind.INT), _a("name"), _a("status", Kind.CHOICE),
-                _a("description"))),
+                _a("description")), owner="group"),
     ObjectType("ipam.prefix", "ipam", "prefixes", ("prefix",),
                (_a("prefix"), _a("scope", Kind.GENERIC, "dcim.site"), _a("vlan", Kind.REF, "ipam.vlan"),
-                _a("status", Kind.CHOICE), _a("description"))),
+                _a("status", Kind.CHOICE), _a("description")), owner="scope"),
     ObjectType("ipam.ipaddress", "ipam", "ip_addresses", ("address",),
                (_a("address"), _a("assigned_object", Kind.GENERIC, "dcim.interface"), _a("status", Kind.CHOICE),
-                _a("description"))),
+                _a("description")), owner="assigned_object"),
     ObjectType("circuits.provider", "circuits", "providers", ("slug",), NAME_SLUG),
     ObjectType("circuits.circuittype", "circuits", "circuit_types", ("slug",), NAME_SLUG),
     ObjectType("circuits.circuit", "circuits", "circuits", ("provider", "cid"),
                (_a("provider", Kind.REF, "circuits.provider"), _a("cid"), _a("type", Kind.REF, "circuits.circuittype"),
-                _a("status", Kind.CHOICE), _a("commit_rate", Kind.INT), _a("description"))),
+                _a("status", Kind.CHOICE), _a("commit_rate", Kind.INT), _a("description")),
+               owner="circuits.circuittermination.circuit"),
     ObjectType("circuits.circuittermination", "circuits", "circuit_terminations", ("circuit", "term_side"),
                (_a("circuit", Kind.REF, "circuits.circuit"), _a("term_side", Kind.CHOICE),
-                _a("termination", Kind.GENERIC, "dcim.site"))),
+                _a("termination", Kind.GENERIC, "dcim.site")), owner="termination"),
 )
 
 BY_NAME: dict[str, ObjectType] = {t.name: t for t in TYPES}

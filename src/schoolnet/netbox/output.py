@@ -57,7 +57,10 @@ def plan_text(plan: Plan, full: bool = False) -> str:
     for item in plan.drift:
         lines.append(f"{item.location}: drift {item.type} {key_text(item.key)} {item.field}: git {show(item.git)}, "
                      f"NetBox {show(item.netbox)} (edited by hand)")
-    lines += summary(plan) or ["no changes: NetBox holds what git says"]
+    if plan.limit is not None:
+        lines.append(f"limited to {' '.join(plan.limit.expressions)}: {len(plan.limit.sites)} site(s) and "
+                     f"{len(plan.limit.devices)} device(s) selected, with what they point at")
+    lines += summary(plan) or ["no changes: NetBox holds what git says" + (" for this limit" if plan.limit else "")]
     lines.append(f"read {sum(len(o) for o in plan.state.objects.values())} objects in {plan.state.requests} requests")
     return "\n".join(lines)
 
@@ -73,7 +76,8 @@ def plan_json(plan: Plan) -> dict[str, Any]:
     return {"changes": [change_json(c) for c in plan.changes], "unowned": [change_json(c) for c in plan.unowned],
             "drift": [{"type": d.type, "key": key_text(d.key), "location": str(d.location), "field": d.field,
                        "git": _json_value(d.git), "netbox": _json_value(d.netbox)} for d in plan.drift],
-            "summary": plan.counts(), "requests": plan.state.requests}
+            "summary": plan.counts(), "requests": plan.state.requests,
+            "limit": list(plan.limit.expressions) if plan.limit else []}
 
 
 def result_text(result: ApplyResult) -> str:

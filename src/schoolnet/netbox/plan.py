@@ -3,7 +3,8 @@
 schoolnet changes and deletes only objects it owns (tagged `schoolnet`); an unowned object
 with a desired key is reported and left alone unless adopt=True.  A field that NetBox holds
 differently from what schoolnet last wrote (its digest, see applied.py) was edited by hand:
-that is drift, listed apart so apply can refuse to overwrite it silently.
+that is drift, listed apart so apply can refuse to overwrite it silently.  With a --limit
+(scope.py), only what belongs to the selection is compared, and deleted only when git has it nowhere.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from schoolnet.netbox import applied
 from schoolnet.netbox.client import Current, State
 from schoolnet.netbox.desired import Desired, DesiredObject
 from schoolnet.netbox.mapping import TYPES, Key, Value, key_text
+from schoolnet.netbox.scope import Anchors, Limit
 from schoolnet.problems import Location
 
 
@@ -56,6 +58,7 @@ class Plan:
     desired: Desired
     state: State
     adopt: bool = False
+    limit: Limit | None = None
 
     @property
     def empty(self) -> bool:
@@ -81,13 +84,17 @@ def drifted(want: DesiredObject, have: Current) -> list[DriftField]:
     return found
 
 
-def make_plan(desired: Desired, state: State, adopt: bool = False) -> Plan:
+def make_plan(desired: Desired, state: State, adopt: bool = False, limit: Limit | None = None) -> Plan:
     """Compare per type; reads nothing, writes nothing."""
     changes: list[Change] = []
     unowned: list[Change] = []
     drift: list[DriftField] = []
+    chosen = limit.selected(desired.objects) if limit else None
+    placed = Anchors(state.objects)
     for object_type in TYPES:
-        wanted = desired.objects.get(object_type.name, {})
+        everywhere = desired.objects.get(object_type.name, {})
+        wanted = everywhere if chosen is None else {
+            key: want for key, want in everywhere.items() if key in chosen.get(object_type.name, ())}
         present = state.objects.get(object_type.name, {})
         for key, want in wanted.items():
             have = present.get(key)
@@ -106,6 +113,6 @@ def make_plan(desired: Desired, state: State, adopt: bool = False) -> Plan:
                 drift.extend(drifted(want, have))
         if object_type.tagged:
             changes.extend(Change("delete", object_type.name, key, None, have.id, have=have)
-                           for key, have in present.items() if have.owned and key not in wanted)
-    return Plan(changes, unowned, drift, desired, state, adopt)
-
+                           for key, have in present.items() if have.owned and key not in everywhere
+                           and (limit is None or limit.holds(placed.of(object_type.name, key))))
+    return Plan(changes, unowned, drift, desired, state, adopt, limit)
