@@ -1,14 +1,15 @@
 """`schoolnet netbox plan|apply|drift` against a real NetBox 4.7 (tests/netbox_instance.py), end to end.
 
-One story on one NetBox, in order, as a programme lives it: the reference programme is
-published whole, then changed in git one way at a time, edited by hand in NetBox, and broken.
-Every command is the CLI a user types (a subprocess); NetBox is read back through its API.
+One story on one NetBox, in order, as a programme lives it: a programme of every shape
+(tests/netbox_programme.py) is published a district at a time with --limit, then whole, then
+changed in git one way at a time, edited by hand in NetBox, and broken.  Every command is the
+CLI a user types (a subprocess); NetBox is read back through its API.  The whole reference
+programme's publication is benchmarks/netbox.py's.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,14 +19,17 @@ from typing import Any
 import pynetbox
 import pytest
 
-from schoolnet.netbox.desired import build_desired
+from schoolnet.netbox.desired import Desired, build_desired
 from schoolnet.netbox.mapping import TYPES, key_text
+from schoolnet.netbox.scope import Anchors
 from schoolnet.validate import load_for_action
-from tests.conftest import ROOT, SCHOOLNET
+from tests.conftest import SCHOOLNET
 from tests.netbox_instance import NetboxUnderTest
+from tests.netbox_programme import SCHOOLS, small_programme
 
 NEW_SCHOOL = "nx-sad-013"
 REMOVED_SCHOOL = "nx-sad-012"
+MOVED_SCHOOL, MOVED_TO = "nx-sad-011", "nx-kan-019"
 
 
 @dataclass
@@ -40,8 +44,8 @@ class Published:
                               env={**self.netbox.env, **(env or {})}, capture_output=True, text=True, timeout=1800,
                               check=False)
 
-    def plan(self) -> dict[str, Any]:
-        result = self.cli("plan", "--format", "json")
+    def plan(self, *extra: str) -> dict[str, Any]:
+        result = self.cli("plan", "--format", "json", *extra)
         assert result.returncode == 0, result.stderr
         data: dict[str, Any] = json.loads(result.stdout)
         return data
@@ -52,28 +56,33 @@ class Published:
     def changes_logged(self) -> int:
         return int(self.api.core.object_changes.count())
 
+    def desired(self) -> Desired:
+        return build_desired(load_for_action(self.inventory))
+
     def desired_keys(self) -> set[tuple[str, str]]:
-        desired = build_desired(load_for_action(self.inventory))
-        return {(name, key_text(key)) for name, objects in desired.objects.items() for key in objects}
+        return {(name, key_text(key)) for name, objects in self.desired().objects.items() for key in objects}
+
+    def expect(self, schools: int, tablets: int) -> None:
+        """Change programme.yaml's expected counts by these numbers, as a contract amendment would."""
+        programme = self.inventory / "programme.yaml"
+        text = programme.read_text()
+        for name, delta in (("schools", schools), ("tablets", tablets)):
+            line = next(x for x in text.splitlines() if x.startswith(f"  {name}: ") and x.split(": ")[1].isdigit())
+            text = text.replace(line + "\n", f"  {name}: {int(line.split(': ')[1]) + delta}\n")
+        programme.write_text(text)
 
 
 @pytest.fixture(scope="module")
 def published(netbox_server: NetboxUnderTest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
-    """The reference programme copied, a hand-made site and device put in NetBox, then the first apply."""
-    repo = tmp_path_factory.mktemp("netbox-repo")
-    inventory = repo / "inventory"
-    shutil.copytree(ROOT / "inventory", inventory, ignore=shutil.ignore_patterns("lab.yaml"))
+    """The small programme in a repository of its own, and a hand-made site and device already in NetBox."""
+    inventory = small_programme(tmp_path_factory.mktemp("netbox-repo") / "inventory")
     api = pynetbox.api(netbox_server.url, token=netbox_server.token)
     site = api.dcim.sites.create(name="NOC lab", slug="noc-lab", status="active")
     maker = api.dcim.manufacturers.create(name="Hand made", slug="hand-made")
     kind = api.dcim.device_types.create(manufacturer=maker.id, model="Printer", slug="printer")
     role = api.dcim.device_roles.create(name="Printer", slug="printer", color="ff0000")
     api.dcim.devices.create(name="noc-printer", site=site.id, device_type=kind.id, role=role.id, status="active")
-    state = Published(inventory, netbox_server, api, {})
-    result = state.apply()
-    assert result.returncode == 0, result.stderr
-    state.first = json.loads(result.stdout)
-    yield state
+    yield Published(inventory, netbox_server, api, {})
 
 
 def _count(api: Any, type_name: str, **filters: Any) -> int:
@@ -81,23 +90,63 @@ def _count(api: Any, type_name: str, **filters: Any) -> int:
     return int(getattr(getattr(api, object_type.app), object_type.endpoint).count(**filters))
 
 
-def test_first_apply_creates_every_object_of_the_programme(published: Published) -> None:
+def _sites_of(desired: Desired, changes: list[dict[str, Any]]) -> set[str]:
+    """The sites that the objects of these plan lines belong to (shared objects belong to none)."""
+    anchors = Anchors(desired.objects)
+    found = set()
+    for change in changes:
+        key = next(k for k in desired.objects[change["type"]] if key_text(k) == change["key"])
+        found |= {name for kind, name in anchors.of(change["type"], key) if kind == "site"}
+    return found
+
+
+def test_a_district_applied_alone_leaves_the_rest_to_the_full_plan(published: Published) -> None:
+    result = published.apply("--limit", "district:kangarli")
+    assert result.returncode == 0, result.stderr
+    assert published.api.dcim.sites.get(slug="nx-kan-002") is not None
+    assert published.api.dcim.sites.get(slug="nx-sad-001") is None
+    plan = published.plan()
+    assert {c["action"] for c in plan["changes"]} == {"create"}, "no update and no delete outside the limit"
+    assert _sites_of(published.desired(), plan["changes"]) == set(SCHOOLS["sadarak"]) | {"nx-dc1"}
+    assert plan["limit"] == []
+
+
+def test_a_limited_plan_after_a_limited_apply_is_empty(published: Published) -> None:
+    before = published.changes_logged()
+    plan = published.plan("--limit", "district:kangarli")
+    assert plan["changes"] == [] and plan["limit"] == ["district:kangarli"]
+    result = published.cli("plan", "--limit", "district:kangarli")
+    assert "limited to district:kangarli: 2 site(s)" in result.stdout
+    assert "no changes: NetBox holds what git says for this limit" in result.stdout
+    assert published.changes_logged() == before
+
+
+def test_a_full_apply_after_limited_ones_converges(published: Published) -> None:
+    assert published.apply("--limit", "site:nx-dc1", "--limit", "host:nx-sad-001-*").returncode == 0
+    assert published.api.dcim.devices.get(name="nx-sad-001-edge") is not None
+    assert published.api.dcim.devices.get(name="nx-sad-003-edge") is None
+    result = published.apply()
+    assert result.returncode == 0, result.stderr
+    published.first = json.loads(result.stdout)
+    assert "dcim.device" in published.first["written"]
+    assert published.plan()["changes"] == []
+
+
+def test_every_object_of_the_programme_is_in_netbox(published: Published) -> None:
     api = published.api
-    assert _count(api, "dcim.site", tag="schoolnet") == 217  # 216 schools and the data center
-    assert _count(api, "dcim.site", tag="schoolnet", region_id=[r.id for r in api.dcim.regions.filter(
-        tag="schoolnet")]) == 216
-    assert _count(api, "dcim.region", tag="schoolnet") == 8
-    assert _count(api, "dcim.device", tag="schoolnet", role="tablet") == 2300
-    assert _count(api, "dcim.device", tag="schoolnet", role="switch") == 541
-    assert _count(api, "dcim.device", tag="schoolnet", role="edge") == 216
-    assert _count(api, "circuits.circuit", tag="schoolnet") == 261
+    desired = published.desired()
+    assert _count(api, "dcim.site", tag="schoolnet") == 7 + 1  # seven schools and the data center
+    assert _count(api, "dcim.region", tag="schoolnet") == 2
+    tablets = sum(1 for d in desired.objects["dcim.device"].values() if d.attrs["role"] == ("tablet",))
+    assert _count(api, "dcim.device", tag="schoolnet", role="tablet") == tablets == 87
+    assert {d.status.value for d in api.dcim.devices.filter(role="tablet")} == {
+        "active", "inventory", "failed", "offline", "decommissioning"}, "a tablet of each status"
+    assert {d.platform.slug for d in api.dcim.devices.filter(role="switch")} == {"huawei-vrp", "cisco-ios"}
     # every type: what NetBox holds (read back through the API) is what the inventory describes
-    desired = build_desired(load_for_action(published.inventory))
     for object_type in TYPES:
         want = len(desired.objects.get(object_type.name, {}))
         if object_type.tagged:
             assert _count(api, object_type.name, tag="schoolnet") == want, object_type.name
-    assert published.first["written"]["dcim.device"]["create"] == len(desired.objects["dcim.device"])
     # a tablet carries its handover in custom fields
     tablet = api.dcim.devices.get(name="nx-sad-001-t01")
     assert tablet.serial == "R9AXDHZBK1A" and tablet.status.value == "active"
@@ -223,9 +272,6 @@ def _new_school(inventory: Path, tmp: Path) -> None:
         "devices:\n  - kind: edge\n    serial: NEWSRV13\n    asset_tag: NX-SAD-013-SRV\n"
         f"    ssh_host_key: {key[0]} {key[1]}\n"
         "tablets:\n  - {slot: 1, serial: R9NEWTAB013, mac: \"02:5c:ee:00:00:13\", status: in_stock}\n")
-    programme = inventory / "programme.yaml"
-    _edit(programme, "schools: 216", "schools: 217")
-    _edit(programme, "tablets: 2300", "tablets: 2301")
     allocated = subprocess.run([SCHOOLNET, "ipam", "allocate", NEW_SCHOOL, "--inventory", str(inventory)],
                                capture_output=True, text=True, check=False)
     assert allocated.returncode == 0, allocated.stderr
@@ -242,6 +288,7 @@ def test_a_school_added_with_ipam_allocate_creates_its_objects_only(published: P
                                        device_type=printer_type.id, role=printer_role.id,
                                        asset_tag="NX-SAD-013-SRV")
     _new_school(published.inventory, tmp_path)
+    published.expect(schools=1, tablets=1)
     added = published.desired_keys() - before_keys
     plan = published.plan()
     assert {c["action"] for c in plan["changes"]} == {"create"}
@@ -278,8 +325,7 @@ def test_a_school_removed_deletes_its_objects_and_nothing_else(published: Publis
     ipam = inventory / "ipam.yaml"
     line = next(x for x in ipam.read_text().splitlines() if x.strip().startswith(f"{REMOVED_SCHOOL}:"))
     _edit(ipam, line + "\n", "")
-    _edit(inventory / "programme.yaml", "schools: 217", "schools: 216")
-    _edit(inventory / "programme.yaml", "tablets: 2301", f"tablets: {2301 - tablets}")
+    published.expect(schools=-1, tablets=-tablets)
     removed = before_keys - published.desired_keys()
     plan = published.plan()
     assert {c["action"] for c in plan["changes"]} == {"delete"}
@@ -295,6 +341,35 @@ def test_a_school_removed_deletes_its_objects_and_nothing_else(published: Publis
             assert _count(api, object_type.name, tag="schoolnet") == owned_before[object_type.name] - gone
     assert api.dcim.devices.get(name="noc-printer") is not None  # the hand-made device survives
     assert api.dcim.sites.get(slug="noc-lab") is not None
+    assert published.plan()["changes"] == []
+
+
+def test_a_school_moved_out_of_the_limit_is_left_to_the_full_apply(published: Published) -> None:
+    """A school moved to Kangarli (its id follows its district: nx-sad-011 becomes nx-kan-019) is in neither
+    Sadarak's limit nor, under its old name, in git: the limited apply leaves it where it was."""
+    api, inventory = published.api, published.inventory
+    old = inventory / "schools" / "sadarak" / f"{MOVED_SCHOOL}.yaml"
+    text = old.read_text().replace(f"id: {MOVED_SCHOOL}\n", f"id: {MOVED_TO}\n")
+    text = text.replace("district: sadarak\n", "district: kangarli\n")
+    text = text.replace("Sadarak school No. 11", "Kangarli school No. 19")
+    (inventory / "schools" / "kangarli" / f"{MOVED_TO}.yaml").write_text(text)
+    old.unlink()
+    _edit(inventory / "ipam.yaml", f"  {MOVED_SCHOOL}:", f"  {MOVED_TO}:")
+    before = published.changes_logged()
+    limited = published.apply("--limit", "district:sadarak")
+    assert limited.returncode == 0 and "nothing to write" in limited.stderr, limited.stderr
+    assert published.changes_logged() == before
+    assert api.dcim.sites.get(slug=MOVED_SCHOOL) is not None and api.dcim.sites.get(slug=MOVED_TO) is None
+    full = published.plan()
+    sites = {c["action"]: c["key"] for c in full["changes"] if c["type"] == "dcim.site"}
+    assert sites == {"create": MOVED_TO, "delete": MOVED_SCHOOL}
+    # what keeps its key moves along: the school's circuit, its tablets' MACs and its addresses
+    updates = [c for c in full["changes"] if c["action"] == "update"]
+    assert updates and _sites_of(published.desired(), updates) == {MOVED_TO}
+    result = published.apply()
+    assert result.returncode == 0, result.stderr
+    assert api.dcim.sites.get(slug=MOVED_SCHOOL) is None
+    assert api.dcim.sites.get(slug=MOVED_TO).region.slug == "kangarli"
     assert published.plan()["changes"] == []
 
 
