@@ -86,6 +86,30 @@ def test_down_stops_only_what_up_recorded_and_up_again_takes_seconds(netbox_serv
     assert not OTHER_DIR.exists()
 
 
+def test_a_first_start_cut_short_is_started_over_not_served_half_made(netbox_server: NetboxUnderTest) -> None:
+    """A first `up` interrupted before the schema was in (Ctrl-C in the migration) leaves a cluster without
+    NetBox's tables: the next `up` must make the instance's database again, not serve that one."""
+    env = _other_env(8490)
+    netbox_cli("down", "--wipe", env=env)
+    try:
+        assert netbox_cli("up", env=env).returncode == 0
+        assert netbox_cli("down", env=env).returncode == 0
+        for name in ("migrated", "token", "admin-password"):  # what only a whole first start writes
+            (OTHER_DIR / name).unlink(missing_ok=True)
+        pgdata = OTHER_DIR / "pgdata"
+        subprocess.run(["rm", "-rf", str(pgdata)], check=True)
+        pgdata.mkdir(mode=0o700)
+        subprocess.run(["chown", "postgres:postgres", str(pgdata)], check=True)
+        subprocess.run(["runuser", "-u", "postgres", "--", "/usr/lib/postgresql/15/bin/initdb", "-D", str(pgdata),
+                        "-U", "netbox", "--auth=trust"], check=True, capture_output=True)
+        again = netbox_cli("up", env=env)
+        assert again.returncode == 0, again.stderr
+        assert "copying the cached migrated database" in again.stderr
+        assert _api("http://127.0.0.1:8490", (OTHER_DIR / "token").read_text().strip()) == 200
+    finally:
+        assert netbox_cli("down", "--wipe", env=env).returncode == 0
+
+
 def _zombie(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z"

@@ -99,8 +99,15 @@ def up(say: Say) -> Instance:
         (home / sub).mkdir(parents=True, exist_ok=True)
     home.chmod(0o711)
     _write_configuration(home)
-    fresh = not (home / "pgdata").exists()
+    migrated = home / "migrated"  # the cluster holds NetBox's schema: an interrupted first start never counts
+    if (home / "pgdata").exists() and paths.TOKEN_FILE.exists():
+        migrated.touch()  # an instance that started whole before this marker existed
+    fresh = not migrated.exists()
     if fresh:
+        if "postgres" in processes:  # left by a first start that was interrupted
+            processes.pop("postgres").stop(30)
+            _save_state(processes)
+        shutil.rmtree(home / "pgdata", ignore_errors=True)
         _prepare_cluster(home, say)
     steps: dict[str, Callable[[], Process]] = {
         "postgres": lambda: _start_postgres(home),
@@ -125,6 +132,7 @@ def up(say: Say) -> Instance:
                         processes["postgres"] = _start_postgres(home)
                         _save_state(processes)
                         _wait_postgres(home)
+                    migrated.touch()
     except BaseException:
         _save_state(processes)
         raise
