@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The synthetic reference programme's secrets are encrypted to this public demo key.
 export SOPS_AGE_KEY_FILE ?= $(CURDIR)/keys/demo.agekey
 
-.PHONY: demo test ci setup validators lab-tools report-tools netbox-tools netbox lint docs clean
+.PHONY: demo test ci setup tools validators lab-tools report-tools netbox-tools netbox lint docs clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { \
@@ -20,31 +20,37 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# the programs `schoolnet check` runs (dnsmasq, unbound, nft, ...), from Debian; starts no service
+# Debian packages schoolnet runs, as tools (scripts/setup-tools.sh: one apt run, starts no service now or at boot)
+tools:
+	@scripts/setup-tools.sh validators lab report netbox
+
+# the programs `schoolnet check` runs (dnsmasq, unbound, nft, ...)
 validators:
-	@scripts/setup-validators.sh
+	@scripts/setup-tools.sh validators
 
-# what `schoolnet lab` needs: debootstrap, systemd-nspawn, socat, apt-cacher-ng (starts no service)
+# what `schoolnet lab` needs: debootstrap, systemd-nspawn, socat, nginx
 lab-tools:
-	@scripts/setup-lab.sh
+	@scripts/setup-tools.sh lab
 
-# what `schoolnet report` and `handover` need: headless Chromium, a font, pdftotext (starts no service)
+# what `schoolnet report` and `handover` need: headless Chromium, a font, pdftotext
 report-tools:
-	@scripts/setup-report.sh
+	@scripts/setup-tools.sh report
 
-# what `schoolnet netbox up` needs: PostgreSQL 15, Redis, nginx, debootstrap (starts no service)
+# what `schoolnet netbox up` needs: PostgreSQL 15, Redis, nginx, debootstrap
 netbox-tools:
-	@scripts/setup-netbox.sh
+	@scripts/setup-tools.sh netbox
 
 # a local NetBox 4.7 on http://127.0.0.1:8470 (root; the first time on a machine takes minutes)
 netbox: setup netbox-tools
 	$(BIN)/schoolnet netbox up
 
-demo: setup validators lab-tools report-tools netbox-tools
+# the demo installs its tools itself, after starting NetBox's first (slow) start in the background
+demo: setup
 	@scripts/demo.sh
 
-test: setup validators lab-tools report-tools netbox-tools
-	$(BIN)/pytest -q
+# the slowest tests are listed at the end of every run (so in every CI log)
+test: setup tools
+	$(BIN)/pytest -q --durations=25
 
 # the gate a programme's CI runs: validate, render, check the inventory, one summary
 ci: setup validators

@@ -14,7 +14,7 @@
 # /usr/local/share/ca-certificates and pip's setting to trust them (a network that inspects
 # TLS needs them), and apt's leave to read archive snapshots.  A lab inside (demo, test)
 # listens on this machine's loopback like any lab, so it refuses to start beside a running one.
-# Needs root; where debootstrap or zstd is missing here, installs the lab's tools (scripts/setup-lab.sh).
+# Needs root; where debootstrap or zstd is missing here, installs the lab's tools (scripts/setup-tools.sh lab).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -50,7 +50,7 @@ elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'
 
 [ "$(id -u)" -eq 0 ] || { say "needs root (debootstrap, namespaces, pivot_root)"; exit 1; }
 commit=$(git -C "$repo" rev-parse --verify --quiet "$rev^{commit}") || { say "no commit '$rev' in $repo"; exit 2; }
-command -v debootstrap >/dev/null && command -v zstd >/dev/null || "$repo/scripts/setup-lab.sh"
+command -v debootstrap >/dev/null && command -v zstd >/dev/null || "$repo/scripts/setup-tools.sh" lab
 
 if [[ " ${targets[*]} " =~ \ (demo|test)\  ]]; then
     # the lab binds port 22 on 127.20-22.x.y, as a lab on this machine does: never two at once

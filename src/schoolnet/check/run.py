@@ -136,7 +136,7 @@ def _runnable(groups: dict[tuple[str, str, str, str], list[CheckItem]],
                         else f"validator {name} needs {', '.join(missing)}, which is not installed")
                 report.problems.append(problem("SN800", Location(items[0].template), what,
                                                "fix the template header" if validator is None
-                                               else "run scripts/setup-validators.sh as root"))
+                                               else "run `make validators` as root"))
             continue
         runnable.append(key)
     return runnable

@@ -133,7 +133,7 @@ def require_root() -> None:
     missing = [p for p in ("debootstrap", "socat", "nginx", "ssh-keygen", "zstd", "unshare")
                if shutil.which(p) is None and not Path(f"/usr/sbin/{p}").exists()]
     if missing:
-        raise LabError(f"missing {', '.join(missing)}: run scripts/setup-lab.sh (or `make lab-tools`) as root")
+        raise LabError(f"missing {', '.join(missing)}: run `make lab-tools` (scripts/setup-tools.sh lab) as root")
 
 
 def lab_hosts(hosts: list[Host]) -> list[Host]:
