@@ -48,9 +48,10 @@ netbox: setup netbox-tools
 demo: setup
 	@scripts/demo.sh
 
-# the slowest tests are listed at the end of every run (so in every CI log)
+# three workers on 2 cores: the lab and NetBox tests mostly wait; a test file runs whole in one worker
+# (tests/conftest.py), and the slowest tests are listed at the end of every run (so in every CI log)
 test: setup tools
-	$(BIN)/pytest -q --durations=25
+	$(BIN)/pytest -q -n 3 --durations=25
 
 # the gate a programme's CI runs: validate, render, check the inventory, one summary
 ci: setup validators

@@ -32,6 +32,26 @@ def generate(out: Path, schools: int, tablets: int, secrets: bool = False) -> Pa
     return out
 
 
+# With `pytest -n N` (make test), each test file runs whole in one worker, so its module fixtures are made once;
+# files that share a session's lab or NetBox run in the same worker, one after the other.
+SHARED_BY = {"test_lab": "the shared lab", "test_deploy": "the shared lab",
+             "test_netbox": "the session's NetBox", "test_netbox_service": "the session's NetBox"}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """A file is a unit of work; the files of SHARED_BY one unit each.  (xdist's loadgroup marks would say
+    the same, but pytest 9.2 no longer lets xdist 3.8 rename a test's id, which that mode relies on.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByFile(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = nodeid.split("::", 1)[0]
+            return SHARED_BY.get(Path(file).stem, file)
+
+    return ByFile(config, log)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden from the current templates")
 
@@ -69,6 +89,14 @@ def invoke(*args: str, env: dict[str, str | None] | None = None) -> tuple[int, s
     result = CliRunner().invoke(cli, list(args), env=env)
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     return result.exit_code, result.output
+
+
+@pytest.fixture(scope="session")
+def shared_lab_repo(small_programme: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The lab booted once per session for the lab and deploy tests (tests/labs.py)."""
+    from tests.labs import shared_lab
+
+    yield from shared_lab(small_programme, tmp_path_factory.mktemp("lab-repo"))
 
 
 @pytest.fixture(scope="session")

@@ -1,30 +1,23 @@
 """Deploy with pyinfra over SSH to real lab hosts: converge, idempotence, services, failures, record.
 
-Uses a lab of its own (see tests/test_lab.py); needs root, as `make test` runs it.
+Deploys to the session's shared lab (tests/labs.py, with tests/test_lab.py); needs root, as `make test` runs it.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.conftest import ROOT, SCHOOLNET
-from tests.test_lab import LAB_ENV, fresh_lab, pinned, ssh
+from tests.labs import CONTENT, EDGE, EDGE2, HUB, LAB_ENV, pinned, run, ssh
+from tests.labs import SHARED_HOSTS as HOSTS
 
-EDGE, EDGE2, HUB, CONTENT = "nx-sad-001-edge", "nx-bab-001-edge", "nx-dc1-vpn-01", "nx-dc1-content-01"
-HOSTS = [EDGE, EDGE2, HUB, CONTENT]
-ENV = {**os.environ, **LAB_ENV, "SCHOOLNET_LOCK_DIR": "/run/schoolnet-test/locks"}
-
-
-def run(work: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([SCHOOLNET, *args], cwd=work, env=ENV, capture_output=True, text=True, timeout=1200)
+ENV = {**os.environ, **LAB_ENV}
 
 
 def deploy(work: Path, *args: str) -> tuple[int, dict[str, dict[str, object]], str]:
@@ -38,20 +31,9 @@ def deploy(work: Path, *args: str) -> tuple[int, dict[str, dict[str, object]], s
 
 
 @pytest.fixture(scope="module")
-def work(small_programme: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A programme repository of its own: inventory, templates, a running lab of three hosts, a render."""
-    if os.geteuid() != 0:
-        pytest.fail("the deploy tests need root; run them through `make test` as root")
-    fresh_lab(LAB_ENV)
-    work = tmp_path_factory.mktemp("deploy")
-    subprocess.run(["cp", "-a", str(small_programme), str(work / "inventory")], check=True)
-    shutil.copytree(ROOT / "templates", work / "templates")
-    up = run(work, "lab", "up", *[a for h in HOSTS for a in ("--limit", f"host:{h}")])
-    assert up.returncode == 0, up.stderr
-    rendered = run(work, "render")
-    assert rendered.returncode == 0, rendered.stderr
-    yield work
-    run(work, "lab", "down")
+def work(shared_lab_repo: Path) -> Path:
+    """The session's lab repository: the small programme, the templates, the four hosts up, rendered."""
+    return shared_lab_repo
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """The lab: real Debian 12 hosts booted by systemd-nspawn, reached over loopback with pinned host keys.
 
-These tests use labs of their own (names, loopback range and port apart from a user's lab)
-and need root, as `make test` runs them; the base image is built once and cached.
+These tests read the session's shared lab (tests/labs.py; names, loopback range and port apart from
+a user's lab), which tests/test_deploy.py deploys to, and boot a second lab beside it where a test
+takes a lab down; they need root, as `make test` runs them.  The base image is built once and cached.
 """
 
 from __future__ import annotations
@@ -9,20 +10,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import ROOT, SCHOOLNET
+from tests.conftest import SCHOOLNET
+from tests.labs import LAB_ENV, OTHER_LAB_ENV, SHARED_HOSTS, fresh_lab, pinned, ssh
 
-LAB_ENV = {"SCHOOLNET_LAB_DIR": "/var/lib/schoolnet-lab-test", "SCHOOLNET_LAB_RUN": "/run/schoolnet-lab-test",
-           "SCHOOLNET_LAB_PREFIX": "snt", "SCHOOLNET_LAB_LOOPBACK": "21", "SCHOOLNET_LAB_APT_PORT": "3143"}
-# a second, separate lab for the test that takes one down while the first runs
-OTHER_LAB_ENV = {"SCHOOLNET_LAB_DIR": "/var/lib/schoolnet-lab-test2", "SCHOOLNET_LAB_RUN": "/run/schoolnet-lab-test2",
-                 "SCHOOLNET_LAB_PREFIX": "snu", "SCHOOLNET_LAB_LOOPBACK": "22", "SCHOOLNET_LAB_APT_PORT": "3144"}
-HOSTS = ["nx-sad-001-edge", "nx-dc1-vpn-01"]
+HOSTS = SHARED_HOSTS
 
 
 def lab(*args: str, inventory: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -32,43 +28,14 @@ def lab(*args: str, inventory: Path, env: dict[str, str] | None = None) -> subpr
     return result
 
 
-def fresh_lab(env: dict[str, str]) -> None:
-    """Tests start from fresh hosts: a lab keeps each host's disk across down/up, as real hosts would."""
-    result = subprocess.run([SCHOOLNET, "lab", "down", "--purge", "--inventory", str(ROOT / "inventory")],
-                            env={**os.environ, **env}, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-
-
 def copy_programme(small_programme: Path, target: Path) -> Path:
     subprocess.run(["cp", "-a", str(small_programme), str(target)], check=True)
     return target
 
 
 @pytest.fixture(scope="module")
-def running_lab(small_programme: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    if os.geteuid() != 0:
-        pytest.fail("the lab tests need root; run them through `make test` as root")
-    fresh_lab(LAB_ENV)
-    inventory = copy_programme(small_programme, tmp_path_factory.mktemp("lab") / "inventory")
-    lab("up", *[arg for host in HOSTS for arg in ("--limit", f"host:{host}")], inventory=inventory)
-    yield inventory
-    lab("down", inventory=inventory)
-
-
-def ssh(inventory: Path, host: str, command: str, known_hosts: Path) -> subprocess.CompletedProcess[str]:
-    environment = yaml.safe_load((inventory / "environments/lab.yaml").read_text())
-    entry = environment["hosts"][host]
-    return subprocess.run(["ssh", "-i", environment["ssh_key"], "-o", f"UserKnownHostsFile={known_hosts}",
-                           "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
-                           f"{environment['ssh_user']}@{entry['address']}", command],
-                          capture_output=True, text=True, timeout=120)
-
-
-def pinned(inventory: Path, tmp_path: Path) -> Path:
-    environment = yaml.safe_load((inventory / "environments/lab.yaml").read_text())
-    known = tmp_path / "known_hosts"
-    known.write_text("".join(f"{h['address']} {h['host_key']}\n" for h in environment["hosts"].values()))
-    return known
+def running_lab(shared_lab_repo: Path) -> Path:
+    return shared_lab_repo / "inventory"
 
 
 def test_lab_hosts_are_booted_debian_reached_with_pinned_keys(running_lab: Path, tmp_path: Path) -> None:

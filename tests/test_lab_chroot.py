@@ -1,8 +1,9 @@
 """The lab's fallback where systemd-nspawn is missing: each host is its sshd in a chroot, no init.
 
-Forced here with SCHOOLNET_LAB_RUNNER=chroot (nspawn exists on the test machine); a lab of
-its own, like tests/test_lab.py. Packages, files and on-host checks are rehearsed; services
-are not started, and the lab and the environment say so.
+Forced here with SCHOOLNET_LAB_RUNNER=chroot (nspawn exists on the test machine); a lab of its
+own, since a lab runs all its hosts with one runner and the session's shared lab uses nspawn.
+Packages, files and on-host checks are rehearsed; services are not started, and the lab and the
+environment say so.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, SCHOOLNET
-from tests.test_lab import fresh_lab, pinned, ssh
+from tests.labs import fresh_lab, pinned, ssh
 
 CHROOT_LAB_ENV = {"SCHOOLNET_LAB_DIR": "/var/lib/schoolnet-lab-test3", "SCHOOLNET_LAB_RUN": "/run/schoolnet-lab-test3",
                   "SCHOOLNET_LAB_PREFIX": "snv", "SCHOOLNET_LAB_LOOPBACK": "24", "SCHOOLNET_LAB_APT_PORT": "3146",
