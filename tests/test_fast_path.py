@@ -4,6 +4,7 @@ can prove that, and declined (the full run answers) wherever it cannot."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -420,3 +421,74 @@ def test_superseded_state_parts_leave_the_cache(fold_at: int, base: tuple[Path, 
     decoded = [_decode(entry.read_bytes()) for entry in cache.rglob("*") if entry.is_file()]
     assert sum(isinstance(value, Build) for value in decoded) == 2  # this copy's, and the pristine build's
     assert sum(isinstance(value, CiState) for value in decoded) == 2
+
+
+# --- render takes ci's fast path, and leaves the check to the next ci ---------------------------------------
+
+def render(root: Path, cache: Path, *extra: str) -> tuple[int, str, dict[str, tuple[bytes, int]]]:
+    with _inside(root):
+        code, output = invoke("render", *extra, env={"SCHOOLNET_CACHE_DIR": str(cache)})
+    tree = {p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_mode & 0o7777)
+            for p in sorted((root / "build").rglob("*")) if p.is_file()}
+    return code, output, tree
+
+
+RENDER_CASES: dict[str, list[tuple[Step, bool]]] = {
+    "a tablet's new MAC": [(new_mac, True)],
+    "more students, then a comment": [(more_students, True), (a_comment, True)],
+    "a MAC another school holds, then removed": [(mac_of_another_school, False), (restore_school_b, True)],
+    "a tablet's status, which the data center sees": [(tablet_returned_to_stock, False)],
+    "a template": [(template_edited, False)],
+    "a rendered file edited by hand, then a school changed": [(hand_edit_in_build, False), (new_mac, True)],
+}
+
+
+@pytest.mark.parametrize("steps", RENDER_CASES.values(), ids=RENDER_CASES.keys())
+def test_render_after_a_change_writes_exactly_what_a_cold_render_writes(steps: list[tuple[Step, bool]],
+                                                                        base: tuple[Path, Path],
+                                                                        tmp_path: Path) -> None:
+    """After a clean ci, render takes its fast path where ci would.  A full render records nothing, but when
+    it puts build/ back as ci left it (a hand edit undone), the next render takes the fast path again."""
+    pristine, warm_cache = base
+    os.symlink(pristine, tmp_path / "pristine")
+    root, cold, cache = tmp_path / "case" / "warm", tmp_path / "case" / "cold", tmp_path / "cache"
+    shutil.copytree(pristine, root, symlinks=True)
+    shutil.copytree(pristine, cold, ignore=shutil.ignore_patterns("build"))
+    shutil.copytree(warm_cache, cache)
+    assert ci(root, cache).ok  # the state names the build by its absolute path: this copy's
+    for step, fast in steps:
+        step(root)
+        step(cold)
+        code, out, tree = render(root, cache)
+        cold_code, cold_out, cold_tree = render(cold, tmp_path / "unused", "--no-cache")
+        assert ("fast path: only school files changed" in out) == fast, (step.__name__, out[-400:])
+        assert code == cold_code, (step.__name__, out[-400:], cold_out[-400:])
+        assert code != 0 or tree == cold_tree, step.__name__  # a refused render leaves the build as it was
+        shutil.rmtree(cold / "build", ignore_errors=True)
+
+
+def test_ci_after_a_fast_render_checks_what_render_wrote(base: tuple[Path, Path], tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    root, cache = _warm_copy(base, tmp_path)
+    new_mac(root)
+    code, out, _ = render(root, cache)
+    assert code == 0 and "fast path" in out, out
+    with _inside(root):
+        code, output = invoke("ci", "--format", "json", env={"SCHOOLNET_CACHE_DIR": str(cache)})
+    data = json.loads(output[: output.rindex("}") + 1])
+    details = {stage["name"]: stage["detail"] for stage in data["stages"]}
+    assert data["fast_path"] == "taken" and ", 0 rendered," in details["render"], details
+    checked = int(re.search(r"; (\d+) files of the rendered hosts checked", details["check"]).group(1))  # type: ignore[union-attr]
+    assert checked > 0, details  # the school's hosts, written by render, checked by this ci
+    # and checked for real: a validator that now refuses the file fails this ci, as a full one would
+    school = _schools(root)[2]  # another new MAC: a dnsmasq file no verdict is kept for
+    _replace(school, 'mac: "02:ee:00:00:00:01"', 'mac: "02:ee:00:00:00:02"')
+    assert "fast path" in render(root, cache)[1]
+    from schoolnet.check.registry import VALIDATORS, Finding
+
+    refusing = dataclasses.replace(VALIDATORS["dnsmasq"], check=lambda item, workspace: [
+        Finding(1, "refused (this test's dnsmasq)")])
+    monkeypatch.setitem(VALIDATORS, "dnsmasq", refusing)
+    with _inside(root):
+        code, output = invoke("ci", "--format", "json", env={"SCHOOLNET_CACHE_DIR": str(cache)})
+    assert code == 1 and "refused (this test's dnsmasq)" in output

@@ -12,7 +12,11 @@ So it never reports a problem itself, and a run it takes ends as the full run wo
   center's hosts see of it), so no other host's inputs changed; the build is as the last run left
   it (every file's signature, every directory, the manifest); the changed schools' hosts are
   rendered again, and the manifest's other lines kept byte for byte;
-- check: the programs are the ones that checked the rest; the new files are checked.
+- check: the programs are the ones that checked the rest; the new files are checked, and so are those
+  of hosts a fast `render` wrote since (`CiState.unchecked`).
+
+`schoolnet render` takes the same path without the check: what it renders is recorded as not checked
+yet, so the next `ci` checks it.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from schoolnet.render.intact import BuildStats
 from schoolnet.render.memo import file_digest, tree_digest
 from schoolnet.secrets.store import SecretStore
 
+NO_STATE = "no clean run of this inventory, build and templates is recorded"
 FOLD_AT = 500  # hosts rendered since the build's record was written: beyond, it is written again
 
 
@@ -49,21 +54,31 @@ class FastRun:
     problems: list[Problem]  # the warnings, as the full run would give them
     details: dict[str, str]
     seconds: dict[str, float] = field(default_factory=dict)
+    rendered: int = 0  # hosts rendered
+    counts: dict[str, int] = field(default_factory=dict)  # the fleet's schools, hosts, files, ...
 
 
 def run_fast(inventory: Path, out: Path, templates: Path, secrets: SecretStore, cache: Cache,
              inputs: dict[str, str]) -> FastRun:
     """Validate, render and check the school files that differ from the last clean run; raises Declined."""
     with gc_paused():  # the state is hundreds of thousands of small objects, read once and kept
-        return _run(inventory, out, templates, secrets, cache, inputs)
+        return _run(inventory, out, templates, secrets, cache, inputs, check=True)
+
+
+def render_fast(inventory: Path, out: Path, templates: Path, secrets: SecretStore, cache: Cache,
+                inputs: dict[str, str]) -> FastRun:
+    """`render` after a change to school files only: validate and render them as ci's fast path does, leaving
+    the check of the hosts it wrote to the next `ci`; raises Declined."""
+    with gc_paused():
+        return _run(inventory, out, templates, secrets, cache, inputs, check=False)
 
 
 def _run(inventory: Path, out: Path, templates: Path, secrets: SecretStore, cache: Cache,
-         inputs: dict[str, str]) -> FastRun:
+         inputs: dict[str, str], check: bool) -> FastRun:
     name = state_name(inventory, out, templates)
     state = cache.get(name)
     if not isinstance(state, CiState):
-        raise Declined("no clean run of this inventory, build and templates is recorded")
+        raise Declined(NO_STATE)
     if tree_digest(templates) != state.templates:
         raise Declined("the templates changed")
     clock = _Clock()
@@ -75,13 +90,17 @@ def _run(inventory: Path, out: Path, templates: Path, secrets: SecretStore, cach
     hashed = build_intact(out, state, build)
     if hashed is None:
         raise Declined("build/ is not as the last clean run left it")
-    if program_identities(cache, set(state.programs)) != state.programs:
+    if check and program_identities(cache, set(state.programs)) != state.programs:
         raise Declined("a validator's program changed")
     hosts = [h for h in held.fleet.hosts if h.school is not None]
     rendered = render_hosts_into(held.fleet, hosts, out, templates, secrets) if hosts else {}
     clock.lap("render")
-    checked, reused = _check(out, secrets, rendered, cache)
-    clock.lap("check")
+    if check:
+        checked, reused = _check(out, secrets, {**state.unchecked, **rendered}, cache)
+        state.unchecked = {}
+        clock.lap("check")
+    else:
+        state.unchecked.update(rendered)
     state.inputs = inputs
     _update_build(state, build, out, rendered)
     if hashed or len(state.rendered_since) > FOLD_AT:  # the record changed, or the hosts since grew many
@@ -94,10 +113,11 @@ def _run(inventory: Path, out: Path, templates: Path, secrets: SecretStore, cach
     changes = f"{len(held.changed)} changed school file(s) held against the last clean run"
     details = {"validate": f"{counts['schools']} schools, {counts['hosts']} hosts; {changes}",
                "render": f"{counts['files']:,} files for {counts['hosts']} hosts, {len(rendered)} rendered, "
-                         f"{counts['hosts'] - len(rendered)} kept unchanged",
-               "check": f"{counts['files']:,} files, {counts['validators']} validators; {checked} files of the "
-                        f"rendered hosts checked, {reused} verdicts reused, the rest as last checked"}
-    return FastRun(held.problems, details, clock.seconds)
+                         f"{counts['hosts'] - len(rendered)} kept unchanged"}
+    if check:
+        details["check"] = (f"{counts['files']:,} files, {counts['validators']} validators; {checked} files of the "
+                            f"rendered hosts checked, {reused} verdicts reused, the rest as last checked")
+    return FastRun(held.problems, details, clock.seconds, len(rendered), dict(counts))
 
 
 def _check(out: Path, secrets: SecretStore, rendered: dict[str, Any], cache: Cache) -> tuple[int, int]:

@@ -1,4 +1,5 @@
 """What the last clean `schoolnet ci` saw and left, kept in the cache so the next one can start from it.
+A `render` that takes the fast path moves it on too, naming the hosts it wrote and nobody checked yet.
 
 The state names every input by its bytes (each inventory file's sha256, the templates' digest),
 the index of the cross-school rules (validate/segments.py), and the build as that run left it:
@@ -74,6 +75,7 @@ class CiState(Validated):
     programs: dict[str, str] = field(default_factory=dict)  # validator -> identity of its programs
     build: str = ""  # the entry of the Build
     rendered_since: dict[str, HostFiles] = field(default_factory=dict)  # hosts rendered since it was written
+    unchecked: dict[str, Any] = field(default_factory=dict)  # hosts `render` wrote since, not checked: manifest entries
 
 
 def save(cache: Cache, name: str, state: Validated, tables: dict[str, dict[Hashable, str]],
