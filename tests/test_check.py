@@ -174,3 +174,40 @@ def test_reference_programme_renders_and_checks_clean_as_on_a_fresh_machine(tmp_
     assert checked == declared == sum(len(h["files"]) for h in manifest["hosts"].values())
     assert len(manifest["hosts"]) == 781
     assert {RULES[v.code].stage for v in VALIDATORS.values()} == {"check"}
+
+
+def _stderr_of(argv: list[str], cwd: Path, at_terminal: bool) -> str:
+    """A command's standard error as a person at a terminal sees it (a pseudo-terminal), or as a CI log has it."""
+    if not at_terminal:
+        return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=300).stderr
+    import pty
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=follower)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the follower side closed: the command ended
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    process.wait(timeout=300)
+    os.close(leader)
+    return b"".join(chunks).decode()
+
+
+@pytest.mark.parametrize("at_terminal", [True, False], ids=["terminal", "log"])
+def test_a_cold_check_shows_its_progress_at_a_terminal_only(inventory: Path, at_terminal: bool) -> None:
+    assert invoke("render", "--templates", str(ROOT / "templates"))[0] == 0
+    out = _stderr_of([SCHOOLNET, "check", "--no-cache"], inventory.parent, at_terminal)
+    runs = re.search(r"checked [\d,]+ files \(([\d,]+) distinct\)", out)
+    assert runs, out
+    counted = re.findall(r"\r  checked \(distinct files\) ([\d,]+)/([\d,]+)", out)
+    if at_terminal:
+        assert counted and counted[-1] == (runs.group(1), runs.group(1)), out
+        assert len(counted) >= 2, "the count moves while the check runs"
+    else:
+        assert counted == [] and "checked (distinct files)" not in out

@@ -17,6 +17,7 @@ from schoolnet.cache import open_cache
 from schoolnet.check import check_build
 from schoolnet.cli import output
 from schoolnet.cli.common import EXIT_PROBLEMS, inventory_option, no_cache_option
+from schoolnet.cli.progress import counter
 from schoolnet.delta.fast import run_fast
 from schoolnet.delta.held import Declined
 from schoolnet.delta.state import hash_inventory, record, state_name
@@ -108,13 +109,13 @@ def ci(inventory: Path, out: Path, templates_dir: Path, fmt: str, no_cache: bool
     def render() -> str:
         assert fleet is not None
         summary = render_fleet(fleet, select_hosts(fleet, []), out, templates_dir, secrets,
-                               cache=cache)
+                               progress=counter("rendered (hosts)"), cache=cache)
         written.update(summary.manifest)
         return f"{summary.files:,} files for {summary.hosts} hosts, {summary.kept_hosts} kept unchanged"
 
     def check() -> str:
-        report = check_build(out, secrets=secrets, cache=cache, manifest=written or None,
-                             stats=stats)
+        report = check_build(out, progress=counter("checked (distinct files)"), secrets=secrets, cache=cache,
+                             manifest=written or None, stats=stats)
         if report.problems:
             raise InventoryError(report.problems)
         return f"{report.files:,} files, {len(report.by_validator)} validators, {report.reused:,} verdicts reused"

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from schoolnet.cli.common import EXIT_PROBLEMS, inventory_option, usage_error
+from schoolnet.cli.progress import counter
 from schoolnet.report.chromium import ChromiumError, find_chromium
 from schoolnet.report.handover import HandoverError, find_school, write_certificates
 from schoolnet.validate import load_for_action
@@ -47,8 +48,8 @@ def handover(school: str | None, every: bool, inventory: Path, out: Path, on: da
         chromium = find_chromium()  # before anything is read or written: a missing engine is one line
         fleet = load_for_action(inventory)  # problems: file:line lines and exit 1, through the CLI's group
         schools = None if every else [find_school(fleet, school or "")]
-        made = write_certificates(fleet, schools, out, day, chromium, progress=_progress if every else None,
-                                  jobs=jobs)
+        made = write_certificates(fleet, schools, out, day, chromium, jobs=jobs,
+                                  progress=counter("printed", in_logs=True) if every else None)
     except (ChromiumError, HandoverError) as exc:
         click.echo(f"schoolnet: {exc}", err=True)
         sys.exit(EXIT_PROBLEMS)
@@ -57,14 +58,6 @@ def handover(school: str | None, every: bool, inventory: Path, out: Path, on: da
         click.echo(f"✓ {len(made)} certificate(s) in {out}/ with {out}/index.html ({seconds:.1f} s)", err=True)
     else:
         click.echo(f"✓ {made[0].number}: {out}/{made[0].school_id}.html and .pdf ({seconds:.1f} s)", err=True)
-
-
-def _progress(done: int, total: int) -> None:
-    """Count on one line at a terminal; in a log, a line every tenth."""
-    if sys.stderr.isatty():
-        click.echo(f"\rprinted {done}/{total}", err=True, nl=done == total)
-    elif done == total or done % max(1, total // 10) == 0:
-        click.echo(f"printed {done}/{total}", err=True)
 
 
 __all__ = ["handover"]

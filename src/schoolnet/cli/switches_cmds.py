@@ -6,12 +6,12 @@ import json
 import sys
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from schoolnet.cli.common import EXIT_PROBLEMS, inventory_option, limit_option, usage_error
+from schoolnet.cli.progress import counter
 from schoolnet.deploy import gate, record
 from schoolnet.deploy.connection import ConnectionError_
 from schoolnet.deploy.gate import Ready
@@ -41,17 +41,10 @@ def _jobs(ready: Ready, environment: str) -> tuple[list[Job], dict[str, str]]:
         sys.exit(EXIT_PROBLEMS)
 
 
-def _progress(verb: str) -> Callable[[int, int], None]:
-    def report(done: int, total: int) -> None:
-        if done == total or done % 25 == 0:
-            click.echo(f"  {verb} {done}/{total}", err=True)
-    return report
-
-
 def audits(ready: Ready, environment: str, parallel: int) -> list[Audit]:
     """Every selected switch's audit, in the order of the inventory (used by `plan` too)."""
     found, refused = _jobs(ready, environment)
-    done = run_all(found, lambda job: audit_one(ready.fleet, job, TIMEOUT), parallel, _progress("audited"))
+    done = run_all(found, lambda job: audit_one(ready.fleet, job, TIMEOUT), parallel, counter("audited", in_logs=True))
     by_name = {a.hostname: a for a in done} | {name: Audit(name, "failed", why) for name, why in refused.items()}
     return [by_name[h.hostname] for h in ready.hosts]
 
@@ -160,7 +153,8 @@ def push(inventory: Path, environment: str, limits: tuple[str, ...], build: Path
     if not yes and not click.confirm(f"push to {len(ready.hosts)} switch(es) in {environment}?", err=True):
         sys.exit(EXIT_PROBLEMS)
     found, refused = _jobs(ready, environment)
-    done = run_all(found, lambda job: push_one(ready.fleet, job, TIMEOUT, root), parallel, _progress("pushed"))
+    pushed = counter("pushed", in_logs=True)
+    done = run_all(found, lambda job: push_one(ready.fleet, job, TIMEOUT, root), parallel, pushed)
     by_name: dict[str, HostOutcome] = {o.hostname: o for o in done}
     for name, why in refused.items():
         by_name[name] = HostOutcome(name, "failed", reason=why)
