@@ -20,8 +20,9 @@ total=$(now)
 timings=()
 current=""
 started=""
-step() {
-    [ -z "$current" ] || timings+=("$(printf '%-58s %7s s' "$current" "$(elapsed "$started")")")
+step() {  # the summary lists each step: its number, its seconds, the start of its title
+    [ -z "$current" ] || timings+=("$(printf '%-7s %7s s   %.60s' "${current%% *}" "$(elapsed "$started")" \
+                                      "${current#* }")")
     current=$1
     started=$(now)
     printf '\n\033[1m== %s\033[0m\n' "$1"
@@ -120,7 +121,7 @@ schoolnet netbox apply --yes "${PUBLISHED[@]}"
 schoolnet netbox plan "${PUBLISHED[@]}"
 schoolnet netbox drift "${PUBLISHED[@]}"
 step "summary"
-timings+=("$(printf '%-58s %7s s' "total" "$(elapsed "$total")")")
+timings+=("$(printf '%-7s %7s s' "total" "$(elapsed "$total")")")
 
 hosts=$(.venv/bin/python -c 'import json; m = json.load(open("build/manifest.json")); print(len(m["hosts"]))')
 echo "  hosts rendered:  $hosts, every file checked"
