@@ -18,19 +18,15 @@ does). Then:
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+from typing import Any
 
-from fleets import ROOT, arguments, measure_both
-
-os.environ.setdefault("SOPS_AGE_KEY_FILE", str(ROOT / "keys" / "demo.agekey"))
+from harness import ROOT, Report, arguments, measure_both, schoolnet, timed
 
 FLOOR = r"""
 import subprocess, sys, time, yaml
@@ -52,15 +48,6 @@ for revision in revisions:
         files += 1
 print(time.perf_counter() - started, files)
 """
-
-
-def command() -> list[str]:
-    """`schoolnet changes` once the command is registered, its module until then."""
-    from schoolnet.cli.main import cli
-
-    if "changes" in cli.commands:
-        return [str(Path(sys.executable).parent / "schoolnet"), "changes"]
-    return [sys.executable, "-m", "schoolnet.cli.changes_cmd"]
 
 
 def git(repo: Path, *args: str) -> str:
@@ -90,38 +77,30 @@ def programme_repository(inventory: Path, into: Path) -> tuple[str, str]:
     return base, git(into, "rev-parse", "HEAD")
 
 
-def measure(inventory: Path, repeat: int) -> dict[str, float]:
+def measure(inventory: Path, repeat: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         repo = Path(tmp) / "programme"
         base, head = programme_repository(inventory, repo)
-        runs, floors, summary, files = [], [], {}, 0.0
+        runs, floors, summary, files = [], [], {}, 0
         for _ in range(repeat):
-            started = time.perf_counter()
-            result = subprocess.run([*command(), base, head, "--format", "json"], cwd=repo, capture_output=True,
-                                    text=True, check=False)
-            runs.append(time.perf_counter() - started)
-            if result.returncode != 0:
-                raise SystemExit(f"changes failed ({result.returncode}): {result.stderr}")
-            summary = json.loads(result.stdout)["summary"]
-            floor = subprocess.run([sys.executable, "-c", FLOOR, str(repo), base, head], check=True,
-                                   capture_output=True, text=True).stdout.split()
+            seconds, out = schoolnet("changes", base, head, "--format", "json", cwd=repo)
+            runs.append(seconds)
+            summary = json.loads(out)["summary"]
+            floor = timed([sys.executable, "-c", FLOOR, str(repo), base, head])[1].split()
             floors.append(float(floor[0]))
-            files = float(floor[1])
-    return {"yaml_files": files, "changes": summary["changes"], "hosts": summary["hosts"],
-            "command_s": min(runs), "command_median_s": statistics.median(runs), "floor_s": min(floors)}
+            files = int(floor[1])
+    return {"yaml_files": files, "changes": summary["changes"], "hosts": summary["hosts"], "command": runs,
+            "floor": floors}
 
 
 def main() -> int:
-    args = arguments(__doc__, repeat=3)
-    results = measure_both(measure, args)
-    if args.json:
-        print(json.dumps(results, indent=2))
-        return 0
-    print(f"{'fleet':<26} {'YAML files (2 sides)':>20} {'changes':>8} {'hosts':>6} {'command s':>10} "
-          f"{'median s':>9} {'floor s':>8} {'ratio':>6}")
-    for name, r in results.items():
-        print(f"{name:<26} {r['yaml_files']:>20,.0f} {r['changes']:>8.0f} {r['hosts']:>6.0f} {r['command_s']:>10.2f} "
-              f"{r['command_median_s']:>9.2f} {r['floor_s']:>8.2f} {r['command_s'] / r['floor_s']:>6.1f}")
+    args = arguments(__doc__, repeat=3, fleet=True)
+    report = Report("changes BASE HEAD --format json, a fresh process each run")
+    for name, r in measure_both(measure, args).items():
+        report.add(f"{name}: {r['yaml_files']:,} YAML files on both sides, {r['changes']} change(s), "
+                   f"{r['hosts']} host(s)", r["command"],
+                   floor=("git reads both revisions, the C loader parses them", r["floor"]))
+    report.print(args.json)
     return 0
 
 

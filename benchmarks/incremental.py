@@ -12,6 +12,8 @@ start, imports, every stage), with a floor measured in the same run:
   takes its fast path (src/schoolnet/delta/); floor: a fresh interpreter that reads and hashes every inventory
   file and parses the changed one with the C loader (what any tool pays to learn what changed);
 - one school, `schoolnet validate` (after a clean validate); floor: the same as for ci;
+- one school, `schoolnet render` after a clean ci (it takes ci's fast path, leaving the check to the next
+  ci); floor: the same as for ci;
 - declined: a tablet's status changed (the data center's hosts see it), so `ci` runs every stage in full,
   with the cache; floor: none;
 - the reference programme: `schoolnet check --no-cache` of its build; floor: none (the validators are the
@@ -22,18 +24,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-SCHOOLNET = str(Path(sys.executable).parent / "schoolnet")
+from harness import ROOT, SCHOOLNET, Report, arguments
+from harness import timed as run_timed
 
 PARSE_ALL = r"""
 import sys, yaml
@@ -53,13 +52,7 @@ yaml.load(Path(sys.argv[2]).read_bytes(), Loader=yaml.CSafeLoader)
 
 
 def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, str]:
-    started = time.perf_counter()
-    result = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed ({result.returncode}):\n{result.stdout[-2000:]}\n"
-                         f"{result.stderr[-2000:]}")
-    return seconds, result.stdout
+    return run_timed(argv, cwd, env)
 
 
 def stages(output: str) -> dict[str, Any]:
@@ -67,6 +60,12 @@ def stages(output: str) -> dict[str, Any]:
     found: dict[str, Any] = {s["name"]: {"seconds": s["seconds"], "detail": s["detail"]} for s in data["stages"]}
     found["fast_path"] = data["fast_path"]
     return found
+
+
+def in_words(found: dict[str, Any]) -> str:
+    """Each stage's seconds, and why the fast path was not taken when it was not."""
+    parts = [f"{name} {found[name]['seconds']:.2f} s" for name in ("validate", "render", "check") if name in found]
+    return ", ".join(parts) + ("" if found["fast_path"] == "taken" else f"; fast path {found['fast_path']}")
 
 
 def prepare(workdir: Path, args: argparse.Namespace) -> Path:
@@ -106,69 +105,70 @@ def change_status(inventory: Path) -> Path:
     return school
 
 
-def national(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
+def national(args: argparse.Namespace, report: Report) -> None:
     with tempfile.TemporaryDirectory(prefix="schoolnet-incremental-") as tmp:
         workdir = Path(tmp)
         inventory = prepare(workdir, args)
-        run_env = {**env, "SCHOOLNET_CACHE_DIR": str(workdir / "cache")}
+        env = {"SCHOOLNET_CACHE_DIR": str(workdir / "cache")}
         python = [sys.executable, "-c"]
-        floor_parse, _ = timed([*python, PARSE_ALL, str(inventory)], workdir, run_env)
-        validate_cold, _ = timed([SCHOOLNET, "validate", "--no-cache"], workdir, run_env)
-        print(f"cold validate --no-cache {validate_cold:.2f} s (floor: C-loader parse {floor_parse:.2f} s)",
-              flush=True)
-        cold, out = timed([SCHOOLNET, "ci", "--format", "json"], workdir, run_env)
-        cold_stages = stages(out)
-        print(f"cold ci {cold:.1f} s {cold_stages}", flush=True)
-        warm_runs, floors, warm_stages = [], [], []
+        floor_parse, _ = timed([*python, PARSE_ALL, str(inventory)], workdir, env)
+        validate_cold, _ = timed([SCHOOLNET, "validate", "--no-cache"], workdir, env)
+        report.add("cold validate --no-cache", validate_cold, floor=("C loader parses every file", floor_parse))
+        cold, out = timed([SCHOOLNET, "ci", "--format", "json"], workdir, env)
+        report.add("cold ci (fills the cache)", cold, note=in_words(stages(out)))
+        runs, floors = [], []
         for run in range(args.repeat):
             school = change_school(inventory, run)
-            floor, _ = timed([*python, HASH_ALL_PARSE_ONE, str(inventory), str(school)], workdir, run_env)
-            seconds, out = timed([SCHOOLNET, "ci", "--format", "json"], workdir, run_env)
-            warm_runs.append(seconds)
-            floors.append(floor)
-            warm_stages.append(stages(out))
-            print(f"one-school ci {seconds:.2f} s (floor {floor:.2f} s) {warm_stages[-1]}", flush=True)
-        timed([SCHOOLNET, "validate"], workdir, run_env)  # a clean validate records its state
-        change_school(inventory, args.repeat)
-        validate_one, _ = timed([SCHOOLNET, "validate"], workdir, run_env)
-        print(f"one-school validate {validate_one:.2f} s", flush=True)
+            floors.append(timed([*python, HASH_ALL_PARSE_ONE, str(inventory), str(school)], workdir, env)[0])
+            seconds, out = timed([SCHOOLNET, "ci", "--format", "json"], workdir, env)
+            if stages(out)["fast_path"] != "taken":
+                raise SystemExit(f"the fast path was not taken: {stages(out)['fast_path']}")
+            runs.append(seconds)
+        hash_parse = "hash every file, the C loader parses the changed one"
+        report.add("one school changed, ci (fast path)", runs, floor=(hash_parse, floors))
+        renders, render_floors = [], []
+        for run in range(args.repeat):
+            school = change_school(inventory, args.repeat + run)
+            render_floors.append(timed([*python, HASH_ALL_PARSE_ONE, str(inventory), str(school)], workdir, env)[0])
+            seconds, _ = timed([SCHOOLNET, "render"], workdir, env)
+            renders.append(seconds)
+        report.add("one school changed, render after a clean ci (fast path)", renders,
+                   floor=(hash_parse, render_floors))
+        timed([SCHOOLNET, "ci"], workdir, env)  # checks what render wrote, and records the state
+        timed([SCHOOLNET, "validate"], workdir, env)  # a clean validate records its state
+        school = change_school(inventory, 2 * args.repeat)
+        floor, _ = timed([*python, HASH_ALL_PARSE_ONE, str(inventory), str(school)], workdir, env)
+        validate_one, _ = timed([SCHOOLNET, "validate"], workdir, env)
+        report.add("one school changed, validate", validate_one, floor=(hash_parse, floor))
         change_status(inventory)
-        declined, out = timed([SCHOOLNET, "ci", "--format", "json"], workdir, run_env)
-        declined_stages = stages(out)
-        print(f"declined ci {declined:.2f} s {declined_stages}", flush=True)
-        best = min(range(len(warm_runs)), key=warm_runs.__getitem__)
-        return {"schools": args.schools, "floor_parse_s": floor_parse, "validate_no_cache_s": validate_cold,
-                "cold_ci_s": cold, "cold_stages": cold_stages, "one_school_ci_best_s": warm_runs[best],
-                "one_school_ci_median_s": statistics.median(warm_runs), "one_school_floor_s": floors[best],
-                "one_school_stages": warm_stages[best], "ratio_to_cold": warm_runs[best] / cold,
-                "declined_ci_s": declined, "declined_stages": declined_stages, "one_school_validate_s": validate_one}
+        declined, out = timed([SCHOOLNET, "ci", "--format", "json"], workdir, env)
+        report.add("a change the fast path declines (a tablet's status), ci", declined, note=in_words(stages(out)))
+        report.facts["schools"] = args.schools
 
 
-def reference(env: dict[str, str]) -> dict[str, Any]:
+def reference(report: Report) -> None:
     with tempfile.TemporaryDirectory(prefix="schoolnet-reference-") as tmp:
         workdir = Path(tmp)
         shutil.copytree(ROOT / "inventory", workdir / "inventory")
         shutil.copytree(ROOT / "templates", workdir / "templates")
-        run_env = {**env, "SCHOOLNET_CACHE_DIR": str(workdir / "cache")}
-        timed([SCHOOLNET, "render", "--no-cache"], workdir, run_env)
-        seconds, _ = timed([SCHOOLNET, "check", "--no-cache"], workdir, run_env)
-        print(f"reference check --no-cache {seconds:.1f} s", flush=True)
-        return {"check_no_cache_s": seconds}
+        env = {"SCHOOLNET_CACHE_DIR": str(workdir / "cache")}
+        timed([SCHOOLNET, "render", "--no-cache"], workdir, env)
+        seconds, _ = timed([SCHOOLNET, "check", "--no-cache"], workdir, env)
+        report.add("reference programme: check --no-cache", seconds, note="the validators are the work: no floor")
+
+
+def options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--fleet", type=Path, help="a generated fleet (with its secrets) to copy instead")
+    parser.add_argument("--skip-reference", action="store_true")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--schools", type=int, default=5000)
-    parser.add_argument("--tablets", type=int, default=100_000)
-    parser.add_argument("--fleet", type=Path, help="a generated fleet (with its secrets) to copy instead")
-    parser.add_argument("--repeat", type=int, default=5, help="one-school changes, each timed")
-    parser.add_argument("--skip-reference", action="store_true")
-    args = parser.parse_args()
-    env = {**os.environ, "SOPS_AGE_KEY_FILE": os.environ.get("SOPS_AGE_KEY_FILE", str(ROOT / "keys/demo.agekey"))}
-    results = {"national": national(args, env)}
+    args = arguments(__doc__, repeat=5, fleet=True, extra=options)
+    report = Report("one school changed: ci, render and validate as commands")
+    national(args, report)
     if not args.skip_reference:
-        results["reference"] = reference(env)
-    print(json.dumps(results, indent=2))
+        reference(report)
+    report.print(args.json)
 
 
 if __name__ == "__main__":

@@ -16,13 +16,13 @@ For each fleet, in a fresh interpreter:
 from __future__ import annotations
 
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
-from fleets import ROOT, arguments, measure_both
+from harness import ROOT, Report, arguments, measure_both, timed
 
 PROBE = r"""
 import json, sys, time, tempfile, gc
@@ -82,32 +82,27 @@ print(json.dumps({"schools": len(fleet.schools), "hosts": summary.hosts, "files"
 """
 
 
-def measure(inventory: Path, repeat: int) -> dict[str, float]:
+def measure(inventory: Path, repeat: int) -> dict[str, Any]:
     runs = []
     for _ in range(repeat):
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp) / "inventory"
             subprocess.run(["cp", "-a", str(inventory), str(work)], check=True)
-            out = subprocess.run([sys.executable, "-c", PROBE, str(work), str(ROOT / "templates"),
-                                  str(Path(tmp) / "build")], check=True, capture_output=True, text=True).stdout
+            out = timed([sys.executable, "-c", PROBE, str(work), str(ROOT / "templates"), str(Path(tmp) / "build")])[1]
             runs.append(json.loads(out))
-    best = {key: min(r[key] for r in runs) for key in runs[0]}
-    best["render_median_s"] = statistics.median(r["render_s"] for r in runs)
-    return best
+    return {key: [r[key] for r in runs] for key in runs[0]}
 
 
 def main() -> int:
-    args = arguments(__doc__, repeat=3)
-    results = measure_both(measure, args)
-    if args.json:
-        print(json.dumps(results, indent=2))
-        return 0
-    print(f"{'fleet':<26} {'hosts':>6} {'files':>7} {'validate':>9} {'render':>7} {'floor':>6} {'ratio':>6} "
-          f"{'1 school cmd':>13} {'1 school render':>16}")
-    for name, r in results.items():
-        print(f"{name:<26} {r['hosts']:>6,.0f} {r['files']:>7,.0f} {r['validate_s']:>9.2f} {r['render_s']:>7.2f} "
-              f"{r['floor_s']:>6.2f} {r['render_s'] / r['floor_s']:>6.2f} {r['one_school_command_s']:>13.2f} "
-              f"{r['one_school_render_s']:>16.2f}")
+    args = arguments(__doc__, repeat=3, fleet=True)
+    report = Report("render: render_fleet against plain Jinja, in one interpreter")
+    for name, r in measure_both(measure, args).items():
+        report.add(f"{name}: render {r['hosts'][0]:,} hosts, {r['files'][0]:,} files", r["render_s"],
+                   floor=("plain Jinja, same templates and contexts", r["floor_s"]),
+                   note=f"validate {min(r['validate_s']):.2f} s before it")
+        report.add(f"{name}: one school changed, `render --limit school:ID` as a command would",
+                   r["one_school_command_s"], floor=("the render step alone", r["one_school_render_s"]))
+    report.print(args.json)
     return 0
 
 

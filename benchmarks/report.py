@@ -14,18 +14,13 @@ deploy log when present, every page, the atomic swap):
 
 from __future__ import annotations
 
-import json
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+from typing import Any
 
-from fleets import ROOT, arguments, measure_both
-
-SCHOOLNET = str(Path(sys.executable).parent / "schoolnet")
+from harness import ROOT, Report, arguments, measure_both, schoolnet, timed
 
 FLOOR = r"""
 import sys
@@ -39,42 +34,31 @@ for index, path in enumerate(sorted(p for p in site.rglob("*") if p.is_file())):
 """
 
 
-def _timed(command: list[str]) -> float:
-    started = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True)
-    return time.perf_counter() - started
-
-
-def measure(inventory: Path, repeat: int) -> dict[str, float]:
+def measure(inventory: Path, repeat: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         build = Path(tmp) / "build"
-        subprocess.run([SCHOOLNET, "render", "--inventory", str(inventory), "--out", str(build),
-                        "--templates", str(ROOT / "templates")], check=True, capture_output=True)
+        schoolnet("render", "--inventory", str(inventory), "--out", str(build), "--templates", str(ROOT / "templates"))
         reports, floors = [], []
         site = Path(tmp) / "site"
         for _ in range(repeat):
-            reports.append(_timed([SCHOOLNET, "report", "--inventory", str(inventory), "--build", str(build),
-                                   "--out", str(site)]))
+            reports.append(schoolnet("report", "--inventory", str(inventory), "--build", str(build), "--out",
+                                     str(site))[0])
             copy = Path(tmp) / "floor"
             copy.mkdir()
-            floors.append(_timed([sys.executable, "-c", FLOOR, str(inventory), str(site), str(copy)]))
+            floors.append(timed([sys.executable, "-c", FLOOR, str(inventory), str(site), str(copy)])[0])
             shutil.rmtree(copy)
         files = [p for p in site.rglob("*") if p.is_file()]
-        return {"report_s": min(reports), "median_report_s": statistics.median(reports), "floor_s": min(floors),
-                "pages": sum(1 for p in files if p.suffix == ".html"),
+        return {"report": reports, "floor": floors, "pages": sum(1 for p in files if p.suffix == ".html"),
                 "site_mb": sum(p.stat().st_size for p in files) / 1e6}
 
 
 def main() -> int:
-    args = arguments(__doc__, repeat=3)
-    results = measure_both(measure, args)
-    if args.json:
-        print(json.dumps(results, indent=2))
-        return 0
-    print(f"{'fleet':<28} {'pages':>7} {'site MB':>8} {'report s':>9} {'median s':>9} {'floor s':>8} {'×floor':>7}")
-    for name, r in results.items():
-        print(f"{name:<28} {r['pages']:>7,} {r['site_mb']:>8.1f} {r['report_s']:>9.2f} {r['median_report_s']:>9.2f} "
-              f"{r['floor_s']:>8.2f} {r['report_s'] / r['floor_s']:>7.1f}")
+    args = arguments(__doc__, repeat=3, fleet=True)
+    report = Report("report, a fresh process each run")
+    for name, r in measure_both(measure, args).items():
+        report.add(f"{name}: {r['pages']:,} pages, {r['site_mb']:.1f} MB", r["report"],
+                   floor=("C loader parses the inventory, the same bytes written", r["floor"]))
+    report.print(args.json)
     return 0
 
 

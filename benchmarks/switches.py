@@ -17,10 +17,8 @@ Each figure is the command as a user types it, end to end (imports, the gate: va
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,22 +27,14 @@ from pathlib import Path
 
 import paramiko
 import yaml
+from harness import DEMO_KEY, ROOT, Report, arguments, schoolnet
 
-ROOT = Path(__file__).resolve().parent.parent
-SCHOOLNET = str(Path(sys.executable).parent / "schoolnet")
 LAB_ENV = {"SCHOOLNET_LAB_DIR": "/var/lib/schoolnet-lab-bench", "SCHOOLNET_LAB_RUN": "/run/schoolnet-lab-bench",
-           "SCHOOLNET_LAB_PREFIX": "snb", "SCHOOLNET_LAB_LOOPBACK": "24", "SCHOOLNET_LAB_APT_PORT": "3146",
-           "SOPS_AGE_KEY_FILE": str(ROOT / "keys" / "demo.agekey")}
+           "SCHOOLNET_LAB_PREFIX": "snb", "SCHOOLNET_LAB_LOOPBACK": "24", "SCHOOLNET_LAB_APT_PORT": "3146"}
 
 
 def command(repo: Path, *args: str, ok: tuple[int, ...] = (0,)) -> float:
-    print("  running:", " ".join(args), file=sys.stderr, flush=True)
-    started = time.perf_counter()
-    result = subprocess.run([SCHOOLNET, *args], cwd=repo, env={**os.environ, **LAB_ENV}, capture_output=True,
-                            text=True)
-    if result.returncode not in ok:
-        raise SystemExit(f"{' '.join(args)}: exit {result.returncode}\n{result.stderr[-2000:]}")
-    return time.perf_counter() - started
+    return schoolnet(*args, cwd=repo, env=LAB_ENV, ok=ok)[0]
 
 
 def floor(repo: Path, parallel: int) -> float:
@@ -52,7 +42,7 @@ def floor(repo: Path, parallel: int) -> float:
     from schoolnet.secrets.store import SopsSecrets
 
     env = yaml.safe_load((repo / "inventory" / "environments" / "lab.yaml").read_text())["hosts"]
-    os.environ.setdefault("SOPS_AGE_KEY_FILE", LAB_ENV["SOPS_AGE_KEY_FILE"])
+    os.environ.setdefault("SOPS_AGE_KEY_FILE", DEMO_KEY)
     secrets = SopsSecrets(repo / "inventory" / "secrets.sops.yaml")
     secrets.load()  # decrypted before the clock starts: the command's figure includes it, the floor's not
     switches = {name: h for name, h in env.items() if "-sw" in name}
@@ -77,14 +67,16 @@ def floor(repo: Path, parallel: int) -> float:
     return time.perf_counter() - started
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", default="kind:switch")
     parser.add_argument("--parallel", type=int, nargs="+", default=[20, 50])
-    args = parser.parse_args()
+
+
+def main() -> int:
+    args = arguments(__doc__, extra=options)
     if os.geteuid() != 0:
         raise SystemExit("run as root: it boots a lab of switch emulators")
-    results: dict[str, float | int] = {}
+    report = Report("switches audit and push, every switch of the reference programme on lab emulators")
     with tempfile.TemporaryDirectory() as tmp:
         repo = Path(tmp)
         shutil.copytree(ROOT / "inventory", repo / "inventory", ignore=shutil.ignore_patterns("lab.yaml"))
@@ -92,25 +84,26 @@ def main() -> int:
         command(repo, "render")
         command(repo, "lab", "down", "--purge")
         try:
-            results["lab up s"] = command(repo, "lab", "up", "--limit", args.limit)
+            report.add("lab up", command(repo, "lab", "up", "--limit", args.limit))
             env = yaml.safe_load((repo / "inventory" / "environments" / "lab.yaml").read_text())["hosts"]
-            results["switches"] = len(env)
+            report.facts["switches"] = len(env)
             first = args.parallel[0]
             limit = ["--env", "lab", "--limit", args.limit]
-            results[f"first audit (drift), --parallel {first} s"] = command(
-                repo, "switches", "audit", *limit, "--parallel", str(first), "--format", "json", ok=(1,))
-            results[f"first push, --parallel {first} s"] = command(
-                repo, "switches", "push", *limit, "--parallel", str(first), "--yes")
+            report.add(f"first audit (seeded drift), --parallel {first}", command(
+                repo, "switches", "audit", *limit, "--parallel", str(first), "--format", "json", ok=(1,)))
+            report.add(f"first push, --parallel {first}", command(
+                repo, "switches", "push", *limit, "--parallel", str(first), "--yes"))
             for parallel in args.parallel:
-                results[f"no-change audit, --parallel {parallel} s"] = command(
-                    repo, "switches", "audit", *limit, "--parallel", str(parallel), "--format", "json")
-                results[f"floor: paramiko read, {parallel} threads s"] = floor(repo, parallel)
+                audit = command(repo, "switches", "audit", *limit, "--parallel", str(parallel), "--format", "json")
+                report.add(f"no-change audit, --parallel {parallel}", audit,
+                           floor=(f"paramiko: a login and a read per switch, {parallel} threads",
+                                  floor(repo, parallel)))
             last = args.parallel[-1]
-            results[f"no-change push, --parallel {last} s"] = command(
-                repo, "switches", "push", *limit, "--parallel", str(last), "--yes")
+            report.add(f"no-change push, --parallel {last}", command(
+                repo, "switches", "push", *limit, "--parallel", str(last), "--yes"))
         finally:
-            print(json.dumps(results, indent=1), flush=True)
             command(repo, "lab", "down", "--purge")
+    report.print(args.json)
     return 0
 
 
