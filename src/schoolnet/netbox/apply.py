@@ -10,6 +10,7 @@ tag, a site name) that a doomed object holds and git gives to another is release
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,7 +38,15 @@ from schoolnet.netbox.mapping import (
 )
 from schoolnet.netbox.plan import Change, Plan
 
-CHUNK = 250  # objects per request: large enough to amortise a request, small enough to report progress
+
+def _chunk() -> int:
+    """Objects per request: large enough to amortise a request, small enough to report progress; another size
+    through SCHOOLNET_NETBOX_CHUNK (benchmarks/netbox.py measured several)."""
+    value = os.environ.get("SCHOOLNET_NETBOX_CHUNK", "")
+    return int(value) if value.isdigit() and int(value) > 0 else 250
+
+
+CHUNK = _chunk()
 Say = Callable[[str], None]
 
 

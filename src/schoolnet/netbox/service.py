@@ -352,8 +352,9 @@ def _create_admin(home: Path, root: Path, say: Say) -> None:
 
 
 def _start_gunicorn(home: Path, root: Path) -> Process:
-    argv = ["gunicorn", "--bind", f"{paths.ADDRESS}:{paths.GUNICORN_PORT}", "--workers", "3",
-            "--timeout", "900", "--graceful-timeout", "10", "--chdir", "/tmp", "netbox.wsgi"]
+    argv = ["gunicorn", "--bind", f"{paths.ADDRESS}:{paths.GUNICORN_PORT}", "--workers", str(paths.WORKERS),
+            "--threads", str(paths.THREADS), "--timeout", "900", "--graceful-timeout", "10", "--chdir", "/tmp",
+            "netbox.wsgi"]
     return _spawn("gunicorn", _netbox(home, root, argv))
 
 
