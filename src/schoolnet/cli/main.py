@@ -47,6 +47,10 @@ class SchoolnetGroup(LazyGroup):
             where = f"{exc.filename}: " if exc.filename else ""
             click.echo(f"schoolnet: {where}{exc.strerror or exc} (check the path and its permissions)", err=True)
             sys.exit(EXIT_PROBLEMS)
+        finally:
+            from schoolnet.cache import settle
+
+            settle()  # the caches the command opened stay bounded (cache.py)
 
 
 @click.group(cls=SchoolnetGroup, lazy_subcommands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
