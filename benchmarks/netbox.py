@@ -191,7 +191,8 @@ def main() -> int:
     if os.geteuid() != 0:
         raise SystemExit("run as root: the benchmark starts its own NetBox")
     part = " ".join(args.limit) or "the whole reference programme"
-    report = Report(f"netbox apply and plan: {part}")
+    report = Report("NetBox: tablets' interfaces and MACs written two ways, plain HTTP" if args.mac_order
+                    else f"netbox apply and plan: {part}")
     try:
         if args.mac_order:
             mac_order(report, args.mac_order)
