@@ -50,7 +50,8 @@ def timed(argv: Sequence[str], cwd: Path | None = None, env: dict[str, str] | No
           ok: tuple[int, ...] = (0,)) -> tuple[float, str]:
     """A command's wall time, end to end as a user runs it, and its standard output; another exit stops the
     benchmark with the command's own words."""
-    print("  running:", " ".join(str(a) for a in argv), file=sys.stderr, flush=True)
+    shown = " ".join("<script>" if "\n" in str(a) else str(a) for a in argv)
+    print("  running:", shown, file=sys.stderr, flush=True)
     started = time.perf_counter()
     result = subprocess.run(list(argv), cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True)
     seconds = time.perf_counter() - started
