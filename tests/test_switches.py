@@ -4,8 +4,8 @@ The lab here is a lab of its own (names, loopback range apart from a user's lab 
 tests'), not the session's shared lab (tests/labs.py): it boots the reference programme's switches,
 whose rendered configurations the emulators start from, and its tests take it down and up again
 (saved configuration survives that). It holds three switches: two Huawei VRP of nx-sad-001 and one
-Cisco IOS of nx-kan-008, each booted from its rendered configuration with seeded differences.  Drift is also made by hand
-over SSH, as a technician at the switch would."""
+Cisco IOS of nx-kan-008, each booted from its rendered configuration with seeded differences.  Drift
+is also made by hand over SSH, as a technician at the switch would."""
 
 from __future__ import annotations
 
