@@ -7,17 +7,21 @@ STAMP := $(VENV)/.installed
 # The synthetic reference programme's secrets are encrypted to this public demo key.
 export SOPS_AGE_KEY_FILE ?= $(CURDIR)/keys/demo.agekey
 
-.PHONY: demo test ci setup tools validators lab-tools report-tools netbox-tools netbox lint docs clean
+.PHONY: demo test ci venv setup tools validators lab-tools report-tools netbox-tools netbox lint docs clean
 
-$(STAMP): pyproject.toml
+# python3 and its venv module from Debian where missing, then an empty virtual environment
+$(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { \
 		echo "installing python3 (Debian)"; apt-get update -qq && apt-get install -y -qq python3 >/dev/null; }
 	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { \
 		echo "installing python3-venv (Debian)"; apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null; }
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
 	@touch $@
 
+venv: $(BIN)/python
 setup: $(STAMP)
 
 # Debian packages schoolnet runs, as tools (scripts/setup-tools.sh: one apt run, starts no service now or at boot)
@@ -44,8 +48,9 @@ netbox-tools:
 netbox: setup netbox-tools
 	$(BIN)/schoolnet netbox up
 
-# the demo installs its tools itself, after starting NetBox's first (slow) start in the background
-demo: setup
+# the demo sets up the rest itself: NetBox's tools while pip fills the environment, then NetBox's first (slow)
+# start in the background, then the other tools
+demo: venv
 	@scripts/demo.sh
 
 # three workers on 2 cores: the lab and NetBox tests mostly wait; a test file runs whole in one worker

@@ -58,6 +58,11 @@ if [[ " ${targets[*]} " =~ \ (demo|test)\  ]]; then
         say "a lab is running on this machine (port 22 on 127.20-22.x.y): stop it first (schoolnet lab down)"
         exit 1
     fi
+    # and a NetBox: the demo's and the tests' bind 127.0.0.1:8470-8473, 8480-8483 and 8490-8497
+    if ss -Hltn 2>/dev/null | awk '{print $4}' | grep -qE '^127\.0\.0\.1:84(7[0-3]|8[0-3]|9[0-7])$'; then
+        say "a NetBox is running on this machine (127.0.0.1:8470-8497): stop it first (schoolnet netbox down)"
+        exit 1
+    fi
 fi
 
 started=$EPOCHREALTIME
