@@ -153,6 +153,23 @@ CASES = [
     Case("yml-extension", "SN011", move(SCHOOL, "schools/ordubad/nx-ord-001.yml"),
          "schools/ordubad/nx-ord-001.yml", None),
     Case("missing-programme", "SN012", delete("programme.yaml"), "programme.yaml", None),
+    # --- inventory text is one line of printable text -----------------------------------------------
+    Case("line-break-in-a-name", "SN013", regex_sub(SCHOOL, r"^name: (.*)$",
+                                                     r'name: "\1\\nusername backdoor privilege 15"'), SCHOOL,
+         "username backdoor"),
+    Case("ifupdown-stanza-in-a-circuit-id", "SN013", regex_sub(
+        SCHOOL, r"^(    circuit_id: )(.*)$", r'\1"\2\\n\\nauto dummy9\\niface dummy9 inet manual\\n    pre-up true"'),
+         SCHOOL, "auto dummy9"),
+    Case("block-scalar-address", "SN013", regex_sub(SCHOOL, r"^address: (.*)$", "address: |\n  \\1\n  second line"),
+         SCHOOL, "address: |"),
+    Case("tab-in-a-serial", "SN013", regex_sub(SCHOOL, r"^(    serial: )(R9\w+)$", r'\1"\2\\tX"'), SCHOOL,
+         "serial: \"R9"),
+    Case("bidi-override-in-an-asset-tag", "SN013", sub(SCHOOL, "asset_tag: NX-ORD-001-SRV",
+                                                        'asset_tag: "NX-ORD-001-\u202eVRS"'), SCHOOL, "asset_tag:"),
+    Case("escaped-nul-in-a-purpose", "SN013", sub(DC, "purpose: out-of-band management",
+                                                   'purpose: "out-of-band\\0management"'), DC, "out-of-band"),
+    Case("raw-control-character", "SN001", lambda inv: (inv / DC).write_bytes((inv / DC).read_bytes().replace(
+        b"purpose: ", b"purpose: \x1b[2J", 1)), DC, "purpose:"),
     # --- uniqueness -----------------------------------------------------------------------------
     Case("duplicate-hostname", "SN101", sub(DC, "hostname: nx-dc1-dns-02", "hostname: nx-dc1-dns-01"), DC,
          "hostname: nx-dc1-dns-01", occurrence=2),

@@ -43,7 +43,7 @@ class Field:
     codes: tuple[str, ...]  # the rule that names the problem; a schema code where the type refuses first
 
 
-SCHEMA = ("SN005", "SN007", "SN008", "SN010")
+SCHEMA = ("SN005", "SN007", "SN008", "SN010", "SN013")  # SN013: a NUL is not one line of printable text
 FIELDS = [
     Field("dc-hostname", "datacenter/nx-dc1.yaml", "hostname: nx-dc1-vpn-01", "hostname: {v}", ("SN501", *SCHEMA)),
     Field("dc-site", "datacenter/nx-dc1.yaml", "site: nx-dc1", "site: {v}", ("SN504", *SCHEMA)),

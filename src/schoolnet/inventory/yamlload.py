@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,14 @@ class _Loader(_BaseLoader):
         return _SEQ_TAG if kind is SequenceNode else _MAP_TAG
 
 
+# What a value that is not one line of printable text needs in the file's bytes: an escape (a backslash
+# in a double-quoted scalar), a block scalar (| or >), or the character itself: a C0 control but the line
+# ends, DEL, a C1 control, U+2028/U+2029, a bidirectional mark, embedding, override or isolate.  A file
+# with none of them holds no such value, and its values need not be looked at one by one (model/text.py).
+MAY_HOLD_UNPRINTABLE = re.compile(rb"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f\\|>]|\xc2[\x80-\x9f]|\xd8\x9c"
+                                  rb"|\xe2\x80[\x8e\x8f\xa8-\xae]|\xe2\x81[\xa6-\xa9]")
+
+
 @dataclass
 class Document:
     """One loaded file: its data and the line/column of every value in it."""
@@ -79,6 +88,7 @@ class Document:
     _text: str | None = field(repr=False, default=None)
     _marks: dict[PathKey, tuple[int, int]] | None = field(repr=False, default=None)
     sha256: str = ""  # of the bytes the data came from: the key of everything cached about this file
+    suspect: bool = False  # its bytes may hold text that is not one line of printable text (look at each value)
 
     @property
     def text(self) -> str:
@@ -143,14 +153,16 @@ def load_document(path: Path, name: str | None = None, max_bytes: int = MAX_FILE
                      "split it; one school per file keeps files small")
     raw = path.read_bytes()
     digest = hashlib.sha256(raw).hexdigest()
+    suspect = MAY_HOLD_UNPRINTABLE.search(raw) is not None
     entry = f"yaml-{digest}"
     if cache is not None and (data := cache.get(entry)) is not None:
-        return Document(path, name, data[0], sha256=digest)
+        return Document(path, name, data[0], sha256=digest, suspect=suspect)
     text = _decode(raw, name)
     if not text.strip():
         raise _error("SN005", Location(name), "the file is empty", "write the document or delete the file")
     doc = parse_text(text, name, path)
     doc.sha256 = digest
+    doc.suspect = suspect
     if cache is not None and doc._marks is None:  # only a file the fast walk took: nothing to report
         cache.put(entry, (doc.data,))
     return doc
@@ -174,6 +186,12 @@ def _compose(text: str, name: str) -> Node:
         location = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
         what = " ".join(str(part) for part in (exc.context, exc.problem) if part)
         raise _error("SN001", location, what or "invalid YAML", "fix the YAML syntax at this point") from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: its offset, not a mark
+        before = text[: exc.position]
+        location = Location(name, before.count("\n") + 1, exc.position - before.rfind("\n"))
+        code = ord(exc.character) if isinstance(exc.character, str) else int(exc.character)
+        raise _error("SN001", location, f"character U+{code:04X} is not allowed in YAML (a control "
+                     "character)", "remove it; write text on one line of printable characters") from None
     except yaml.YAMLError as exc:
         raise _error("SN001", Location(name), str(exc), "fix the YAML syntax") from None
     if root is None:

@@ -22,6 +22,7 @@ from schoolnet.model.fleet import Fleet
 from schoolnet.model.ledger import Ledger
 from schoolnet.model.programme import Hardware, Programme
 from schoolnet.model.school import School
+from schoolnet.model.text import text_problems
 from schoolnet.problems import InventoryError, Location, Problem
 from schoolnet.rulebook import problem
 
@@ -78,6 +79,8 @@ def build_fleet(files: InventoryFiles) -> tuple[Fleet | None, list[Problem]]:
                 return None
             if cache is not None and doc.sha256:
                 cache.put(entry, obj)  # only what typed cleanly: a schema error is found again next time
+        if doc.suspect:  # its bytes may hold a line break or control character in a value (model/text.py)
+            problems.extend(text_problems(obj, doc))
         documents[id(obj)] = doc
         return obj
 

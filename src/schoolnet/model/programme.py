@@ -9,6 +9,7 @@ from pydantic import Field
 from schoolnet.model.types import (
     Address,
     DeviceKind,
+    MultilineText,
     Name,
     Network,
     Strict,
@@ -125,7 +126,7 @@ class Programme(Strict):
     name: Text
     code: Name
     synthetic: bool = False
-    description: str = ""
+    description: MultilineText = ""
     domain: Name = Field(description="DNS domain of the programme; each school is <school-id>.<domain>")
     vpn: VpnHub
     supernets: Supernets

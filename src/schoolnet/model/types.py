@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Text = Annotated[str, Field(min_length=1)]
+# Text that may hold line breaks (model/text.py: every other string is one line of printable text)
+MultilineText = Annotated[str, Field(json_schema_extra={"x-schoolnet-multiline": True})]
 Name = Annotated[str, Field(min_length=1, max_length=253)]
 LaxDate = Annotated[date, Field(strict=False)]
 Network = Annotated[IPv4Network, Field(strict=False)]
