@@ -124,6 +124,45 @@ def test_pages_escape_inventory_values_and_configs_do_not(inventory: Path) -> No
     assert "<b>Ordubad</b> & Co" in Path("build/hosts/nx-ord-001-edge/etc/dnsmasq.d/school.conf").read_text()
 
 
+def test_a_value_that_would_start_a_line_is_refused_at_render_and_not_shown(inventory: Path) -> None:
+    """Defence in depth: a secret is no inventory text (SN013 never sees it); a line break in it would still be a
+    line of its own in a switch's configuration.  Refused at the template's line, the value not printed."""
+    from schoolnet.secrets.manage import write_encrypted
+
+    values = dict(open_store(inventory).values)
+    values["switch/nx-ord-001/admin"] = "Pa55word\nlocal-user backdoor privilege level 15"
+    write_encrypted(inventory, values)
+    before = tree(Path("build")) if Path("build").exists() else {}
+    code, out = invoke("render", "--templates", str(ROOT / "templates"), "--limit", "host:nx-ord-001-sw1")
+    assert code == 1 and "Traceback" not in out
+    template = ROOT / "templates/switch-huawei-vrp/startup.cfg.j2"
+    line = next(n for n, t in enumerate(template.read_text().splitlines(), 1) if "admin_secret" in t)
+    assert f"templates/switch-huawei-vrp/startup.cfg.j2:{line}:1: error SN705 value-breaks-line:" in out, out
+    assert "U+000A" in out and "backdoor" not in out and "Pa55word" not in out
+    assert (tree(Path("build")) if Path("build").exists() else {}) == before
+
+
+@pytest.mark.parametrize(("expression", "written"), [
+    ('{{ "nx.schoolnet.internal" | q }}', '"nx.schoolnet.internal"'),
+    ('{{ \'say "hi" \\\\o/\' | q }}', '"say \\"hi\\" \\\\o/"'),
+])
+def test_q_quotes_a_value_for_the_template_format(inventory: Path, templates: Path, expression: str,
+                                                  written: str) -> None:
+    template = templates / "dns-authoritative/etc/bind/named.conf.local.j2"
+    template.write_text(template.read_text() + f"// {expression}\n")
+    code, out = invoke("render", "--templates", str(templates), "--limit", "role:dns-authoritative")
+    assert code == 0, out
+    rendered = Path("build/hosts/nx-dc1-dns-01/etc/bind/named.conf.local").read_text()
+    assert rendered.splitlines()[-1] == f"// {written}"
+
+
+def test_q_refuses_what_the_format_cannot_quote(inventory: Path, templates: Path) -> None:
+    template = templates / "firewall/etc/nftables.conf.j2"
+    template.write_text(template.read_text().replace("table inet filter", 'table inet filter # {{ \'a"b\' | q }}', 1))
+    code, out = invoke("render", "--templates", str(templates), "--limit", "host:nx-ord-001-edge")
+    assert code == 1 and "SN705" in out and "double quote" in out and "Traceback" not in out, out
+
+
 def test_template_error_names_template_line_and_host_and_keeps_previous_build(inventory: Path,
                                                                               templates: Path) -> None:
     assert invoke("render", "--templates", str(templates))[0] == 0

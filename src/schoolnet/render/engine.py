@@ -27,6 +27,7 @@ from schoolnet.cache import Cache
 from schoolnet.contained import PathEscape, beneath, child
 from schoolnet.model.fleet import Fleet, Host
 from schoolnet.problems import InventoryError, Location, Problem
+from schoolnet.render import escape
 from schoolnet.render.context import ContextBuilder
 from schoolnet.render.freshness import Inputs
 from schoolnet.render.intact import BuildStats, host_file
@@ -252,9 +253,14 @@ class _Renderer:
         self.env = SandboxedEnvironment(
             loader=jinja2.FileSystemLoader(templates_dir), undefined=jinja2.StrictUndefined,
             autoescape=jinja2.select_autoescape(["html.j2"], default=False, default_for_string=False),  # pages
-            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False)
+            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False,
+            finalize=escape.finalize)  # no value writes a line of its own (render/escape.py)
         self.made_dirs: set[Path] = set()
-        self.env.filters["json"] = lambda value, indent=2: json.dumps(value, indent=indent, sort_keys=True)
+        self.env.filters["json"] = escape.to_json
+        self.env.filters["indent"] = escape.indent
+        formats = {spec.name: spec.format or "" for role in specs.values() for spec in role}
+        quoters = {name: escape.quote_for(fmt) for name, fmt in formats.items()}
+        self.env.filters["q"] = jinja2.pass_context(lambda context, value: quoters[context.name](value))
 
     def render_all(self, hosts: list[Host], root: Path,
                    progress: Callable[[int, int], None] | None) -> tuple[list[HostResult], list[Problem]]:
@@ -333,6 +339,10 @@ class _Renderer:
         except jinja2.TemplateSyntaxError as exc:
             raise _TemplateFailure(problem("SN701", Location(spec.source, exc.lineno or 1, 1),
                                            f"{exc.message} (rendering {host.hostname})", "fix the template")) from None
+        except escape.UnsafeValue as exc:
+            raise _TemplateFailure(problem("SN705", Location(spec.source, _template_line(exc, spec.name), 1),
+                                           f"{exc} (rendering {host.hostname} {destination})",
+                                           "write the inventory value on one line of printable text")) from None
         except (jinja2.TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
             line = _template_line(exc, spec.name)
             raise _TemplateFailure(problem("SN701", Location(spec.source, line, 1),

@@ -8,7 +8,9 @@ with that role.  The first line may be a header comment:
 - mode/owner/group: how the file is installed (default 0644 root root);
 - validator: which program checks the file (see `schoolnet.check`); `none` where no
   program can read the file offline, which the header must then say;
-- each: render once per item of a context list, `__item__` in the path becomes the item's key.
+- each: render once per item of a context list, `__item__` in the path becomes the item's key;
+- format: how the `q` filter quotes a value in this file (render/escape.py); by default the validator's
+  name.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 
 HEADER = re.compile(r"^\{#-?\s*schoolnet:(?P<fields>[^#]*?)-?#\}")
 FIELD = re.compile(r"(?P<key>\w+)=(?P<value>\S+)")
-KNOWN = {"mode", "owner", "group", "validator", "each"}
+KNOWN = {"mode", "owner", "group", "validator", "each", "format"}
 MODE = re.compile(r"^0[0-7]{3}$")
 PLACEHOLDER = "__item__"
 
@@ -41,6 +43,7 @@ class TemplateSpec:
     group: str = "root"
     validator: str | None = None
     each: str | None = None
+    format: str | None = None
 
     @property
     def source(self) -> str:
@@ -84,4 +87,5 @@ def _spec(role: str, name: str, destination: str, path: Path) -> TemplateSpec:
         raise TemplateHeaderError(f"templates/{name}", "the header must name its validator= (validator=none if "
                                   "no program can check the file offline)")
     return TemplateSpec(role, name, destination, mode, fields.get("owner", "root"), fields.get("group", "root"),
-                        None if validator == "none" else validator, each)
+                        None if validator == "none" else validator, each,
+                        fields.get("format", None if validator == "none" else validator))
