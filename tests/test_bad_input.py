@@ -219,6 +219,11 @@ CASES = [
     Case("ipam-outside-supernet", "SN306", regex_sub("ipam.yaml", r"^(  nx-ord-001: ).*$", r"\g<1>192.168.4.0/22"),
          "ipam.yaml", "nx-ord-001:"),
     Case("slot-beyond-vlan", "SN307", sub(SCHOOL, "- slot: 1\n", "- slot: 600\n"), SCHOOL, "- slot: 600"),
+    Case("access-ports-overlap", "SN308", regex_sub("programme.yaml", r"access_ports: 21-24", "access_ports: 5-24"),
+         "programme.yaml", "access_ports: 5-24"),
+    Case("access-ports-twice-in-one-vlan", "SN308", regex_sub("programme.yaml", r"access_ports: 1-8",
+                                                               "access_ports: 1-8,3"), "programme.yaml",
+         "access_ports: 1-8,3"),
     # --- racks ------------------------------------------------------------------------------------
     Case("rack-overlap", "SN401", after(DC, "hostname: nx-dc1-dns-02", r"position: \d+", "position: 1  # taken"), DC,
          "# taken"),

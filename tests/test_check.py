@@ -59,6 +59,11 @@ CASES = [
            "SystemMaxUsage=", EDGE, "etc/systemd/journald.conf.d/50-schoolnet.conf", "SN814", "SystemMaxUsage"),
     Broken("vrp-undeclared-vlan", "switch-huawei-vrp/startup.cfg.j2", " port default vlan {{ port.vlan }}",
            " port default vlan {{ port.vlan + 1 }}", SWITCH_VRP, "startup.cfg", "SN817", "port default vlan 21"),
+    # a lint that cannot read the file (hier-config refuses two sections of one interface) is a failed check, with
+    # the reason, never a traceback (validate's SN308 keeps the inventory from asking for it)
+    Broken("vrp-an-interface-twice", "switch-huawei-vrp/startup.cfg.j2", "#\ninterface {{ switch.uplink_port }}\n",
+           "#\ninterface {{ switch.uplink_port }}\n description twice\n#\ninterface {{ switch.uplink_port }}\n",
+           SWITCH_VRP, "startup.cfg", "SN817", None),
     Broken("ios-uplink-not-trunk", "switch-cisco-ios/startup-config.j2", " switchport mode trunk",
            " switchport mode access", SWITCH_IOS, "startup-config", "SN817", "interface GigabitEthernet1/1/1"),
     Broken("zone-bad-address", "dns-authoritative/etc/bind/zones/db.programme.j2",

@@ -14,7 +14,7 @@ from typing import Any
 from schoolnet.cache import Cache
 from schoolnet.check import lints as _lints  # noqa: F401  (registers the validators)
 from schoolnet.check import programs as _programs  # noqa: F401
-from schoolnet.check.registry import VALIDATORS, CheckItem, Finding, Workspace
+from schoolnet.check.registry import VALIDATORS, CheckItem, Finding, Validator, Workspace
 from schoolnet.check.verdicts import Verdicts
 from schoolnet.contained import PathEscape
 from schoolnet.inventory.yamlload import display_name
@@ -91,13 +91,13 @@ def check_build(build: Path, jobs: int | None = None, progress: Callable[[int, i
         (workspace.root / "ifstate").mkdir()
         done = 0
         with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
-            futures = [(key, pool.submit(VALIDATORS[key[0]].check, groups[key][0], workspace))
+            futures = [(key, pool.submit(_run_validator, VALIDATORS[key[0]], groups[key][0], workspace))
                        for key in runnable if key not in known]
             for key, findings in known.items():
                 report.problems += _problems(VALIDATORS[key[0]].code, groups[key], findings, secrets)
             for key, future in futures:
-                findings = future.result()
-                if verdicts is not None:
+                findings, settled = future.result()
+                if verdicts is not None and settled:  # a validator that could not run is asked again next time
                     verdicts.put(key, VALIDATORS[key[0]], findings, any(item.secrets for item in groups[key]))
                 report.problems += _problems(VALIDATORS[key[0]].code, groups[key], findings, secrets)
                 done += 1
@@ -107,6 +107,18 @@ def check_build(build: Path, jobs: int | None = None, progress: Callable[[int, i
         verdicts.save()
     report.problems.sort(key=Problem.sort_key)
     return report
+
+
+def _run_validator(validator: Validator, item: CheckItem, workspace: Workspace) -> tuple[list[Finding], bool]:
+    """The findings, and whether they are the program's verdict.  A validator that fails (a program missing
+    mid-run, a lint meeting what it cannot parse) is a failed check of that file, with the reason, never a
+    traceback: the file is not passed, and the verdict is not kept."""
+    try:
+        return validator.check(item, workspace), True
+    except Exception as exc:  # whatever a validator raises, the file did not pass
+        reason = str(exc).splitlines()[0][:200] if str(exc) else ""
+        return [Finding(1, f"the {validator.name} check could not run on this file ({type(exc).__name__}"
+                           f"{': ' + reason if reason else ''})")], False
 
 
 def _intact(item: CheckItem, sha256: str, report: CheckReport, stats: BuildStats) -> bool:

@@ -167,3 +167,24 @@ def reservations_fit(ctx: Context) -> Iterator[Problem]:
                 yield problem("SN307", fleet.loc(school, *path),
                               f"{name} reservation {subnet.host(index)} is inside the DHCP range of VLAN {vlan}",
                               "use a lower slot, or move the DHCP range")
+
+
+@rule("SN308", "access-ports-overlap", "Two VLANs of the plan (or one VLAN twice) claim the same access-switch "
+      "port: a switch would get two sections for one interface.",
+      bad="{name: staff, access_ports: '1-8'}, {name: tablets, access_ports: '5-12'}",
+      good="{name: staff, access_ports: '1-8'}, {name: tablets, access_ports: '9-12'}")
+def access_ports_overlap(ctx: Context) -> Iterator[Problem]:
+    fleet = ctx.fleet
+    claimed: dict[int, str] = {}
+    for index, vlan in enumerate(fleet.programme.vlans):
+        mine: list[int] = []
+        for part in (vlan.access_ports or "").split(","):
+            first, _, last = part.partition("-")
+            mine += range(int(first), int(last or first) + 1) if first else []
+        twice = next((port for n, port in enumerate(mine) if port in claimed or port in mine[:n]), None)
+        if twice is not None:
+            owner = claimed.get(twice, "itself")
+            yield problem("SN308", fleet.loc(fleet.programme, "vlans", index, "access_ports"),
+                          f"port {twice} of VLAN {vlan.name} ({vlan.access_ports}) is also claimed by {owner}",
+                          "give each access port to one VLAN")
+        claimed.update({port: f"VLAN {vlan.name}" for port in mine if port not in claimed})
