@@ -496,3 +496,75 @@ def test_values_read_as_written() -> None:
         'handover.handing_over.role none → "Programme director"'
     assert said(("interface eno1 address", "10.0.20.16", "10.0.20.46")) == \
         "interface eno1 address 10.0.20.16 → 10.0.20.46"
+
+
+def test_markdown_keeps_inventory_text_inert(clone: Path, base: str) -> None:
+    """A school's name is data in a pull-request comment: no emphasis, link, mention, HTML or autolink."""
+    hostile = "Sadarak **school** @everyone [click](https://evil.example) <img src=x> www.evil.example $x$ a|b"
+    edit(clone, SCHOOL, "name: Sadarak school No. 1\n", f'name: "{hostile}"\n')
+    head = commit(clone, "a name full of markup")
+    result = changes(clone, base, head, "--format", "markdown")
+    assert result.returncode == 0, result.stderr
+    sentence = next(line for line in result.stdout.splitlines() if "everyone" in line)
+    unescaped = re.sub(r"\\.", "", sentence)  # what Markdown would still read as markup: no escaped character
+    for live in ("*", "@", "[", "<", "://", "www.", "$", "|"):
+        assert live not in unescaped, (live, sentence)
+    for inert in (r"\*\*school\*\*", r"\@everyone", r"\[click\]", r"\<img", r"https\://", r"www\.evil", r"\$x\$",
+                  r"a\|b"):
+        assert inert in sentence, (inert, sentence)
+    text = changes(clone, base, head)
+    assert hostile in text.stdout  # the terminal shows it as written: one line, nothing to act on
+
+
+def _tree_of(pid: int) -> Path | None:
+    for candidate in Path("/dev/shm").glob("schoolnet-changes-*"):
+        try:
+            if json.loads((candidate / ".owner.json").read_text())["pid"] == pid:
+                return candidate
+        except (OSError, ValueError, KeyError):
+            continue
+    return None
+
+
+def test_a_run_ended_by_sigterm_or_sighup_leaves_no_working_tree(clone: Path, base: str) -> None:
+    """What a CI timeout sends: the run still removes its copy of both revisions and their renders (secrets)."""
+    import signal
+    import time
+
+    change_template(clone)
+    head = commit(clone, "template")
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        run = subprocess.Popen([sys.executable, "-m", "schoolnet.cli.changes_cmd", base, head], cwd=clone, env=ENV,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        tree = None
+        deadline = time.monotonic() + 60
+        while tree is None and run.poll() is None and time.monotonic() < deadline:
+            tree = _tree_of(run.pid)
+            time.sleep(0.01)
+        assert tree is not None, "the run made no working tree (or ended first)"
+        time.sleep(0.5)  # well into copying and rendering
+        run.send_signal(number)
+        assert run.wait(timeout=60) == 128 + number
+        assert not tree.exists(), f"{tree} left behind after signal {number}"
+
+
+def test_the_next_run_removes_the_trees_of_runs_that_were_killed(clone: Path, base: str) -> None:
+    """SIGKILL leaves no chance to clean up: the next run removes a tree whose process is gone, and leaves the
+    tree of a run that is still going."""
+    from schoolnet.processes import Process
+
+    gone = subprocess.Popen(["sleep", "30"])
+    dead_owner = Process.of(gone.pid)
+    gone.kill()
+    gone.wait()
+    killed = Path("/dev/shm") / "schoolnet-changes-killedrun"
+    running = Path("/dev/shm") / "schoolnet-changes-stillrunning"
+    for tree, owner in ((killed, dead_owner), (running, Process.of(os.getpid()))):
+        (tree / "base").mkdir(parents=True, exist_ok=True)
+        (tree / "base" / "secret.conf").write_text("PrivateKey = not really")
+        (tree / ".owner.json").write_text(json.dumps(owner.dump()))
+    try:
+        assert changes(clone, "HEAD", "HEAD").returncode == 0
+        assert not killed.exists() and running.exists()
+    finally:
+        subprocess.run(["rm", "-rf", str(killed), str(running)], check=True)

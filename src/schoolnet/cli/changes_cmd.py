@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -53,6 +54,7 @@ def changes(base: str | None, head: str | None, inventory: Path, fmt: str) -> No
         usage_error(str(exc))
     workdir = private_directory()
     try:
+        _ended_by_signals()  # a CI timeout's SIGTERM or a closed terminal's SIGHUP still removes the tree
         old = materialise(repository, base_commit, name, workdir / "base")
         new: Snapshot = materialise(repository, head_commit, head, workdir / "head") \
             if head is not None and head_commit is not None else work_tree(repository)
@@ -69,6 +71,16 @@ def changes(base: str | None, head: str | None, inventory: Path, fmt: str) -> No
     finally:
         remove(workdir)
     click.echo(FORMATS[fmt](report), nl=fmt != "markdown")
+
+
+def _ended_by_signals() -> None:
+    """SIGTERM and SIGHUP end the command as Ctrl-C does: through its `finally`, which removes the working
+    tree and the decrypted secrets its renders hold."""
+    def end(number: int, _frame: object) -> None:
+        raise SystemExit(128 + number)
+
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, end)
 
 
 if __name__ == "__main__":  # until the command is registered: python -m schoolnet.cli.changes_cmd

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -21,7 +22,13 @@ WORDS = {"defaults": ("defaults change", "defaults changes"), "vlan": ("VLAN", "
          "secrets": ("secrets file", "secrets files"), "hosts": ("unexplained host group", "unexplained host groups"),
          "programme": ("programme change", "programme changes"), "ledger": ("ledger change", "ledger changes"),
          "role": ("role deploy", "role deploys")}
-MARKDOWN_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]<>|#"})
+# What would turn inventory text into markup in a GitHub comment, each backslash-escaped (CommonMark allows it
+# for any ASCII punctuation): emphasis and code (* _ ` ~), links and images ([ ]), HTML and entities (< > &), a
+# table cell (|), a heading (#), a mention (@), math ($), an autolink (: in https://, and www. below).
+MARKDOWN_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_~[]<>&|#@$:"})
+# A control character, line or paragraph separator or bidirectional override in inventory text is shown as
+# its escape (\n, \u202e), never acted on by a terminal or a page: it cannot start a line of its own.
+UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
 
 
 def hosts_phrase(hosts: tuple[str, ...] | list[str], inline: int | None = HOSTS_INLINE) -> str:
@@ -44,11 +51,11 @@ def summary(report: Report) -> str:
 
 
 def as_text(report: Report) -> str:
-    lines = [summary(report)]
+    lines = [visible(summary(report))]
     for title, changes in _grouped(report):
-        lines += ["", title]
+        lines += ["", visible(title)]
         for change in changes:
-            lines.append(f"  {change.sentence}")
+            lines.append(f"  {visible(change.sentence)}")
             where = f"{change.source} · " if change.source else ""
             lines.append(f"    {where}{hosts_phrase(change.hosts)}")
     return "\n".join(lines)
@@ -123,9 +130,14 @@ def _count(number: int, one: str, many: str) -> str:
     return f"{number:,} {one if number == 1 else many}"
 
 
+def visible(text: str) -> str:
+    """Text as one line with nothing a terminal would act on: controls and separators as their escapes."""
+    return UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 def _escaped(text: str) -> str:
-    """Inventory text is data: in a pull-request comment it must not become markup."""
-    return text.translate(MARKDOWN_SPECIAL)
+    """Inventory text is data: in a pull-request comment it must not become markup, nor a line of its own."""
+    return re.sub(r"(?i)\b(www)\.", r"\1\\.", visible(text).translate(MARKDOWN_SPECIAL))
 
 
 FORMATS = {"text": as_text, "markdown": as_markdown, "json": as_json}

@@ -15,11 +15,23 @@ DEVICE_COLUMNS = ("site", "district", "hostname", "kind", "vendor", "model", "se
 CIRCUIT_COLUMNS = ("site", "district", "provider", "circuit_id", "bandwidth_mbps", "status", "purpose", "source")
 
 
+# A cell a spreadsheet would read as a formula (OWASP's CSV injection): =, +, -, @, a tab or a carriage return
+# first.  Such a text cell is written with a leading apostrophe, which the spreadsheet shows as text.
+FORMULA_LEADERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value: object) -> object:
+    """A cell as data, never a formula: numbers as they are, text that a spreadsheet would evaluate quoted."""
+    if isinstance(value, str) and value.startswith(FORMULA_LEADERS):
+        return "'" + value
+    return value
+
+
 def _table(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
-    writer.writerows(rows)
+    writer.writerows([inert(cell) for cell in row] for row in rows)
     return buffer.getvalue()
 
 

@@ -9,6 +9,7 @@ place.  Neither touches the index, HEAD or any file of the working tree.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from schoolnet.contained import beneath
+from schoolnet.processes import Process
 
 TEMPLATES, ROLES = "templates", "roles"
 BLOB_MODES = frozenset({"100644", "100755"})  # symbolic links and submodules are not inventory
@@ -183,14 +185,44 @@ def _read_blobs(repository: Repository, blobs: list[str]) -> list[tuple[str, byt
     return result
 
 
+PREFIX = "schoolnet-changes-"
+OWNER = ".owner.json"  # in each working tree: the process that made it (PID, start time, boot id)
+
+
 def private_directory() -> Path:
     """Where copied revisions and their renders go: a 0700 directory the caller removes (`remove`).
 
     In memory (/dev/shm) unless TMPDIR says otherwise: the renders hold decrypted secrets, which
-    then never reach a disk, and a render's thousands of small files cost a third of the time."""
+    then never reach a disk, and a render's thousands of small files cost a third of the time.  The
+    directory names the process that made it, so a run that was killed (SIGKILL leaves no chance to
+    clean up) has its tree removed by the next run (`remove_stale`)."""
     memory = Path("/dev/shm")
     where = None if os.environ.get("TMPDIR") or not (memory.is_dir() and os.access(memory, os.W_OK)) else memory
-    return Path(os.path.realpath(tempfile.mkdtemp(prefix="schoolnet-changes-", dir=where)))
+    remove_stale(Path(where or tempfile.gettempdir()))
+    directory = Path(os.path.realpath(tempfile.mkdtemp(prefix=PREFIX, dir=where)))
+    (directory / OWNER).write_text(json.dumps(Process.of(os.getpid()).dump()), encoding="utf-8")
+    return directory
+
+
+def remove_stale(parent: Path) -> list[Path]:
+    """The working trees of runs that ended without removing them: this user's, whose recorded process is
+    not running any more (an unreadable or missing record is left alone: it may be a run just starting)."""
+    removed: list[Path] = []
+    try:
+        candidates = [p for p in parent.iterdir() if p.name.startswith(PREFIX)]
+    except OSError:
+        return removed
+    for directory in candidates:
+        try:
+            if directory.is_symlink() or not directory.is_dir() or directory.stat().st_uid != os.getuid():
+                continue
+            owner = Process.load(json.loads((directory / OWNER).read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if owner.verifiable and not owner.running():
+            shutil.rmtree(directory, ignore_errors=True)
+            removed.append(directory)
+    return removed
 
 
 def remove(directory: Path) -> None:
