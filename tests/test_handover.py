@@ -109,7 +109,7 @@ def test_all_writes_every_school_and_an_index_and_replaces_the_directory_whole(i
     assert f"printed {len(schools)}/{len(schools)}" in output
     out = tmp_path / "handover"
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["index.html", *(f"{s}.html" for s in schools), *(f"{s}.pdf" for s in schools)])
+        [".schoolnet-handover", "index.html", *(f"{s}.html" for s in schools), *(f"{s}.pdf" for s in schools)])
     index = (out / "index.html").read_text()
     for school in schools:
         assert f'href="{school}.pdf"' in index
@@ -123,12 +123,46 @@ def test_all_writes_every_school_and_an_index_and_replaces_the_directory_whole(i
     assert "2026-09-02" in (out / f"{schools[0]}.html").read_text()
     assert {p.name: p.read_bytes() for p in out.iterdir() if not p.name.startswith(schools[0])} == before
 
-    # --all replaces the directory whole, so it refuses one that holds anything else, and changes nothing.
-    (out / "notes.txt").write_text("mine")
-    code, output = invoke("handover", "--all", "--date", "2026-09-03")
-    assert code == 1 and "notes.txt" in output and "Traceback" not in output
+    # --all replaces the directory whole, so it refuses one that holds anything else, whatever it is called, and
+    # changes nothing; so does one school's certificate
+    for mine in ("notes.txt", "contract.pdf", "old-report.html"):
+        (out / mine).write_text("mine")
+        for args in (("--all",), (schools[0],)):
+            code, output = invoke("handover", *args, "--date", "2026-09-03")
+            assert code == 1 and mine in output and "Traceback" not in output, output
+        assert (out / mine).read_text() == "mine"
+        (out / mine).unlink()
     assert "2026-09-03" not in (out / "index.html").read_text()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no staging left
+
+
+def test_certificates_go_only_where_certificate_runs_wrote(inventory: Path, tmp_path: Path) -> None:
+    """A directory of the user's own files (no certificate run's marker) is refused, and nothing in it is touched,
+    even files named like certificates."""
+    mine = tmp_path / "documents"
+    mine.mkdir()
+    (mine / "nx-ord-001.pdf").write_bytes(b"my own scan")
+    (mine / "letter.html").write_text("<p>mine</p>")
+    for args in (("--all",), ("nx-ord-001",)):
+        code, output = invoke("handover", *args, "--out", str(mine))
+        assert code == 1 and "no certificate run wrote" in output and "Traceback" not in output, output
+    assert sorted(p.name for p in mine.iterdir()) == ["letter.html", "nx-ord-001.pdf"]
+    assert (mine / "nx-ord-001.pdf").read_bytes() == b"my own scan"
+
+
+def test_the_certificate_is_the_same_from_any_directory(inventory: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file it names and the commit it prints do not depend on where the command runs."""
+    made = []
+    for where in (inventory.parent, inventory / "schools", tmp_path.parent):
+        monkeypatch.chdir(where)
+        out = tmp_path / f"out-{len(made)}"
+        code, output = invoke("handover", "nx-ord-001", "--inventory", str(inventory), "--out", str(out),
+                              "--date", "2026-09-01")
+        assert code == 0, output
+        made.append((out / "nx-ord-001.html").read_text())
+    assert made[0] == made[1] == made[2]
+    assert "inventory/schools/ordubad/nx-ord-001.yaml" in made[0]
 
 
 def test_an_unknown_school_is_one_line_with_the_closest_ids_and_writes_nothing(tmp_path: Path) -> None:

@@ -42,6 +42,9 @@ from schoolnet.report.chromium import print_pdfs
 
 TEMPLATES = Path(__file__).parent / "templates"
 INDEX = "index.html"
+CERTIFICATE_FILE = re.compile(r"^[a-z0-9]+-[a-z]{3}-\d{3,4}\.(html|pdf)$")  # <school id>.html, .pdf
+MARKER = ".schoolnet-handover"  # a directory holding this was written by certificate runs, and may be again
+MARKER_TEXT = "This directory is written by `schoolnet handover`; `--all` replaces it whole.\n"
 _CSS_PLAIN = re.compile(r"[A-Za-z0-9 .:_-]")
 HASH_DIGITS = 8  # of the sha256 in the certificate number: 4 billion values per school, enough to tell edits apart
 
@@ -145,8 +148,10 @@ def certificates(fleet: Fleet, schools: Sequence[School], on: date) -> list[Cert
         where = fleet.loc(fleet.programme)
         raise HandoverError(f"{where.file}: no `handover:` section: who signs the certificates (certificate_prefix, "
                             "handing_over and receiving, each a role and an organisation; see docs/handover.md)")
-    contents = {fleet.doc(s).name: fleet.doc(s).path.read_bytes() for s in schools}
-    commits = committed_unchanged(fleet.root.resolve().parent, contents)
+    repository_root = fleet.root.resolve().parent
+    names = {s.id: _in_repository(fleet.doc(s).path, repository_root) for s in schools}
+    contents = {names[s.id]: fleet.doc(s).path.read_bytes() for s in schools}
+    commits = committed_unchanged(repository_root, contents)
     addressing = Addressing(fleet)
     catalog = fleet.catalog
     districts = {d.id: d.name for d in fleet.programme.districts}
@@ -161,7 +166,7 @@ def certificates(fleet: Fleet, schools: Sequence[School], on: date) -> list[Cert
 
     made = []
     for school in schools:
-        path = fleet.doc(school).name
+        path = names[school.id]  # as the repository names it, whichever directory the command runs in
         digest = hashlib.sha256(contents[path]).hexdigest()
         plan = addressing.school(school)
         devices = []
@@ -187,6 +192,14 @@ def certificates(fleet: Fleet, schools: Sequence[School], on: date) -> list[Cert
             handing_over=Signatory(parties.handing_over.role, parties.handing_over.organisation or ""),
             receiving=Signatory(receiving.role, receiving.organisation or school.name)))
     return made
+
+
+def _in_repository(path: Path, root: Path) -> str:
+    """A file's path relative to the repository (the inventory's parent), as git and a reader name it."""
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:  # outside the repository (a link): its own absolute path
+        return path.resolve().as_posix()
 
 
 def committed_unchanged(root: Path, contents: dict[str, bytes]) -> dict[str, str]:
@@ -262,8 +275,9 @@ def write_certificates(fleet: Fleet, schools: Sequence[School] | None, out: Path
     OUT/index.html; nothing is changed until every page printed.
 
     Every school: a new OUT is built beside the old one and exchanged with it in one step, so OUT
-    must hold nothing but certificates.  Some schools: each of their two files is replaced whole by
-    a rename, and the other schools' files (and the index) are left as they are."""
+    must be empty or written by certificate runs (it holds their marker file).  Some schools: each of
+    their two files is replaced whole by a rename, and the other schools' files (and the index) are
+    left as they are."""
     everything = schools is None
     chosen = list(fleet.schools) if schools is None else list(schools)
     made = certificates(fleet, chosen, on)
@@ -271,8 +285,7 @@ def write_certificates(fleet: Fleet, schools: Sequence[School] | None, out: Path
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     with locked(out.parent):
-        if everything:
-            _refuse_foreign(out)
+        _refuse_foreign(out)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
         staging.chmod(0o755)
         try:
@@ -287,9 +300,12 @@ def write_certificates(fleet: Fleet, schools: Sequence[School] | None, out: Path
             if everything:
                 child(staging, INDEX).write_text(
                     render_index(fleet.programme.name, fleet.programme.synthetic, on, made, env), encoding="utf-8")
+                child(staging, MARKER).write_text(MARKER_TEXT, encoding="utf-8")
                 exchange(staging, out)  # the new set takes OUT's place in one step; the old one is removed below
             else:
                 out.mkdir(exist_ok=True)
+                if not (out / MARKER).exists():
+                    child(out, MARKER).write_text(MARKER_TEXT, encoding="utf-8")
                 for html, pdf in pages:  # the PDF first: an HTML never stands beside an older PDF's number
                     os.replace(pdf, child(out, pdf.name))
                     os.replace(html, child(out, html.name))
@@ -300,12 +316,19 @@ def write_certificates(fleet: Fleet, schools: Sequence[School] | None, out: Path
 
 
 def _refuse_foreign(out: Path) -> None:
-    """--all replaces OUT whole: refuse when it holds anything a certificate run did not write."""
+    """OUT is written by certificate runs only (--all replaces it whole): refuse a directory that holds anything
+    and no marker of a certificate run, and one that holds anything but certificates, their index and the
+    marker, whatever its files are called: a `contract.pdf` of the user's is not a certificate."""
     if not out.exists():
         return
     if not out.is_dir():
         raise HandoverError(f"{out} is not a directory (choose another --out)")
-    foreign = sorted(p.name for p in out.iterdir() if not (p.is_file() and p.suffix in (".html", ".pdf")))
+    entries = sorted(out.iterdir())
+    if entries and not (out / MARKER).is_file():
+        raise HandoverError(f"{out} holds files that no certificate run wrote (it has no {MARKER}): certificates "
+                            "replace files there, and --all the whole directory; choose an --out that is empty "
+                            "or was written by `schoolnet handover`")
+    foreign = [p.name for p in entries if p.name not in (INDEX, MARKER) and not CERTIFICATE_FILE.match(p.name)]
     if foreign:
-        raise HandoverError(f"{out} holds {foreign[0]!r}, which no certificate run wrote: --all replaces the "
-                            "whole directory, so choose an --out that holds only certificates (or none yet)")
+        raise HandoverError(f"{out} holds {foreign[0]!r}, which no certificate run wrote: certificates replace "
+                            "files there, and --all the whole directory; move it, or choose another --out")
