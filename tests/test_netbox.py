@@ -19,6 +19,7 @@ from typing import Any
 import pynetbox
 import pytest
 
+from schoolnet.model.school import tablet_name
 from schoolnet.netbox.desired import Desired, build_desired
 from schoolnet.netbox.mapping import TYPES, key_text
 from schoolnet.netbox.scope import Anchors
@@ -148,7 +149,7 @@ def test_every_object_of_the_programme_is_in_netbox(published: Published) -> Non
         if object_type.tagged:
             assert _count(api, object_type.name, tag="schoolnet") == want, object_type.name
     # a tablet carries its handover in custom fields
-    tablet = api.dcim.devices.get(name="nx-sad-001-t01")
+    tablet = api.dcim.devices.get(name="nx-sad-001-t001")
     assert tablet.serial == "R9AXDHZBK1A" and tablet.status.value == "active"
     assert tablet.custom_fields["handover_certificate"] == "NX-HO-2025-SAD001-001-593352"
     assert tablet.custom_fields["handover_date"] == "2025-10-02"
@@ -192,7 +193,7 @@ def test_a_tablet_handed_over_in_git_changes_that_tablet_only(published: Publish
     _edit(school, block, block.replace("status: in_stock", "status: handed_over\n    handover: {certificate: "
                                        "NX-HO-2026-NEW-000001, date: 2026-11-30, received_by: librarian}"))
     updates = _only_updates(published.plan())
-    name = f"dcim.device {school.stem}-t{int(slot):02d}"
+    name = f"dcim.device {tablet_name(school.stem, int(slot))}"
     assert set(updates) == {name}
     assert updates[name]["status"] == {"old": "inventory", "new": "active"}
     assert updates[name]["handover_certificate"]["new"] == "NX-HO-2026-NEW-000001"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -73,19 +74,19 @@ def test_every_desired_object_has_an_inventory_line(desired: Desired) -> None:
 
 
 def test_tablet_is_a_device_with_its_mac_address_and_handover(desired: Desired) -> None:
-    tablet = desired.objects["dcim.device"][("nx-sad-001-t07",)]
+    tablet = desired.objects["dcim.device"][("nx-sad-001-t007",)]
     assert tablet.attrs["role"] == ("tablet",) and tablet.attrs["site"] == ("nx-sad-001",)
     assert tablet.attrs["serial"] == "R9LXUMTHWTL" and tablet.attrs["status"] == "active"
     assert tablet.attrs["handover_certificate"] == "NX-HO-2025-SAD001-007-6AA0C9"
     assert tablet.attrs["handover_date"] == "2025-10-09" and tablet.attrs["handover_received_by"] == "class-teacher"
     assert str(tablet.location).startswith("inventory/schools/sadarak/nx-sad-001.yaml:")
-    wlan = desired.objects["dcim.interface"][("nx-sad-001-t07", "wlan0")]
+    wlan = desired.objects["dcim.interface"][("nx-sad-001-t007", "wlan0")]
     assert wlan.attrs["primary_mac_address"] == ("02:5c:22:55:ce:7e",)
     mac = desired.objects["dcim.macaddress"][("02:5c:22:55:ce:7e",)]
-    assert mac.attrs["assigned_object"] == ("nx-sad-001-t07", "wlan0")
+    assert mac.attrs["assigned_object"] == ("nx-sad-001-t007", "wlan0")
     address = tablet.attrs["primary_ip4"]
     assert isinstance(address, tuple)
-    assert desired.objects["ipam.ipaddress"][address].attrs["assigned_object"] == ("nx-sad-001-t07", "wlan0")
+    assert desired.objects["ipam.ipaddress"][address].attrs["assigned_object"] == ("nx-sad-001-t007", "wlan0")
 
 
 def test_switch_edge_and_racked_dc_gear(desired: Desired) -> None:
@@ -163,10 +164,10 @@ def test_netbox_forms_compare_equal_to_git(attr: Attr, netbox: object, git: obje
 
 def test_references_read_back_as_keys() -> None:
     ids: dict[str, dict[int, tuple[str, ...]]] = {"dcim.site": {5: ("nx-sad-001",)},
-                                                  "dcim.interface": {9: ("nx-sad-001-t07", "wlan0")}}
+                                                  "dcim.interface": {9: ("nx-sad-001-t007", "wlan0")}}
     row = {"site": {"id": 5, "display": "x"}, "assigned_object_type": "dcim.interface", "assigned_object_id": 9}
     assert value_of(Attr("site", Kind.REF, "dcim.site"), row, ids) == ("nx-sad-001",)
-    assert value_of(Attr("assigned_object", Kind.GENERIC, "dcim.interface"), row, ids) == ("nx-sad-001-t07", "wlan0")
+    assert value_of(Attr("assigned_object", Kind.GENERIC, "dcim.interface"), row, ids) == ("nx-sad-001-t007", "wlan0")
     assert value_of(Attr("site", Kind.REF, "dcim.site"), {"site": {"id": 6}}, ids) == ("dcim.site#6",)
 
 
@@ -179,16 +180,16 @@ def test_no_change_plan_is_empty(desired: Desired) -> None:
 def test_git_change_is_an_update_not_drift(desired: Desired) -> None:
     changed = copy.deepcopy(desired)
     state = synced(desired)
-    changed.objects["dcim.device"][("nx-sad-001-t07",)].attrs["status"] = "failed"
+    changed.objects["dcim.device"][("nx-sad-001-t007",)].attrs["status"] = "failed"
     plan = make_plan(changed, state)
     assert [(c.action, c.key, c.fields) for c in plan.changes] == [
-        ("update", ("nx-sad-001-t07",), {"status": ("active", "failed")})]
+        ("update", ("nx-sad-001-t007",), {"status": ("active", "failed")})]
     assert not plan.drift
 
 
 def test_hand_edit_is_drift_with_its_line(desired: Desired) -> None:
     state = synced(desired)
-    state.objects["dcim.device"][("nx-sad-001-t07",)].attrs["serial"] = "HAND-EDIT"
+    state.objects["dcim.device"][("nx-sad-001-t007",)].attrs["serial"] = "HAND-EDIT"
     plan = make_plan(desired, state)
     (drift,) = plan.drift
     assert (drift.field, drift.git, drift.netbox) == ("serial", "R9LXUMTHWTL", "HAND-EDIT")
@@ -199,8 +200,8 @@ def test_hand_edit_is_drift_with_its_line(desired: Desired) -> None:
 def test_hand_edit_and_git_change_on_other_fields_are_told_apart(desired: Desired) -> None:
     changed = copy.deepcopy(desired)
     state = synced(desired)
-    state.objects["dcim.device"][("nx-sad-001-t07",)].attrs["serial"] = "HAND-EDIT"
-    changed.objects["dcim.device"][("nx-sad-001-t07",)].attrs["status"] = "failed"
+    state.objects["dcim.device"][("nx-sad-001-t007",)].attrs["serial"] = "HAND-EDIT"
+    changed.objects["dcim.device"][("nx-sad-001-t007",)].attrs["status"] = "failed"
     plan = make_plan(changed, state)
     assert [d.field for d in plan.drift] == ["serial"]
     assert set(plan.changes[0].fields) == {"serial", "status"}
@@ -277,3 +278,24 @@ def test_a_hand_edited_field_is_reported_at_its_own_inventory_line(desired: Desi
     where = {d.field: d.location.line for d in make_plan(desired, state).drift}
     assert where == {"serial": lines.index("    serial: 46GOFBD") + 1,
                      "physical_address": next(i for i, x in enumerate(lines, 1) if x.startswith("address:"))}
+
+
+def test_a_tablet_has_one_name_in_netbox_dhcp_and_ipam(fleet: Fleet, desired: Desired, tmp_path: Path) -> None:
+    """The name NetBox shows for a tablet is the one its school's DHCP hands out and IPAM lists."""
+    from schoolnet.ipam import Addressing
+    from schoolnet.render.engine import render_fleet
+    from schoolnet.secrets.demo import DemoSecrets
+
+    school = fleet.schools_by_id["nx-sad-001"]
+    edge = next(h for h in fleet.hosts if h.hostname == "nx-sad-001-edge")
+    render_fleet(fleet, [edge], tmp_path / "build", ROOT / "templates", DemoSecrets(), limited=True)
+    dnsmasq = (tmp_path / "build/hosts/nx-sad-001-edge/etc/dnsmasq.d/school.conf").read_text()
+    dhcp = {line.split(",")[-1] for line in dnsmasq.splitlines() if line.startswith("dhcp-host=")
+            and "-t" in line.split(",")[-1]}
+    plan = Addressing(fleet).school(school)
+    assert plan is not None
+    ipam = {a.name for a in plan.tablet_addresses()}
+    netbox = {k[0] for k, d in desired.objects["dcim.device"].items() if d.attrs["site"] == ("nx-sad-001",)
+              and d.attrs["role"] == ("tablet",)}
+    assert len(netbox) == len(school.tablets) and "nx-sad-001-t001" in netbox
+    assert dhcp and dhcp <= ipam <= netbox  # the tablets that get an address and a lease, by the very same name

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from schoolnet.model.fleet import Fleet
 from schoolnet.model.programme import Programme, Vlan
-from schoolnet.model.school import School
+from schoolnet.model.school import School, tablet_name
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ class SchoolAddressing:
         """The tablets' reservations as named addresses, for people and templates."""
         subnet = self.reserving("tablet")
         tablets = self.school.tablets
-        return [AssignedAddress(f"{self.school.id}-t{tablets[p].slot:03d}", "tablet", subnet.vlan.name, value,
+        return [AssignedAddress(tablet_name(self.school.id, tablets[p].slot), "tablet", subnet.vlan.name, value,
                                 index, ("tablets", p))
                 for p, index, value in self.tablet_reservations() if subnet is not None]
 

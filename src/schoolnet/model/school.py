@@ -57,6 +57,12 @@ class Handover(Strict):
     received_by: ReceiverRole
 
 
+def tablet_name(school_id: str, slot: int) -> str:
+    """A tablet's one name everywhere (DHCP, DNS, IPAM, NetBox): the school's id, then t and its slot in
+    three digits: nx-sad-001-t007."""
+    return f"{school_id}-t{slot:03d}"
+
+
 class Tablet(Strict):
     slot: int = Field(ge=1, description="the school's own number for the tablet (sticker T07)")
     serial: Text

@@ -16,7 +16,7 @@ from schoolnet.inventory.yamlload import Document
 from schoolnet.ipam.plan import Addressing, SchoolAddressing
 from schoolnet.model.datacenter import Datacenter
 from schoolnet.model.fleet import Fleet, Host
-from schoolnet.model.school import Circuit, School, Tablet
+from schoolnet.model.school import Circuit, School, Tablet, tablet_name
 from schoolnet.model.types import DEVICE_KINDS
 from schoolnet.netbox.errors import NetboxError
 from schoolnet.netbox.mapping import (
@@ -264,7 +264,7 @@ class _Builder:
     def tablet(self, school: School, index: int, tablet: Tablet, plan: SchoolAddressing | None) -> None:
         location = self.fleet.loc(school, "tablets", index)
         handover = tablet.handover
-        device = self.device(location, f"{school.id}-t{tablet.slot:02d}", tablet.model, "tablet", school.id,
+        device = self.device(location, tablet_name(school.id, tablet.slot), tablet.model, "tablet", school.id,
                              TABLET_STATUS[tablet.status], tablet.serial, tablet.asset_tag,
                              handover=(handover.certificate, handover.date.isoformat(), handover.received_by)
                              if handover else ("", "", ""), origin=(self.fleet.doc(school), ("tablets", index)))

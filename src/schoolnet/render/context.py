@@ -13,7 +13,7 @@ from typing import Any
 
 from schoolnet.ipam.plan import Addressing, SchoolAddressing
 from schoolnet.model.fleet import Fleet, Host
-from schoolnet.model.school import School
+from schoolnet.model.school import School, tablet_name
 from schoolnet.secrets import names as secret_names
 
 Context = dict[str, Any]
@@ -177,7 +177,7 @@ class ContextBuilder:
         tablets = school.tablets
         return [{"slot": tablets[p].slot, "serial": tablets[p].serial, "mac": tablets[p].mac,
                  "status": tablets[p].status, "active": tablets[p].status in ACTIVE_TABLET,
-                 "hostname": f"{school.id}-t{tablets[p].slot:03d}", "address": str(IPv4Address(value)),
+                 "hostname": tablet_name(school.id, tablets[p].slot), "address": str(IPv4Address(value)),
                  "vlan": subnet.vlan.name if subnet else None}
                 for p, _, value in plan.tablet_reservations()]
 
