@@ -55,7 +55,9 @@ class Published:
         return self.cli("apply", "--yes", "--format", "json", *extra)
 
     def changes_logged(self) -> int:
-        return int(self.api.core.object_changes.count())
+        """Changes NetBox logged, but those of tags: an apply takes and gives back its lock (a tag) each time."""
+        return int(self.api.core.object_changes.count()) - int(
+            self.api.core.object_changes.count(changed_object_type="extras.tag"))
 
     def desired(self) -> Desired:
         return build_desired(load_for_action(self.inventory))
@@ -82,7 +84,11 @@ def published(netbox_server: NetboxUnderTest, tmp_path_factory: pytest.TempPathF
     maker = api.dcim.manufacturers.create(name="Hand made", slug="hand-made")
     kind = api.dcim.device_types.create(manufacturer=maker.id, model="Printer", slug="printer")
     role = api.dcim.device_roles.create(name="Printer", slug="printer", color="ff0000")
-    api.dcim.devices.create(name="noc-printer", site=site.id, device_type=kind.id, role=role.id, status="active")
+    # another team's custom field, with a name schoolnet once used itself, and a value on their printer
+    api.extras.custom_fields.create(name="synthetic", type="text", object_types=["dcim.device"],
+                                    label="Printer toner", description="the NOC's own")
+    api.dcim.devices.create(name="noc-printer", site=site.id, device_type=kind.id, role=role.id, status="active",
+                            custom_fields={"synthetic": "black"})
     yield Published(inventory, netbox_server, api, {})
 
 
@@ -151,8 +157,8 @@ def test_every_object_of_the_programme_is_in_netbox(published: Published) -> Non
     # a tablet carries its handover in custom fields
     tablet = api.dcim.devices.get(name="nx-sad-001-t001")
     assert tablet.serial == "R9AXDHZBK1A" and tablet.status.value == "active"
-    assert tablet.custom_fields["handover_certificate"] == "NX-HO-2025-SAD001-001-593352"
-    assert tablet.custom_fields["handover_date"] == "2025-10-02"
+    assert tablet.custom_fields["schoolnet_handover_certificate"] == "NX-HO-2025-SAD001-001-593352"
+    assert tablet.custom_fields["schoolnet_handover_date"] == "2025-10-02"
     edge = api.dcim.devices.get(name="nx-sad-001-edge")
     assert edge.primary_ip4 is not None and str(edge.primary_ip4.address).startswith("10.")
     # the hand-made objects are untouched
@@ -170,6 +176,109 @@ def test_a_second_plan_is_empty_and_apply_writes_nothing(published: Published) -
     assert "nothing to write" in result.stderr
     assert json.loads(result.stdout)["requests"] == 0
     assert published.changes_logged() == before
+
+
+def test_what_another_team_made_under_a_name_is_left_alone(published: Published) -> None:
+    """Their custom field `synthetic` keeps its type, object types and data: schoolnet's fields have names of
+    their own (schoolnet_synthetic)."""
+    api = published.api
+    theirs = api.extras.custom_fields.get(name="synthetic")
+    assert (theirs.type.value, theirs.object_types, theirs.description) == ("text", ["dcim.device"], "the NOC's own")
+    assert api.dcim.devices.get(name="noc-printer").custom_fields["synthetic"] == "black"
+    assert api.dcim.sites.get(slug="nx-sad-001").custom_fields["schoolnet_synthetic"] is True
+
+
+def test_a_tag_schoolnet_did_not_make_is_never_taken_for_its_own(published: Published) -> None:
+    api = published.api
+    tag = api.extras.tags.get(slug="schoolnet")
+    tag.update({"description": "the NOC's tag for things about schools"})  # as if someone else had made it
+    plan = published.plan()
+    assert [(c["type"], c["key"]) for c in plan["unowned"]] == [("extras.tag", "schoolnet")]
+    edit_one_serial = published.inventory / "schools" / "sadarak" / "nx-sad-005.yaml"
+    text = edit_one_serial.read_text()
+    serial = text[text.index("- kind: edge"):].split("serial: ", 1)[1].split("\n", 1)[0]
+    _edit(edit_one_serial, f"serial: {serial}\n", "serial: 7NEWSRV\n")
+    before = published.changes_logged()
+    refused = published.apply()
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "extras.tag schoolnet, which schoolnet did not make" in refused.stderr and "--adopt" in refused.stderr
+    assert published.changes_logged() == before
+    adopted = published.apply("--adopt")
+    assert adopted.returncode == 0, adopted.stderr
+    assert api.extras.tags.get(slug="schoolnet").description.startswith("managed by schoolnet")
+    assert api.dcim.devices.get(name="nx-sad-005-edge").serial == "7NEWSRV"
+    assert published.plan()["changes"] == []
+
+
+def test_one_apply_at_a_time_and_the_second_names_the_first(published: Published) -> None:
+    api = published.api
+    school = published.inventory / "schools" / "sadarak" / "nx-sad-005.yaml"
+    _edit(school, "serial: 7NEWSRV\n", "serial: 7NEWSRV2\n")
+    lock = api.extras.tags.create(name="schoolnet-apply-lock", slug="schoolnet-apply-lock",
+                                  description=json.dumps({"by": "operator@noc-42 (pid 4242)",
+                                                          "since": "2026-12-07T09:00:00+00:00"}))
+    refused = published.apply()
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    message = refused.stderr.strip().splitlines()[-1]
+    assert "operator@noc-42 (pid 4242)" in message and "2026-12-07T09:00:00" in message and "--break-lock" in message
+    assert api.dcim.devices.get(name="nx-sad-005-edge").serial == "7NEWSRV"
+    assert api.extras.tags.get(id=lock.id) is not None, "the holder's lock is not taken away"
+    broken = published.apply("--break-lock")
+    assert broken.returncode == 0, broken.stderr
+    assert api.dcim.devices.get(name="nx-sad-005-edge").serial == "7NEWSRV2"
+    assert api.extras.tags.get(slug="schoolnet-apply-lock") is None, "the lock is given back"
+    # two applies started together: one writes, the other is refused or finds nothing left; never twins
+    _edit(school, "serial: 7NEWSRV2\n", "serial: 7NEWSRV3\n")
+    tablets = published.inventory / "schools" / "sadarak" / "nx-sad-003.yaml"
+    tablets.write_text(tablets.read_text().replace('mac: "02:5c:', 'mac: "02:5d:', 1))  # a new MAC to create
+    runs = [subprocess.Popen([SCHOOLNET, "netbox", "apply", "--yes", "--inventory", str(published.inventory)],
+                             env=published.netbox.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    outcomes = [(run.wait(timeout=600), run.stderr.read() if run.stderr else "") for run in runs]
+    assert sorted(code for code, _ in outcomes)[0] == 0, outcomes
+    for code, err in outcomes:
+        assert code == 0 or "another apply is writing to this NetBox" in err, err
+    assert published.plan()["changes"] == []
+    macs = [m.mac_address.lower() for m in api.dcim.mac_addresses.filter(tag="schoolnet")]
+    assert len(macs) == len(set(macs)), "no MAC was created twice"
+
+
+def test_two_kept_tablets_swapping_their_macs_converge(published: Published) -> None:
+    """NetBox refuses to move a MAC that is an interface's primary: the primaries are released first."""
+    school = published.inventory / "schools" / "sadarak" / "nx-sad-001.yaml"
+    text = school.read_text()
+    first, second = [line.split('"')[1] for line in text.splitlines() if line.strip().startswith("mac:")][:2]
+    school.write_text(text.replace(first, "SWAP").replace(second, first).replace("SWAP", second))
+    plan = published.plan()
+    assert {(c["type"], c["action"]) for c in plan["changes"]} <= {("dcim.macaddress", "update"),
+                                                                   ("dcim.interface", "update")}
+    result = published.apply()
+    assert result.returncode == 0, result.stderr
+    api = published.api
+    wlan = api.dcim.interfaces.get(device="nx-sad-001-t001", name="wlan0")
+    assert str(wlan.primary_mac_address.mac_address).lower() == second.lower()
+    assert published.plan()["changes"] == [] and published.cli("drift").returncode == 0
+
+
+def test_a_value_netbox_trims_is_not_a_change_for_ever(published: Published) -> None:
+    school = published.inventory / "schools" / "sadarak" / "nx-sad-003.yaml"
+    text = school.read_text()
+    address = next(line for line in text.splitlines() if line.startswith("address: "))
+    _edit(school, address + "\n", f'address: "{address.removeprefix("address: ")}  "\n')
+    assert published.plan()["changes"] == [], "NetBox holds it without the spaces: the same value"
+
+
+def test_an_owned_twin_is_deleted(published: Published) -> None:
+    """A MAC twice in NetBox (NetBox does not hold MACs unique; two applies at once once made both)."""
+    api = published.api
+    original = next(iter(api.dcim.mac_addresses.filter(tag="schoolnet", limit=1)))
+    tag = api.extras.tags.get(slug="schoolnet")
+    twin = api.dcim.mac_addresses.create(mac_address=str(original.mac_address), tags=[tag.id])
+    plan = published.plan()
+    assert [(c["action"], c["type"], c["id"]) for c in plan["changes"]] == [("delete", "dcim.macaddress", twin.id)]
+    assert published.apply().returncode == 0
+    assert api.dcim.mac_addresses.get(id=twin.id) is None and api.dcim.mac_addresses.get(id=original.id) is not None
+    assert published.plan()["changes"] == []
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -196,11 +305,12 @@ def test_a_tablet_handed_over_in_git_changes_that_tablet_only(published: Publish
     name = f"dcim.device {tablet_name(school.stem, int(slot))}"
     assert set(updates) == {name}
     assert updates[name]["status"] == {"old": "inventory", "new": "active"}
-    assert updates[name]["handover_certificate"]["new"] == "NX-HO-2026-NEW-000001"
+    assert updates[name]["schoolnet_handover_certificate"]["new"] == "NX-HO-2026-NEW-000001"
     before = published.changes_logged()
     assert published.apply().returncode == 0
     assert published.changes_logged() - before == 1
-    assert published.api.dcim.devices.get(name=name.split()[1]).custom_fields["handover_received_by"] == "librarian"
+    received_by = published.api.dcim.devices.get(name=name.split()[1]).custom_fields["schoolnet_handover_received_by"]
+    assert received_by == "librarian"
 
 
 def test_a_device_replaced_in_git_changes_that_device_only(published: Published) -> None:
@@ -328,9 +438,16 @@ def test_a_school_removed_deletes_its_objects_and_nothing_else(published: Publis
     _edit(ipam, line + "\n", "")
     published.expect(schools=-1, tablets=-tablets)
     removed = before_keys - published.desired_keys()
+    # someone added an address by hand to the edge's uplink: NetBox deletes it with the device, and the plan says so
+    uplink = api.dcim.interfaces.get(device=f"{REMOVED_SCHOOL}-edge", name="eno1")
+    by_hand = api.ipam.ip_addresses.create(address="127.0.99.10/32", assigned_object_type="dcim.interface",
+                                           assigned_object_id=uplink.id)
     plan = published.plan()
     assert {c["action"] for c in plan["changes"]} == {"delete"}
     assert {(c["type"], c["key"]) for c in plan["changes"]} == removed
+    edge = next(c for c in plan["changes"] if c["type"] == "dcim.device" and c["key"] == f"{REMOVED_SCHOOL}-edge")
+    assert "ipam.ipaddress 127.0.99.10/32 (not schoolnet's)" in edge["cascade"]
+    assert "NetBox deletes with it:" in published.cli("plan").stdout
     owned_before = {t.name: _count(api, t.name, tag="schoolnet") for t in TYPES if t.tagged}
     result = published.apply()
     assert result.returncode == 0, result.stderr
@@ -342,6 +459,7 @@ def test_a_school_removed_deletes_its_objects_and_nothing_else(published: Publis
             assert _count(api, object_type.name, tag="schoolnet") == owned_before[object_type.name] - gone
     assert api.dcim.devices.get(name="noc-printer") is not None  # the hand-made device survives
     assert api.dcim.sites.get(slug="noc-lab") is not None
+    assert api.ipam.ip_addresses.get(id=by_hand.id) is None  # as the plan said
     assert published.plan()["changes"] == []
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from schoolnet.model.fleet import Fleet
 from schoolnet.netbox import applied
-from schoolnet.netbox.apply import refused
+from schoolnet.netbox.apply import apply_plan, refused
 from schoolnet.netbox.client import Current, State, connect, read_state, value_of
 from schoolnet.netbox.desired import TABLET_STATUS, Desired, build_desired
 from schoolnet.netbox.errors import NetboxError
@@ -77,8 +77,9 @@ def test_tablet_is_a_device_with_its_mac_address_and_handover(desired: Desired) 
     tablet = desired.objects["dcim.device"][("nx-sad-001-t007",)]
     assert tablet.attrs["role"] == ("tablet",) and tablet.attrs["site"] == ("nx-sad-001",)
     assert tablet.attrs["serial"] == "R9LXUMTHWTL" and tablet.attrs["status"] == "active"
-    assert tablet.attrs["handover_certificate"] == "NX-HO-2025-SAD001-007-6AA0C9"
-    assert tablet.attrs["handover_date"] == "2025-10-09" and tablet.attrs["handover_received_by"] == "class-teacher"
+    assert tablet.attrs["schoolnet_handover_certificate"] == "NX-HO-2025-SAD001-007-6AA0C9"
+    assert tablet.attrs["schoolnet_handover_date"] == "2025-10-09"
+    assert tablet.attrs["schoolnet_handover_received_by"] == "class-teacher"
     assert str(tablet.location).startswith("inventory/schools/sadarak/nx-sad-001.yaml:")
     wlan = desired.objects["dcim.interface"][("nx-sad-001-t007", "wlan0")]
     assert wlan.attrs["primary_mac_address"] == ("02:5c:22:55:ce:7e",)
@@ -106,7 +107,7 @@ def test_switch_edge_and_racked_dc_gear(desired: Desired) -> None:
     pdu = devices[("nx-dc1-pdu-r01a",)]
     assert (pdu.attrs["rack"], pdu.attrs["position"], pdu.attrs["face"]) == (("nx-dc1", "r01"), None, None)
     types = desired.objects["dcim.devicetype"]
-    assert types[("dell-poweredge-r750",)].attrs["power_draw_w"] == 800
+    assert types[("dell-poweredge-r750",)].attrs["schoolnet_power_draw_w"] == 800
 
 
 @pytest.mark.parametrize(("ours", "netbox"), [
@@ -299,3 +300,51 @@ def test_a_tablet_has_one_name_in_netbox_dhcp_and_ipam(fleet: Fleet, desired: De
               and d.attrs["role"] == ("tablet",)}
     assert len(netbox) == len(school.tablets) and "nx-sad-001-t001" in netbox
     assert dhcp and dhcp <= ipam <= netbox  # the tablets that get an address and a lease, by the very same name
+
+
+# --- ownership of set-up objects, NetBox's normal forms, what deletes take along, twins ------------------------
+
+
+def test_a_set_up_object_someone_else_made_is_unowned_and_apply_refuses_before_writing(desired: Desired) -> None:
+    state = synced(desired)
+    tag = state.objects["extras.tag"][("schoolnet",)]
+    tag.attrs["description"] = "our team's own tag"  # as read back: not the description schoolnet writes
+    tag.owned = False
+    plan = make_plan(desired, state)
+    assert [(c.type, c.key) for c in plan.unowned] == [("extras.tag", ("schoolnet",))]
+    with pytest.raises(NetboxError, match=r"which schoolnet did not make.*--adopt"):
+        apply_plan(None, plan, lambda _: None)  # no NetBox: refused before any request
+    adopting = make_plan(desired, state, adopt=True)
+    assert [(c.action, c.name) for c in adopting.changes] == [("adopt", "extras.tag schoolnet")]
+
+
+def test_text_netbox_trims_compares_equal_to_git() -> None:
+    attr = Attr("physical_address")
+    assert canonical(attr, "1 Nizami street ") == canonical(attr, "1 Nizami street") == "1 Nizami street"
+
+
+def test_a_delete_names_what_netbox_takes_along_that_the_plan_does_not(desired: Desired) -> None:
+    state = synced(desired)
+    by_hand = Current("ipam.ipaddress", 999_001, ("10.0.10.250/24",),
+                      {"address": "10.0.10.250/24", "assigned_object": ("nx-dc1-mon-01", "eno1"), "status": "active",
+                       "description": ""}, False, {})
+    state.objects["ipam.ipaddress"][by_hand.key] = by_hand
+    gone = copy.deepcopy(desired)
+    for type_name in ("dcim.device", "dcim.interface", "ipam.ipaddress"):
+        for key in [k for k, o in gone.objects[type_name].items()
+                    if "nx-dc1-mon-01" in (k[0], *(o.attrs.get("assigned_object") or ()))]:
+            del gone.objects[type_name][key]
+    plan = make_plan(gone, state)
+    device = next(c for c in plan.changes if c.action == "delete" and c.name == "dcim.device nx-dc1-mon-01")
+    assert device.cascade == ["ipam.ipaddress 10.0.10.250/24 (not schoolnet's)"]
+    assert "NetBox deletes with it: ipam.ipaddress 10.0.10.250/24 (not schoolnet's)" in plan_text(plan)
+    assert plan_json(plan)["changes"][[c["key"] for c in plan_json(plan)["changes"]].index("nx-dc1-mon-01")][
+        "cascade"] == device.cascade
+
+
+def test_an_owned_twin_is_deleted(desired: Desired) -> None:
+    state = synced(desired)
+    mac = next(iter(state.objects["dcim.macaddress"].values()))
+    state.twins.append(Current(mac.type, 999_002, mac.key, dict(mac.attrs), True, dict(mac.applied)))
+    plan = make_plan(desired, state)
+    assert [(c.action, c.type, c.id) for c in plan.changes] == [("delete", "dcim.macaddress", 999_002)]

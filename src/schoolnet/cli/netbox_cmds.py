@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -158,7 +158,9 @@ def _limited(fleet: Any, desired: Any, limits: tuple[str, ...]) -> Any:
         usage_error(str(exc))
 
 
-def _plan(inventory: Path, environment: str | None, adopt: bool, limits: tuple[str, ...]) -> tuple[Any, Any, Any]:
+def _plan(inventory: Path, environment: str | None, adopt: bool,
+          limits: tuple[str, ...]) -> tuple[Any, Any, Any, Callable[[], Any]]:
+    """(plan, api, target, again): `again()` reads NetBox anew and plans again (apply does, under its lock)."""
     from schoolnet.netbox.client import read_state
     from schoolnet.netbox.desired import build_desired
     from schoolnet.netbox.plan import make_plan
@@ -167,7 +169,11 @@ def _plan(inventory: Path, environment: str | None, adopt: bool, limits: tuple[s
     desired = build_desired(fleet)
     limit = _limited(fleet, desired, limits)
     api, target = _connect(fleet, inventory, environment)
-    return make_plan(desired, read_state(api), adopt=adopt, limit=limit), api, target
+
+    def again() -> Any:
+        return make_plan(desired, read_state(api), adopt=adopt, limit=limit)
+
+    return again(), api, target, again
 
 
 @netbox.command("plan")
@@ -194,7 +200,7 @@ def netbox_plan(inventory: Path, environment: str | None, limits: tuple[str, ...
     from schoolnet.netbox.output import plan_json, plan_text
 
     with _one_line():
-        plan, _, _ = _plan(inventory, environment, adopt, limits)
+        plan = _plan(inventory, environment, adopt, limits)[0]
     click.echo(json.dumps(plan_json(plan), indent=2) if fmt == "json" else plan_text(plan, full=full))
 
 
@@ -203,25 +209,30 @@ def netbox_plan(inventory: Path, environment: str | None, limits: tuple[str, ...
 @click.option("--yes", is_flag=True, help="Do not ask before writing.")
 @click.option("--adopt", is_flag=True, help="Take over unowned objects that carry a name git gives.")
 @click.option("--overwrite-drift", is_flag=True, help="Write git's value over fields edited by hand in NetBox.")
+@click.option("--break-lock", is_flag=True, help="Remove the lock of an apply that is gone (killed, its machine "
+              "down) before taking it; never while that apply runs.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def netbox_apply(inventory: Path, environment: str | None, limits: tuple[str, ...], yes: bool, adopt: bool,
-                 overwrite_drift: bool, fmt: str) -> None:
+                 overwrite_drift: bool, break_lock: bool, fmt: str) -> None:
     """Write the plan to NetBox: bulk creates, updates and deletes in dependency order.
 
     Refuses while NetBox holds hand edits of objects schoolnet owns (see `netbox drift`)
     unless --overwrite-drift. A refused object is named with its inventory file:line;
     whatever was written stays, and running apply again finishes the rest. The run is
-    recorded in deploys/log.jsonl. --limit writes only what `plan --limit` shows.
+    recorded in deploys/log.jsonl. --limit writes only what `plan --limit` shows. One apply
+    writes at a time: it holds a lock in NetBox (a tag, schoolnet-apply-lock) and plans again
+    under it; a second apply is refused with who holds the lock and since when.
 
     \b
     Example:
       schoolnet netbox apply --yes --limit district:sadarak
     """
     from schoolnet.netbox.apply import apply_plan
+    from schoolnet.netbox.lock import applying
     from schoolnet.netbox.output import plan_text, result_json, result_text
 
     with _one_line():
-        plan, api, target = _plan(inventory, environment, adopt, limits)
+        plan, api, target, again = _plan(inventory, environment, adopt, limits)
         if plan.empty:
             _say("✓ NetBox is in step with git: nothing to write")
             if fmt == "json":
@@ -232,7 +243,8 @@ def netbox_apply(inventory: Path, environment: str | None, limits: tuple[str, ..
             sys.exit(EXIT_PROBLEMS)
         outcome = HostOutcome(target.url)
         try:
-            result = apply_plan(api, plan, _say, overwrite_drift=overwrite_drift)
+            with applying(api, break_lock):  # one apply at a time; what NetBox holds is read again under it
+                result = apply_plan(api, again(), _say, overwrite_drift=overwrite_drift)
         except KeyboardInterrupt:
             outcome.fail("interrupted; run apply again to finish")
             _record(inventory, environment, limits, outcome, interrupted=True)

@@ -124,9 +124,13 @@ class _Writer:
             assert change.have is not None
             attrs = {n: new for n, (_, new) in change.fields.items() if n not in late}
             written = {n: d for n, d in applied.digests(want).items() if n not in late or n not in change.fields}
-            written |= {n: change.have.applied[n] for n in late if n in change.fields and n in change.have.applied}
+            for name in (n for n in late if n in change.fields):  # a late field still to set: as it is now
+                if change.have.attrs.get(name) is not None:
+                    written[name] = applied.digest(None)  # _release emptied it
+                elif name in change.have.applied:
+                    written[name] = change.have.applied[name]
             body = {"id": change.id, **self.body(object_type, attrs, change)}
-            if change.action == "adopt":
+            if change.action == "adopt" and object_type.tagged:  # a set-up object is adopted by its description
                 body["tags"] = sorted({*self.tags.get(change.id or 0, []), self.tag_id()})
         self.mark(object_type, body, written)
         return body
@@ -207,6 +211,12 @@ def apply_plan(api: Any, plan: Plan, say: Say, overwrite_drift: bool = False) ->
             f"(first: {first.location}: {first.type} {key_text(first.key)} {first.field}: git {show(first.git)}, "
             f"NetBox {show(first.netbox)}); see `schoolnet netbox drift`, then put the change in git or apply "
             "with --overwrite-drift")
+    foreign = [c for c in plan.unowned if not BY_NAME[c.type].tagged]
+    if foreign:
+        raise NetboxError(
+            f"NetBox holds {foreign[0].name}, which schoolnet did not make (its description is not schoolnet's): "
+            "schoolnet would change it, and with the tag, take objects tagged by others for its own; rename it in "
+            "NetBox, or apply with --adopt to make it schoolnet's")
     started, before = time.monotonic(), request_count(api)
     writer = _Writer(api, plan, say)
     by_type: dict[str, list[Change]] = {}
@@ -235,31 +245,47 @@ def apply_plan(api: Any, plan: Plan, say: Say, overwrite_drift: bool = False) ->
 
 
 def _release(writer: _Writer, by_type: dict[str, list[Change]], desired: Desired) -> None:
-    """Free what objects about to be deleted hold and git gives to others: a renamed device's asset tag and rack
-    slot, the primary address it points at (NetBox will not move an address that is a primary).  The deletes come
-    last, so the new holder would be refused otherwise."""
+    """Free what NetBox will not let move while it is held, before anything is written:
+    - what objects about to be deleted hold and git gives to others: a renamed device's asset tag and rack slot,
+      the primary address it points at (the deletes come last, so the new holder would be refused otherwise);
+    - the primary MAC of an interface and the primary address of a device that git changes: NetBox refuses to
+      move a MAC or an address that is some object's primary, so two kept devices swapping them would never
+      converge.  The late pass sets the new primaries.
+    What a release writes is recorded as written (the applied digests), so a run that stops in between leaves no
+    false drift."""
     for object_type in TYPES:
         changes = by_type.get(object_type.name, [])
         given = {(group, tuple(c.want.attrs[n] for n in group)) for c in changes if c.want is not None
                  for group in object_type.unique}
-        bodies, doomed = [], []
-        for change in (c for c in changes if c.action == "delete" and c.have is not None):
+        late = [a for a in object_type.attrs if a.late]
+        bodies, released = [], []
+        for change in (c for c in changes if c.action in ("delete", "update") and c.have is not None):
             assert change.have is not None
             body: dict[str, Any] = {"id": change.id}
-            for group in object_type.unique:
-                held = tuple(change.have.attrs.get(n) for n in group)
-                if all(v not in (None, "") for v in held) and (group, held) in given:
-                    body |= {n: _released(object_type.attr(n), change) for n in group
-                             if not object_type.attr(n).is_ref}
-            for attr in (a for a in object_type.attrs if a.late):
-                if change.have.attrs.get(attr.name) in desired.objects.get(attr.target or "", {}):
-                    body[attr.name] = None
+            freed: list[str] = []
+            if change.action == "delete":
+                for group in object_type.unique:
+                    held = tuple(change.have.attrs.get(n) for n in group)
+                    if all(v not in (None, "") for v in held) and (group, held) in given:
+                        body |= {n: _released(object_type.attr(n), change) for n in group
+                                 if not object_type.attr(n).is_ref}
+                for attr in late:
+                    if change.have.attrs.get(attr.name) in desired.objects.get(attr.target or "", {}):
+                        body[attr.name] = None
+            else:
+                for attr in late:
+                    if attr.name in change.fields and change.have.attrs.get(attr.name) is not None:
+                        body[attr.name] = None
+                        freed.append(attr.name)
             if len(body) > 1:
+                if freed and object_type.tagged:
+                    written = {**change.have.applied, **{n: applied.digest(None) for n in freed}}
+                    body["custom_fields"] = {APPLIED: applied.render(written)}
                 bodies.append(body)
-                doomed.append(change)
+                released.append(change)
         if bodies:
-            writer.say(f"{object_type.name}: releasing unique values of {len(bodies)} to delete")
-            writer.send(object_type, "update", bodies, doomed)
+            writer.say(f"{object_type.name}: releasing what {len(bodies)} object(s) hold, before it moves")
+            writer.send(object_type, "update", bodies, released)
 
 
 def _released(attr: Attr, change: Change) -> Any:
@@ -280,7 +306,7 @@ def _write_type(writer: _Writer, object_type: ObjectType, changes: list[Change])
         writer.result.count(object_type.name, "create", len(creates))
     for action in ("update", "adopt"):
         updates = [c for c in changes if c.action == action]
-        if updates and action == "adopt":
+        if updates and action == "adopt" and object_type.tagged:
             writer.tags = tags_of(writer.api, object_type, [c.id for c in updates if c.id is not None])
         if updates:
             writer.say(f"{object_type.name}: {'updating' if action == 'update' else 'adopting'} {len(updates)}")

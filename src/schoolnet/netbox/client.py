@@ -25,7 +25,19 @@ from requests.adapters import HTTPAdapter
 
 from schoolnet.netbox import applied
 from schoolnet.netbox.errors import NetboxError
-from schoolnet.netbox.mapping import APPLIED, TAG, TYPES, Attr, Key, Kind, ObjectType, Value, canonical, key_of
+from schoolnet.netbox.mapping import (
+    APPLIED,
+    SETUP_MARKS,
+    TAG,
+    TYPES,
+    Attr,
+    Key,
+    Kind,
+    ObjectType,
+    Value,
+    canonical,
+    key_of,
+)
 
 PAGE = 1000  # NetBox's default MAX_PAGE_SIZE
 READERS = 2  # types read at once: NetBox's workers answer in parallel (writes stay sequential)
@@ -134,6 +146,9 @@ class State:
     objects: dict[str, dict[Key, Current]] = field(default_factory=dict)
     ids: dict[str, dict[int, Key]] = field(default_factory=dict)
     requests: int = 0
+    # owned objects NetBox holds twice under one key (two applies at once used to create both of a MAC, which
+    # NetBox does not hold unique): the one kept in `objects` is the oldest, these are to delete
+    twins: list[Current] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {name: sum(1 for c in objects.values() if c.owned) for name, objects in self.objects.items()}
@@ -189,10 +204,13 @@ def read_state(api: Any, types: Sequence[ObjectType] = TYPES, workers: int = REA
         objects = state.objects.setdefault(object_type.name, {})
         found, owned = read[object_type.name]
         for row in found:
-            current = _current(object_type, row, state.ids, not object_type.tagged or row["id"] in owned)
+            mine = row["id"] in owned if object_type.tagged else row.get("description") in SETUP_MARKS
+            current = _current(object_type, row, state.ids, mine)
             earlier = objects.get(current.key)
             if earlier is None or (current.owned and not earlier.owned):  # an owned twin wins
                 objects[current.key] = current
+            elif current.owned and earlier.owned:  # rows come in id order: the later one is the twin
+                state.twins.append(current)
     state.requests = request_count(api) - before
     return state
 

@@ -22,7 +22,9 @@ from schoolnet.netbox.errors import NetboxError
 from schoolnet.netbox.mapping import (
     BY_NAME,
     CUSTOM_FIELDS,
+    FIELD_DESCRIPTION,
     TAG,
+    TAG_DESCRIPTION,
     TYPES,
     Key,
     Value,
@@ -68,8 +70,8 @@ def slugify(text: str) -> str:
 # a hand edit of that field in NetBox is reported at this line, not at the object's first line.
 FIELD_PATHS: dict[str, tuple[str, ...]] = {
     "serial": ("serial",), "asset_tag": ("asset_tag",), "status": ("status",), "position": ("position",),
-    "handover_certificate": ("handover", "certificate"), "handover_date": ("handover", "date"),
-    "handover_received_by": ("handover", "received_by"), "physical_address": ("address",),
+    "schoolnet_handover_certificate": ("handover", "certificate"), "schoolnet_handover_date": ("handover", "date"),
+    "schoolnet_handover_received_by": ("handover", "received_by"), "physical_address": ("address",),
     "latitude": ("coordinates", "lat"), "longitude": ("coordinates", "lon"), "cid": ("circuit_id",),
     "commit_rate": ("bandwidth_mbps",), "description": ("purpose",),
 }
@@ -141,8 +143,9 @@ class _Builder:
         return self.out.add("dcim.device", location, origin, name=name, device_type=(model,), role=(slugify(kind),),
                             platform=(os,) if os else None, site=(site,), status=status, serial=serial,
                             asset_tag=asset_tag, rack=rack, position=position,
-                            face="front" if position is not None else None, handover_certificate=handover[0],
-                            handover_date=handover[1], handover_received_by=handover[2], primary_ip4=None)
+                            face="front" if position is not None else None,
+                            schoolnet_handover_certificate=handover[0], schoolnet_handover_date=handover[1],
+                            schoolnet_handover_received_by=handover[2], primary_ip4=None)
 
     def interface(self, location: Location, device: Key, name: str, kind: str | None = None,
                   mac: str | None = None, description: str = "") -> Key:
@@ -161,11 +164,10 @@ class _Builder:
             device.attrs["primary_ip4"] = key
 
     def setup(self) -> None:
-        self.out.add("extras.tag", self.top, name=TAG, slug=TAG, color="607d8b",
-                     description="managed by schoolnet: edit the inventory in git, not this object")
+        self.out.add("extras.tag", self.top, name=TAG, slug=TAG, color="607d8b", description=TAG_DESCRIPTION)
         for name, (kind, object_types, label, visible) in CUSTOM_FIELDS.items():
             self.out.add("extras.customfield", self.top, name=name, type=kind, object_types=object_types,
-                         label=label, description="written by schoolnet from the inventory",
+                         label=label, description=FIELD_DESCRIPTION,
                          ui_visible="always" if visible else "hidden", ui_editable="no" if visible else "hidden")
 
     def catalog(self) -> None:
@@ -179,7 +181,7 @@ class _Builder:
             vendor = self.out.add("dcim.manufacturer", fleet.loc(fleet.hardware, "models", index, "vendor"),
                                   name=model.vendor, slug=slugify(model.vendor))
             self.out.add("dcim.devicetype", location, manufacturer=vendor, model=model.model, slug=model.id,
-                         u_height=model.u_height, power_draw_w=model.power_w or None)
+                         u_height=model.u_height, schoolnet_power_draw_w=model.power_w or None)
             if model.os:
                 self.out.add("dcim.platform", fleet.loc(fleet.hardware, "models", index, "os"), name=model.os,
                              slug=model.os)
@@ -212,7 +214,8 @@ class _Builder:
         site = out.add("dcim.site", fleet.loc(school, "id"), (fleet.doc(school), ()), name=school.name,
                        slug=school.id, status="active",
                        region=(school.district,), physical_address=school.address,
-                       latitude=school.coordinates.lat, longitude=school.coordinates.lon, synthetic=school.synthetic)
+                       latitude=school.coordinates.lat, longitude=school.coordinates.lon,
+                       schoolnet_synthetic=school.synthetic)
         plan = self.addressing.school(school)
         if plan is not None:
             self.school_networks(school, plan)
@@ -278,7 +281,7 @@ class _Builder:
         fleet, out = self.fleet, self.out
         out.add("dcim.site", fleet.loc(dc, "site"), name=dc.name, slug=dc.site, status="active", region=None,
                 physical_address=dc.address, latitude=dc.coordinates.lat, longitude=dc.coordinates.lon,
-                synthetic=dc.synthetic)
+                schoolnet_synthetic=dc.synthetic)
         for index, rack in enumerate(dc.racks):
             out.add("dcim.rack", fleet.loc(dc, "racks", index), site=(dc.site,), name=rack.name, status="active",
                     u_height=rack.u_height)

@@ -21,6 +21,11 @@ Key = tuple[str, ...]
 
 TAG = "schoolnet"  # the tag that marks an object as schoolnet's: the only objects it changes or deletes
 APPLIED = "schoolnet_applied"  # hidden custom field: per-field digest of what schoolnet last wrote
+# The set-up objects (the tag, the custom fields) carry no tag: they are schoolnet's when their description is
+# the one it writes.  One someone else made under the same name is never changed unless adopted (--adopt).
+TAG_DESCRIPTION = "managed by schoolnet: edit the inventory in git, not this object"
+FIELD_DESCRIPTION = "written by schoolnet from the inventory"
+SETUP_MARKS = frozenset({TAG_DESCRIPTION, FIELD_DESCRIPTION})
 
 
 class Kind(StrEnum):
@@ -62,7 +67,7 @@ class ObjectType:
     endpoint: str                  # pynetbox endpoint attribute ("device_types" -> /api/dcim/device-types/)
     identifiers: tuple[str, ...]   # attrs whose values make the key
     attrs: tuple[Attr, ...]        # every owned attr, identifiers included
-    tagged: bool = True            # False: set-up objects (the tag, custom fields), schoolnet's by name, never deleted
+    tagged: bool = True            # False: set-up objects (the tag, custom fields), schoolnet's by their description
     # values NetBox holds unique (together) that an object git deletes may hand on to another: an asset tag, a rack slot
     unique: tuple[tuple[str, ...], ...] = ()
     # where an object belongs, for --limit (scope.py): "" shared by all (types, roles, regions); "self" a site or a
@@ -106,14 +111,14 @@ TYPES: tuple[ObjectType, ...] = (
     ObjectType("dcim.site", "dcim", "sites", ("slug",),
                (*NAME_SLUG, _a("status", Kind.CHOICE), _a("region", Kind.REF, "dcim.region"),
                 _a("physical_address"), _a("latitude", Kind.NUMBER), _a("longitude", Kind.NUMBER),
-                _cf("synthetic", Kind.BOOL)), unique=(("name",),), owner="self"),
+                _cf("schoolnet_synthetic", Kind.BOOL)), unique=(("name",),), owner="self"),
     ObjectType("dcim.rack", "dcim", "racks", ("site", "name"),
                (_a("site", Kind.REF, "dcim.site"), _a("name"), _a("status", Kind.CHOICE), _a("u_height", Kind.INT)),
                owner="site"),
     ObjectType("dcim.manufacturer", "dcim", "manufacturers", ("slug",), NAME_SLUG),
     ObjectType("dcim.devicetype", "dcim", "device_types", ("slug",),
                (_a("manufacturer", Kind.REF, "dcim.manufacturer"), _a("model"), _a("slug"),
-                _a("u_height", Kind.NUMBER), _cf("power_draw_w", Kind.INT))),
+                _a("u_height", Kind.NUMBER), _cf("schoolnet_power_draw_w", Kind.INT))),
     ObjectType("dcim.devicerole", "dcim", "device_roles", ("slug",),
                (*NAME_SLUG, _a("color"), _a("vm_role", Kind.BOOL))),
     ObjectType("dcim.platform", "dcim", "platforms", ("slug",), NAME_SLUG),
@@ -122,7 +127,8 @@ TYPES: tuple[ObjectType, ...] = (
                 _a("platform", Kind.REF, "dcim.platform"), _a("site", Kind.REF, "dcim.site"),
                 _a("status", Kind.CHOICE), _a("serial"), _a("asset_tag", Kind.OPT_TEXT),
                 _a("rack", Kind.REF, "dcim.rack"), _a("position", Kind.NUMBER), _a("face", Kind.CHOICE),
-                _cf("handover_certificate"), _cf("handover_date"), _cf("handover_received_by"),
+                _cf("schoolnet_handover_certificate"), _cf("schoolnet_handover_date"),
+                _cf("schoolnet_handover_received_by"),
                 _a("primary_ip4", Kind.REF, "ipam.ipaddress", late=True)),
                unique=(("asset_tag",), ("rack", "position")), owner="self"),
     ObjectType("dcim.interface", "dcim", "interfaces", ("device", "name"),
@@ -178,13 +184,14 @@ def _steps() -> tuple[Step, ...]:
 STEPS: tuple[Step, ...] = _steps()
 
 
-# Custom fields schoolnet creates: name -> (type, object types, label, visible in the UI).
+# Custom fields schoolnet creates, under names of its own (another team's `synthetic` is theirs):
+# name -> (type, object types, label, visible in the UI).
 CUSTOM_FIELDS: dict[str, tuple[str, tuple[str, ...], str, bool]] = {
-    "synthetic": ("boolean", ("dcim.site",), "Synthetic (example data)", True),
-    "power_draw_w": ("integer", ("dcim.devicetype",), "Power draw (W)", True),
-    "handover_certificate": ("text", ("dcim.device",), "Handover certificate", True),
-    "handover_date": ("date", ("dcim.device",), "Handover date", True),
-    "handover_received_by": ("text", ("dcim.device",), "Handover received by", True),
+    "schoolnet_synthetic": ("boolean", ("dcim.site",), "Synthetic (example data)", True),
+    "schoolnet_power_draw_w": ("integer", ("dcim.devicetype",), "Power draw (W)", True),
+    "schoolnet_handover_certificate": ("text", ("dcim.device",), "Handover certificate", True),
+    "schoolnet_handover_date": ("date", ("dcim.device",), "Handover date", True),
+    "schoolnet_handover_received_by": ("text", ("dcim.device",), "Handover received by", True),
     APPLIED: ("text", tuple(t.name for t in TYPES if t.tagged), "Applied by schoolnet", False),
 }
 
@@ -206,8 +213,8 @@ def canonical(attr: Attr, value: object) -> Value:
     kind = attr.kind
     if isinstance(value, dict) and "value" in value:  # a choice: {"value": "active", "label": "Active"}
         value = value["value"]
-    if kind in (Kind.TEXT, Kind.OPT_TEXT):
-        return "" if value is None else str(value)
+    if kind in (Kind.TEXT, Kind.OPT_TEXT):  # NetBox's API trims text, so git's " x " and NetBox's "x" are one value
+        return "" if value is None else str(value).strip()
     if value is None:
         return None
     if kind is Kind.INT and isinstance(value, int | float | str):

@@ -39,9 +39,11 @@ def plan_text(plan: Plan, full: bool = False) -> str:
     for change in plan.changes:
         if change.action in ("create", "delete"):
             count = shown[(change.type, change.action)] = shown.get((change.type, change.action), 0) + 1
-            if not full and count > SHOWN_PER_TYPE:
-                continue
+            if not full and count > SHOWN_PER_TYPE and not any(x.endswith("(not schoolnet's)") for x in change.cascade):
+                continue  # a delete that takes hand-made objects along is always shown
             lines.append(f"{_where(change)}: {change.action} {change.name}")
+            if change.cascade:
+                lines.append(f"    NetBox deletes with it: {', '.join(change.cascade)}")
             continue
         lines.append(f"{_where(change)}: {change.action} {change.name}")
         lines += [f"    {field}: {show(old)} → {show(new)}" for field, (old, new) in change.fields.items()]
@@ -69,7 +71,8 @@ def change_json(change: Change) -> dict[str, Any]:
     return {"action": change.action, "type": change.type, "key": key_text(change.key),
             "location": str(change.location) if change.location else None, "id": change.id,
             "fields": {name: {"old": _json_value(old), "new": _json_value(new)}
-                       for name, (old, new) in change.fields.items()}}
+                       for name, (old, new) in change.fields.items()},
+            "cascade": change.cascade}
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:

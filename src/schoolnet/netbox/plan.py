@@ -31,6 +31,7 @@ class Change:
     fields: dict[str, tuple[Value, Value]] = field(default_factory=dict)
     want: DesiredObject | None = None
     have: Current | None = None
+    cascade: list[str] = field(default_factory=list)  # a delete: what NetBox deletes with it, the plan does not
 
     @property
     def name(self) -> str:
@@ -112,7 +113,49 @@ def make_plan(desired: Desired, state: State, adopt: bool = False, limit: Limit 
                 changes.append(Change("update", object_type.name, key, want.location, have.id, diff, want, have))
                 drift.extend(drifted(want, have))
         if object_type.tagged:
-            changes.extend(Change("delete", object_type.name, key, None, have.id, have=have)
-                           for key, have in present.items() if have.owned and key not in everywhere
-                           and (limit is None or limit.holds(placed.of(object_type.name, key))))
+            gone = [(key, have) for key, have in present.items() if have.owned and key not in everywhere]
+        else:  # a set-up object schoolnet made and needs no more (a custom field of an old name): full runs only
+            gone = [(key, have) for key, have in present.items()
+                    if have.owned and key not in everywhere and limit is None]
+        gone += [(twin.key, twin) for twin in state.twins if twin.type == object_type.name]
+        changes.extend(Change("delete", object_type.name, key, None, have.id, have=have) for key, have in gone
+                       if limit is None or limit.holds(placed.of(object_type.name, key)))
+    _cascades(changes, state)
     return Plan(changes, unowned, drift, desired, state, adopt, limit)
+
+
+# What NetBox deletes along with an object: a device's interfaces, an interface's MACs and addresses.
+CASCADE = {"dcim.device": (("dcim.interface", "device"),),
+           "dcim.interface": (("dcim.macaddress", "assigned_object"), ("ipam.ipaddress", "assigned_object"))}
+
+
+def _cascades(changes: list[Change], state: State) -> None:
+    """Name on each delete what NetBox will delete with it that the plan does not delete itself: an address, a
+    MAC or an interface added by hand to a device schoolnet deletes goes too, and the plan says so."""
+    deleted = {(c.type, c.key) for c in changes if c.action == "delete"}
+    pointing: dict[tuple[str, str], dict[Key, list[Current]]] = {}
+    for dependents in CASCADE.values():
+        for type_name, attr in dependents:
+            index = pointing.setdefault((type_name, attr), {})
+            for current in state.objects.get(type_name, {}).values():
+                target = current.attrs.get(attr)
+                if isinstance(target, tuple):
+                    index.setdefault(target, []).append(current)
+
+    def along(type_name: str, key: Key) -> list[Current]:
+        """Every object NetBox deletes with this one (at any depth) that the plan does not delete itself."""
+        found = []
+        for dependent_type, attr in CASCADE.get(type_name, ()):
+            for current in pointing[(dependent_type, attr)].get(key, []):
+                if (current.type, current.key) not in deleted:
+                    found.append(current)
+                found += along(current.type, current.key)
+        return found
+
+    reported: set[tuple[str, Key]] = set()  # each on the outermost delete that takes it: a device before its ports
+    for type_name in CASCADE:
+        for change in (c for c in changes if c.action == "delete" and c.type == type_name):
+            taken = [c for c in along(change.type, change.key) if (c.type, c.key) not in reported]
+            reported |= {(c.type, c.key) for c in taken}
+            change.cascade = [f"{c.type} {key_text(c.key)}" + ("" if c.owned else " (not schoolnet's)")
+                              for c in taken]
