@@ -9,6 +9,7 @@ from schoolnet.model.types import (
     Address,
     DeviceKind,
     DeviceStatus,
+    LongText,
     Name,
     Network,
     Strict,
@@ -49,7 +50,7 @@ class DcDevice(Strict):
     position: int | None = Field(None, ge=1, description="lowest rack unit; omit for zero-U gear")
     roles: list[Name] = Field(default_factory=list)
     interfaces: list[Interface] = Field(default_factory=list)
-    ssh_host_key: Text | None = None
+    ssh_host_key: LongText | None = None
 
 
 class Datacenter(Strict):

@@ -11,19 +11,19 @@ from typing import Literal
 
 from pydantic import Field
 
-from schoolnet.model.types import Address, Name, Strict, Text
+from schoolnet.model.types import Address, LongText, Name, Strict, Text
 
 
 class EnvironmentHost(Strict):
     address: Address
     port: int = Field(22, ge=1, le=65535)
-    host_key: Text = Field(description="pinned public host key, 'ssh-ed25519 AAAA...'")
+    host_key: LongText = Field(description="pinned public host key, 'ssh-ed25519 AAAA...'")
 
 
 class NetboxEndpoint(Strict):
     """The NetBox this environment publishes to; its API token is a secret, never written here."""
 
-    url: Text = Field(pattern=r"^https?://[^\s\"'<>]+$")
+    url: LongText = Field(pattern=r"^https?://[^\s\"'<>]+$")
     token_secret: Name = Field("netbox/token", description="name of the API token in secrets.sops.yaml")
 
 

@@ -9,9 +9,11 @@ from pydantic import Field
 from schoolnet.model.types import (
     Address,
     DeviceKind,
+    LongText,
     MultilineText,
     Name,
     Network,
+    OptionalText,
     Strict,
     Text,
     VlanId,
@@ -75,9 +77,9 @@ class VpnHub(Strict):
 class Mdm(Strict):
     """Headwind MDM enrollment: what every tablet's provisioning QR code carries."""
 
-    base_url: Text
+    base_url: LongText
     configuration: Name
-    launcher_url: Text
+    launcher_url: LongText
     launcher_checksum: Text = Field(description="URL-safe base64 SHA-256 of the launcher APK")
 
 
@@ -107,8 +109,8 @@ class HandoverParties(Strict):
 class Repository(Strict):
     """Where the inventory is kept, so the report can link each fact to its line on the forge."""
 
-    url: Text = Field(pattern=r"^https://[^\s\"'<>]+$")
-    file_url: Text = Field("{url}/blob/main/{path}#L{line}", pattern=r"^[^\s\"'<>]+$",
+    url: LongText = Field(pattern=r"^https://[^\s\"'<>]+$")
+    file_url: LongText = Field("{url}/blob/main/{path}#L{line}", pattern=r"^[^\s\"'<>]+$",
                            description="a file's line on the forge: {url}, {path} and {line} are filled in")
 
 
@@ -149,7 +151,7 @@ class HardwareModel(Strict):
     kind: DeviceKind
     u_height: int = Field(0, ge=0, le=60)
     power_w: Watts = 0
-    os: str = ""
+    os: OptionalText = ""
     ports: list[Text] = Field(default_factory=list, description="port names; a trailing N-M is a range")
 
     def port_names(self) -> list[str]:

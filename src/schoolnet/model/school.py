@@ -10,8 +10,10 @@ from schoolnet.model.types import (
     CircuitStatus,
     DeviceStatus,
     LaxDate,
+    LongText,
     Mbps,
     Name,
+    OptionalText,
     ReceiverRole,
     Strict,
     TabletStatus,
@@ -34,7 +36,7 @@ class Circuit(Strict):
     circuit_id: Text
     bandwidth_mbps: Mbps
     status: CircuitStatus
-    purpose: str = ""
+    purpose: OptionalText = ""
 
 
 class SchoolDevice(Strict):
@@ -46,7 +48,7 @@ class SchoolDevice(Strict):
     status: DeviceStatus = "active"
     roles: list[Name] | None = None
     uplink_port: Text | None = Field(None, description="the port of this device that faces the edge server")
-    ssh_host_key: Text | None = Field(None, description="pinned public host key, 'ssh-ed25519 AAAA...'")
+    ssh_host_key: LongText | None = Field(None, description="pinned public host key, 'ssh-ed25519 AAAA...'")
 
 
 class Handover(Strict):

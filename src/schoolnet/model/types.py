@@ -14,9 +14,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Text = Annotated[str, Field(min_length=1)]
+# Text is one line of printable text (model/text.py), and short: it lands in comment lines, device
+# descriptions and NetBox fields of 50 to 200 characters; a value of thousands would be refused there.
+TEXT_MAX = 255
+Text = Annotated[str, Field(min_length=1, max_length=TEXT_MAX)]
+OptionalText = Annotated[str, Field(max_length=TEXT_MAX)]  # may be empty
+LongText = Annotated[str, Field(min_length=1, max_length=4096)]  # one line too: a public key, a URL
 # Text that may hold line breaks (model/text.py: every other string is one line of printable text)
-MultilineText = Annotated[str, Field(json_schema_extra={"x-schoolnet-multiline": True})]
+MultilineText = Annotated[str, Field(max_length=4096, json_schema_extra={"x-schoolnet-multiline": True})]
 Name = Annotated[str, Field(min_length=1, max_length=253)]
 LaxDate = Annotated[date, Field(strict=False)]
 Network = Annotated[IPv4Network, Field(strict=False)]
