@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -568,3 +569,17 @@ def test_the_next_run_removes_the_trees_of_runs_that_were_killed(clone: Path, ba
         assert not killed.exists() and running.exists()
     finally:
         subprocess.run(["rm", "-rf", str(killed), str(running)], check=True)
+
+
+def test_without_git_installed_changes_says_so_in_one_line(clone: Path, tmp_path: Path) -> None:
+    bare = tmp_path / "bin"  # a PATH with sops and python but no git
+    bare.mkdir()
+    for tool in ("sops",):
+        found = shutil.which(tool)
+        if found:
+            (bare / tool).symlink_to(found)
+    result = subprocess.run([sys.executable, "-m", "schoolnet.cli.changes_cmd", "HEAD~1", "HEAD"], cwd=clone,
+                            env={**ENV, "PATH": str(bare)}, capture_output=True, text=True, timeout=300)
+    assert result.returncode in (1, 2), result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("schoolnet: git is not installed here"), result.stderr

@@ -37,8 +37,7 @@ class Repository:
     inventory: str  # e.g. "inventory": the inventory's path inside the repository, slash-separated
 
     def git(self, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run(["git", "-C", str(self.toplevel), *args], input=stdin, capture_output=True,
-                              timeout=TIMEOUT, check=False)
+        return _git(["-C", str(self.toplevel), *args], stdin)
 
     def resolve(self, revision: str) -> str:
         """The commit a revision names, or RevisionError in one line."""
@@ -73,11 +72,18 @@ class Repository:
         return (self.inventory, TEMPLATES, ROLES)
 
 
+def _git(args: list[str], stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(["git", *args], input=stdin, capture_output=True, timeout=TIMEOUT, check=False)
+    except FileNotFoundError:
+        raise RevisionError("git is not installed here: changes reads revisions from git (apt-get install git)") \
+            from None
+
+
 def repository_of(inventory: Path) -> Repository:
     """The repository whose work tree holds `inventory`; RevisionError when there is none."""
     where = inventory if inventory.is_dir() else inventory.parent
-    found = subprocess.run(["git", "-C", str(where), "rev-parse", "--show-toplevel", "--show-prefix"],
-                           capture_output=True, timeout=TIMEOUT, check=False)
+    found = _git(["-C", str(where), "rev-parse", "--show-toplevel", "--show-prefix"])
     if not where.is_dir() or found.returncode != 0:
         raise RevisionError(f"{inventory} is not inside a git work tree: changes compares git revisions")
     toplevel, prefix = found.stdout.decode().split("\n")[:2]
