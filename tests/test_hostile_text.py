@@ -61,6 +61,9 @@ FIELDS = [
     Field("vlan-purpose", "programme.yaml", r"purpose: teachers' and office computers", "purpose: {v}"),
     Field("provider-name", "programme.yaml", r"\{id: arazline, name: [^}]*\}", "{id: arazline, name: {v}}"),
     Field("hardware-vendor", "hardware.yaml", r"vendor: .*$", "vendor: {v}"),
+    Field("hardware-model", "hardware.yaml", r"model: PowerEdge R260$", "model: {v}"),
+    Field("handover-role", "programme.yaml", r"role: Programme director$", "role: {v}"),
+    Field("handover-organisation", "programme.yaml", r"organisation: Ministry of .*$", "organisation: {v}"),
     Field("dc-name", DC, r"^name: .*$", "name: {v}"),
     Field("dc-address", DC, r"^address: .*$", "address: {v}"),
     Field("dc-network-purpose", DC, r"purpose: out-of-band management", "purpose: {v}"),
@@ -255,7 +258,8 @@ class Outputs:
         fleet = load_for_action(self.repo / "inventory")
         page = render_certificate(certificates(fleet, [fleet.schools_by_id["nx-ord-001"]], date(2026, 9, 1))[0])
         assert "<script>alert" not in page and "<b>&" not in page
-        assert any(html_escaped(v) in page for v in self.values.values())
+        on_page = {f for f, v in self.values.items() if html_escaped(v) in page}
+        assert on_page >= {"school-name", "handover-role", "handover-organisation"} & set(self.values), on_page
         self.seen.add("certificate")
 
     def netbox_payload(self) -> None:
