@@ -1,8 +1,8 @@
 """The lab's switch emulator: the VRP and IOS command line as a pure state machine, then over real SSH.
 
-The first half drives `switch_cli` directly: the grammar as a table, every line the templates
+The first half drives `switchlab.cli` directly: the grammar as a table, every line the templates
 produce, undo/no, the vendors' normalisations, seeded drift.  The second half starts
-`python -m schoolnet.lab.switch_server` on 127.0.0.1 (a free port, a temporary state directory),
+`python -m schoolnet.switchlab.server` on 127.0.0.1 (a free port, a temporary state directory),
 logs in with paramiko against the pinned host key, and stops it by its PID with SIGTERM.
 """
 
@@ -26,8 +26,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from schoolnet.lab.switch_cli import ERRORS, IOS, IOS_MORE, VRP, VRP_MORE, Device, Session
-from schoolnet.lab.switch_drift import seeded_drift
+from schoolnet.switchlab.cli import ERRORS, IOS, IOS_MORE, VRP, VRP_MORE, Device, Session
+from schoolnet.switchlab.drift import seeded_drift
 from tests.conftest import ROOT
 
 GOLDEN = {VRP: ROOT / "tests/golden/nx-ord-012-sw1/startup.cfg",
@@ -323,7 +323,7 @@ def free_port() -> int:
 
 
 def start(argv: list[str]) -> subprocess.Popen[str]:
-    process = subprocess.Popen([sys.executable, "-m", "schoolnet.lab.switch_server", *argv], text=True,
+    process = subprocess.Popen([sys.executable, "-m", "schoolnet.switchlab.server", *argv], text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdout is not None
     ready = process.stdout.readline()
@@ -697,13 +697,13 @@ def test_concurrent_sessions_share_one_running_configuration(platform: str, laun
 
 
 def test_only_loopback_addresses(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from schoolnet.lab.switch_server import main
+    from schoolnet.switchlab.server import main
     for address in ("10.0.0.1", "0.0.0.0", "::1", "nonsense"):
         with pytest.raises(SystemExit) as stopped:  # before anything is read or bound
             main(["--listen", address, "--host-key", "x", "--state", str(tmp_path / "state"), "--platform", VRP,
                   "--hostname", "x", "--user", "admin", "--password-file", "x"])
         assert stopped.value.code == 2
-        assert f"switch_server: --listen {address}" in capsys.readouterr().err.replace("'", "")
+        assert f"switch emulator: --listen {address}" in capsys.readouterr().err.replace("'", "")
     assert not (tmp_path / "state").exists()
 
 
@@ -711,7 +711,7 @@ def test_only_loopback_addresses(tmp_path: Path, capsys: pytest.CaptureFixture[s
 def test_host_keys_of_each_kind_load(kind: str, tmp_path: Path) -> None:
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-    from schoolnet.lab.switch_server import load_host_key
+    from schoolnet.switchlab.server import load_host_key
     key: Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey = (
         Ed25519PrivateKey.generate() if kind == "ed25519" else
         ec.generate_private_key(ec.SECP256R1()) if kind == "ecdsa" else rsa.generate_private_key(65537, 2048))

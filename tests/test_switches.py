@@ -22,12 +22,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from schoolnet.lab.switch_drift import seeded_drift
 from schoolnet.secrets.store import SopsSecrets
 from schoolnet.switches.compliance import compare
 from schoolnet.switches.masking import Masker
 from schoolnet.switches.platforms import dialect
 from schoolnet.switches.session import Session, Target
+from schoolnet.switchlab.drift import seeded_drift
 from schoolnet.validate import load_for_action
 from tests.conftest import ROOT, SCHOOLNET
 
@@ -221,7 +221,7 @@ def test_one_switch_refusing_a_line_fails_alone_and_retry_targets_it(repo: Path,
     port = _free_port()
     secrets = store(repo)
     (tmp_path / "password").write_text(secrets.get("switch/nx-sad-001/admin") + "\n")
-    strict = subprocess.Popen([sys.executable, "-m", "schoolnet.lab.switch_server", "--listen", "127.0.0.1",
+    strict = subprocess.Popen([sys.executable, "-m", "schoolnet.switchlab.server", "--listen", "127.0.0.1",
                                "--port", str(port), "--host-key", str(lab / "ssh_host_ed25519_key"), "--state",
                                str(state), "--platform", "huawei-vrp", "--hostname", "nx-sad-001-sw2", "--user",
                                "admin", "--password-file", str(tmp_path / "password"), "--reject",

@@ -1,6 +1,6 @@
 """The lab's switches: one SSH switch emulator per selected switch, on its own loopback address.
 
-Real VRP and IOS images cannot run here, so each switch is `schoolnet.lab.switch_server`: the
+Real VRP and IOS images cannot run here, so each switch is `schoolnet.switchlab.server`: the
 vendor's command line over SSH (paramiko's server side), not its data plane.  Like a lab server, it
 keeps its host key and its saved configuration across `lab down`/`up` (`--purge` forgets both), and
 on its very first start it boots from its rendered configuration with a few seeded differences, so
@@ -28,12 +28,12 @@ from schoolnet.lab.lab import (
     running,
 )
 from schoolnet.lab.paths import LAB_DIR
-from schoolnet.lab.switch_drift import seeded_drift
 from schoolnet.model.fleet import Fleet, Host
 from schoolnet.secrets.names import switch_admin
 from schoolnet.secrets.store import SecretStore
 from schoolnet.switches.platforms import dialect
 from schoolnet.switches.run import switches
+from schoolnet.switchlab.drift import seeded_drift
 
 SWITCHES_DIR = LAB_DIR / "switches"
 READY_TIMEOUT = 20.0
@@ -96,7 +96,7 @@ def start(fleet: Fleet, hosts: list[Host], state: LabState, build: Path, store: 
         assert host.school is not None
         password = home / "password"
         write_atomically(password, store.get(switch_admin(host.school.id)) + "\n", 0o600)
-        argv = [sys.executable, "-m", "schoolnet.lab.switch_server", "--listen", entry.address, "--port", "22",
+        argv = [sys.executable, "-m", "schoolnet.switchlab.server", "--listen", entry.address, "--port", "22",
                 "--host-key", str(home / "ssh_host_ed25519_key"), "--state", str(home / "state"),
                 "--platform", fleet.catalog[host.model].os, "--hostname", host.hostname,
                 "--user", fleet.environments["lab"].switch_user if "lab" in fleet.environments else "admin",

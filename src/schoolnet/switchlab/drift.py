@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import random
 
-from schoolnet.lab.switch_cli import VRP, Device, Node, Session
+from schoolnet.switchlab.cli import VRP, Device, Node, Session
 
 EXTRA_USERS = ("support", "vendor", "installer", "helpdesk", "tech", "temp")
 

@@ -1,6 +1,6 @@
-"""The lab switch over SSH: `switch_cli`'s command line served by paramiko's server side.
+"""The lab switch over SSH: `switchlab.cli`'s command line served by paramiko's server side.
 
-    python -m schoolnet.lab.switch_server --listen 127.20.5.7 --port 22 --host-key KEY --state DIR \\
+    python -m schoolnet.switchlab.server --listen 127.20.5.7 --port 22 --host-key KEY --state DIR \\
         --platform huawei-vrp|cisco-ios --hostname NAME --user admin --password-file FILE \\
         [--boot CONFIG] [--reject REGEX]...
 
@@ -38,7 +38,7 @@ import paramiko
 from paramiko.common import AUTH_FAILED, AUTH_SUCCESSFUL, OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED, OPEN_SUCCEEDED
 
 from schoolnet.atomic import write_atomically
-from schoolnet.lab.switch_cli import PLATFORMS, Device, Session
+from schoolnet.switchlab.cli import PLATFORMS, Device, Session
 
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 ANSWER_TIMEOUT = 30.0  # an exec request's command asks a question: how long its answer may take
@@ -203,9 +203,9 @@ def write_saved(path: Path, text: str) -> None:
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m schoolnet.lab.switch_server",
+        prog="python -m schoolnet.switchlab.server",
         description="A lab switch: the Huawei VRP or Cisco IOS command line over SSH (no data plane).",
-        epilog="example: python -m schoolnet.lab.switch_server --listen 127.20.5.7 --port 22 --host-key key "
+        epilog="example: python -m schoolnet.switchlab.server --listen 127.20.5.7 --port 22 --host-key key "
                "--state state --platform huawei-vrp --hostname nx-sad-001-sw1 --user admin --password-file pw")
     parser.add_argument("--listen", required=True, help="a loopback address (127.0.0.0/8)")
     parser.add_argument("--port", type=int, default=22)
@@ -222,7 +222,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _fail(message: str) -> NoReturn:
-    print(f"switch_server: {message}", file=sys.stderr)
+    print(f"switch emulator: {message}", file=sys.stderr)
     raise SystemExit(2)
 
 
@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         _fail(f"{exc.filename}: {exc.strerror}")
     origin = saved if saved.exists() else args.boot if args.boot else "the factory default"
     for problem in device.problems:
-        print(f"switch_server: {origin}: skipped {problem}", file=sys.stderr)
+        print(f"switch emulator: {origin}: skipped {problem}", file=sys.stderr)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise _Stop

@@ -6,7 +6,7 @@ only (prompts, paging, configuration views, `undo`/`no`, save) over a running co
 that every accepted command changes; there is no data plane.  Nothing here does I/O:
 `Session.feed` takes what the user typed and returns what the switch prints, and a save calls
 the function the device was given, so the command line is tested without SSH and served over
-SSH by `switch_server`.
+SSH by `switchlab.server`.
 
 Which lines a switch accepts is a small grammar per platform and view (`GRAMMARS`): each rule
 is the words of one command, where `|` splits the words that name a setting from its value,
