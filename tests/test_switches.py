@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -210,29 +211,40 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@contextmanager
+def stand_in(repo: Path, tmp_path: Path, host: str, *options: str) -> Iterator[None]:
+    """`host` replaced, in the lab environment, by an emulator of its own started with `options` (its
+    saved state copied, its host key kept): a switch that behaves as a real one sometimes does."""
+    lab = Path(LAB_ENV["SCHOOLNET_LAB_DIR"]) / "switches" / host
+    state = tmp_path / "state"
+    shutil.copytree(lab / "state", state)
+    port = _free_port()
+    (tmp_path / "password").write_text(store(repo).get(f"switch/{host.rsplit('-', 1)[0]}/admin") + "\n")
+    process = subprocess.Popen([sys.executable, "-m", "schoolnet.switchlab.server", "--listen", "127.0.0.1",
+                                "--port", str(port), "--host-key", str(lab / "ssh_host_ed25519_key"), "--state",
+                                str(state), "--platform", SWITCHES[host], "--hostname", host, "--user", "admin",
+                                "--password-file", str(tmp_path / "password"), *options],
+                               stdout=subprocess.PIPE, text=True)
+    env_file = repo / "inventory" / "environments" / "lab.yaml"
+    original = env_file.read_text()
+    try:
+        assert process.stdout is not None and process.stdout.readline().startswith("ready")
+        document = yaml.safe_load(original)
+        document["hosts"][host].update(address="127.0.0.1", port=port)
+        env_file.write_text(yaml.safe_dump(document))
+        yield
+    finally:
+        env_file.write_text(original)
+        process.send_signal(signal.SIGTERM)
+        process.wait(10)
+
+
 def test_one_switch_refusing_a_line_fails_alone_and_retry_targets_it(repo: Path, tmp_path: Path) -> None:
     """sw2 is replaced, in the environment, by an emulator that refuses `port default vlan`: its push fails
     with that line and the switch's own error; the others converge; --retry-failed picks only sw2."""
     with session(repo, "nx-sad-001-sw1") as s:
         s.configure(["undo vlan batch 40"])
-    lab = Path(LAB_ENV["SCHOOLNET_LAB_DIR"]) / "switches" / "nx-sad-001-sw2"
-    state = tmp_path / "state"
-    shutil.copytree(lab / "state", state)
-    port = _free_port()
-    secrets = store(repo)
-    (tmp_path / "password").write_text(secrets.get("switch/nx-sad-001/admin") + "\n")
-    strict = subprocess.Popen([sys.executable, "-m", "schoolnet.switchlab.server", "--listen", "127.0.0.1",
-                               "--port", str(port), "--host-key", str(lab / "ssh_host_ed25519_key"), "--state",
-                               str(state), "--platform", "huawei-vrp", "--hostname", "nx-sad-001-sw2", "--user",
-                               "admin", "--password-file", str(tmp_path / "password"), "--reject",
-                               "^port default vlan"], stdout=subprocess.PIPE, text=True)
-    env_file = repo / "inventory" / "environments" / "lab.yaml"
-    original = env_file.read_text()
-    try:
-        assert strict.stdout is not None and strict.stdout.readline().startswith("ready")
-        document = yaml.safe_load(original)
-        document["hosts"]["nx-sad-001-sw2"].update(address="127.0.0.1", port=port)
-        env_file.write_text(yaml.safe_dump(document))
+    with stand_in(repo, tmp_path, "nx-sad-001-sw2", "--reject", "^port default vlan"):
         with session(repo, "nx-sad-001-sw2") as s:  # the strict one: the fix will need `port default vlan`
             assert s.configure(["interface GigabitEthernet0/0/4", "undo port default vlan", "quit"])[1] is None
         code, pushed, _ = push(repo)
@@ -243,11 +255,28 @@ def test_one_switch_refusing_a_line_fails_alone_and_retry_targets_it(repo: Path,
         assert "refused `port default vlan 20`" in reason and "Error: Unrecognized command" in reason
         code, retried, _ = push(repo, "--retry-failed")
         assert list(retried) == ["nx-sad-001-sw2"] and code == 1
-    finally:
-        env_file.write_text(original)
-        strict.send_signal(signal.SIGTERM)
-        strict.wait(10)
     run("switches", "push", "--env", "lab", "--limit", "host:nx-sad-001-sw2", "--yes", repo=repo)
+
+
+def test_a_switch_with_every_vty_busy_fails_alone_and_the_push_is_recorded(repo: Path, tmp_path: Path) -> None:
+    """A switch that refuses the session channel (every VTY line taken: here it has none) is that switch's
+    failure with one line; the other switches are pushed and the run's record holds all three."""
+    log = repo / "deploys" / "log.jsonl"
+    before = len(log.read_text().splitlines()) if log.exists() else 0
+    with stand_in(repo, tmp_path, "nx-sad-001-sw2", "--vty", "0"):
+        code, pushed, output = push(repo)
+        audited, found = audit(repo)
+    assert code == 1 and audited == 1
+    for outcome in (pushed["nx-sad-001-sw2"], found["nx-sad-001-sw2"]):
+        assert outcome["status"] == "failed"
+        assert str(outcome["reason"]).startswith("nx-sad-001-sw2 refused a command-line session")
+        assert "\n" not in str(outcome["reason"])
+    assert {pushed[h]["status"] for h in ("nx-sad-001-sw1", "nx-kan-008-sw1")} <= {"changed", "unchanged"}
+    entries = log.read_text().splitlines()
+    assert len(entries) == before + 1
+    recorded = {h["host"]: h["status"] for h in json.loads(entries[-1])["hosts"]}
+    assert recorded == {h: pushed[h]["status"] for h in SWITCHES}
+    assert "Traceback" not in output
 
 
 def test_unreachable_switch_and_changed_host_key_each_fail_alone(repo: Path, tmp_path: Path) -> None:

@@ -44,7 +44,8 @@ def _jobs(ready: Ready, environment: str) -> tuple[list[Job], dict[str, str]]:
 def audits(ready: Ready, environment: str, parallel: int) -> list[Audit]:
     """Every selected switch's audit, in the order of the inventory (used by `plan` too)."""
     found, refused = _jobs(ready, environment)
-    done = run_all(found, lambda job: audit_one(ready.fleet, job, TIMEOUT), parallel, counter("audited", in_logs=True))
+    done = run_all(found, lambda job: audit_one(ready.fleet, job, TIMEOUT),
+                   lambda job, why: Audit(job.hostname, "failed", why), parallel, counter("audited", in_logs=True))
     by_name = {a.hostname: a for a in done} | {name: Audit(name, "failed", why) for name, why in refused.items()}
     return [by_name[h.hostname] for h in ready.hosts]
 
@@ -154,7 +155,8 @@ def push(inventory: Path, environment: str, limits: tuple[str, ...], build: Path
         sys.exit(EXIT_PROBLEMS)
     found, refused = _jobs(ready, environment)
     pushed = counter("pushed", in_logs=True)
-    done = run_all(found, lambda job: push_one(ready.fleet, job, TIMEOUT, root), parallel, pushed)
+    done = run_all(found, lambda job: push_one(ready.fleet, job, TIMEOUT, root),
+                   lambda job, why: HostOutcome(job.hostname, "failed", reason=why), parallel, pushed)
     by_name: dict[str, HostOutcome] = {o.hostname: o for o in done}
     for name, why in refused.items():
         by_name[name] = HostOutcome(name, "failed", reason=why)

@@ -23,6 +23,17 @@ class Dialect:
     refusal: re.Pattern[str]    # a line saying the last command was refused
 
 
+# IOS refuses a line with a `%` message of its own (`% Invalid input detected at '^' marker.`,
+# `% Bad mask /30 for address …`, `% 10.0.0.0 overlaps with Vlan100`, `% Unrecognized host or address, or
+# protocol not running.`, `%Informs not supported in SNMPv1`), so every `%` line is a refusal except the
+# notes it prints beside a line it took: creating an access VLAN, `login` with no password yet, generating
+# keys, and warnings; and syslog messages (`%SYS-5-CONFIG_I: …`).  Old images print a non-contiguous mask's
+# refusal without the `%`.  Sources in docs/switches.md.
+_IOS_NOTES = (r"Access VLAN does not exist\. Creating vlan", r"Login disabled on line", r"Generating \d+ bit",
+              r"The key modulus size", r"Warning\b")
+_IOS_REFUSAL = re.compile(rf"^\s*%(?![A-Z0-9_]+-\d-[A-Z0-9_]+:)(?!\s*(?:{'|'.join(_IOS_NOTES)})).*$"
+                          r"|^\s*Bad mask 0x[0-9A-Fa-f]+ for address .*$", re.M)
+
 DIALECTS = {
     "huawei-vrp": Dialect(
         "huawei-vrp", "startup.cfg",
@@ -39,7 +50,7 @@ DIALECTS = {
         no_paging="terminal length 0", show_config="show running-config",
         enter_config="configure terminal", leave_config="end", save="write memory",
         save_question=None, saved=re.compile(r"\[OK\]"),
-        refusal=re.compile(r"^\s*%\s*(?:Invalid|Incomplete|Ambiguous|Unknown|Error).*$", re.M)),
+        refusal=_IOS_REFUSAL),
 }
 
 

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from schoolnet.contained import beneath, child
 from schoolnet.deploy.connection import ConnectionError_, connections
@@ -27,6 +27,7 @@ from schoolnet.switches.platforms import Dialect, UnknownDialect, dialect
 from schoolnet.switches.session import Session, SwitchError, Target
 
 LOCKS = Path("deploys") / ".locks"
+Result = TypeVar("Result")
 
 
 def switches(hosts: list[Host]) -> list[Host]:
@@ -168,12 +169,22 @@ def push_one(fleet: Fleet, job: Job, timeout: float, root: Path) -> HostOutcome:
     return outcome
 
 
-def run_all(items: list[Job], work: Callable[[Job], Any], parallel: int,
-            progress: Callable[[int, int], None] | None = None) -> list[Any]:
-    """`work` for every job, `parallel` at a time; results in the jobs' order."""
-    results: dict[str, Any] = {}
+def run_all(items: list[Job], work: Callable[[Job], Result], failed: Callable[[Job, str], Result], parallel: int,
+            progress: Callable[[int, int], None] | None = None) -> list[Result]:
+    """`work` for every job, `parallel` at a time; results in the jobs' order.  Whatever one switch
+    raises is that switch's failure (`failed` with one masked line), never the run's: the others'
+    outcomes and the run's record are never lost to one switch."""
+
+    def guarded(job: Job) -> Result:
+        try:
+            return work(job)
+        except Exception as exc:  # the one place a switch's surprise becomes its failure
+            first = (str(exc).strip().splitlines() or [""])[0]
+            return failed(job, job.masker.line(f"{type(exc).__name__}: {first}" if first else type(exc).__name__))
+
+    results: dict[str, Result] = {}
     with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(items) or 1))) as pool:
-        futures = {pool.submit(work, job): job.hostname for job in items}
+        futures = {pool.submit(guarded, job): job.hostname for job in items}
         for done, future in enumerate(as_completed(futures), 1):
             results[futures[future]] = future.result()
             if progress is not None:

@@ -81,7 +81,14 @@ class Session:
             raise SwitchError(f"ssh to {target.address}:{target.port}: {exc}") from None
         except OSError as exc:  # TimeoutError included
             raise SwitchError(f"cannot reach {target.address}:{target.port}: {exc.strerror or exc}") from None
-        self.shell = self.client.invoke_shell(term="vt100", width=250, height=0)
+        try:
+            self.shell = self.client.invoke_shell(term="vt100", width=250, height=0)
+        except paramiko.ChannelException as exc:  # every vty busy, or sessions refused
+            self.client.close()
+            raise SwitchError(f"{target.hostname} refused a command-line session: {exc.text or exc}") from None
+        except (paramiko.SSHException, OSError, EOFError) as exc:
+            self.client.close()
+            raise SwitchError(f"{target.hostname} closed the connection before a session opened: {exc}") from None
         self.shell.settimeout(timeout)
         self._read_until_prompt("login")
 
@@ -105,9 +112,9 @@ class Session:
             more = self.dialect.more.search(buffer)
             if more:
                 kept, raw = buffer[: more.start()], ""
-                self.shell.send(b" ")
+                self._send(" ")
             elif question is not None and question.search(buffer):
-                self.shell.send(b"Y\n")
+                self._send("Y\n")
                 question = None
             elif self.dialect.prompt.search(buffer.rsplit("\n", 1)[-1]):
                 return buffer
@@ -118,13 +125,21 @@ class Session:
             except TimeoutError:
                 raise SwitchError(f"{self.target.hostname} did not answer within {self.timeout:.0f} s "
                                   f"({doing})") from None
+            except (OSError, EOFError, paramiko.SSHException) as exc:
+                raise SwitchError(f"{self.target.hostname} dropped the session ({doing}): {exc}") from None
             if not chunk:
                 raise SwitchError(f"{self.target.hostname} closed the session ({doing})")
             raw += chunk.decode("utf-8", "replace")
 
+    def _send(self, text: str) -> None:
+        try:
+            self.shell.send(text.encode())
+        except (OSError, EOFError, paramiko.SSHException) as exc:  # a closed channel says "Socket is closed"
+            raise SwitchError(f"{self.target.hostname} dropped the session: {exc}") from None
+
     def run(self, command: str) -> str:
         """Type one command; its output, without the echo and the prompt."""
-        self.shell.send((command + "\n").encode())
+        self._send(command + "\n")
         output = self._read_until_prompt(command)
         lines = output.split("\n")
         if lines and lines[0].strip().endswith(command.strip()):
@@ -151,7 +166,7 @@ class Session:
         return accepted, refusal
 
     def save(self) -> None:
-        self.shell.send((self.dialect.save + "\n").encode())
+        self._send(self.dialect.save + "\n")
         output = self._read_until_prompt("saving", self.dialect.save_question)
         if not self.dialect.saved.search(output):
             last = [line for line in output.split("\n") if line.strip()][-2:-1] or ["no answer"]

@@ -35,7 +35,13 @@ if __name__ == "__main__":
     sys.modules.setdefault("invoke", None)  # type: ignore[arg-type]
 
 import paramiko
-from paramiko.common import AUTH_FAILED, AUTH_SUCCESSFUL, OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED, OPEN_SUCCEEDED
+from paramiko.common import (
+    AUTH_FAILED,
+    AUTH_SUCCESSFUL,
+    OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED,
+    OPEN_FAILED_RESOURCE_SHORTAGE,
+    OPEN_SUCCEEDED,
+)
 
 from schoolnet.atomic import write_atomically
 from schoolnet.switchlab.cli import PLATFORMS, Device, Session
@@ -58,12 +64,33 @@ class _Request:
     pty: bool = False
 
 
-class _Server(paramiko.ServerInterface):
-    """Password authentication for one user; session channels with a shell or a command."""
+class _Lines:
+    """The switch's VTY lines: a command-line session takes one, and with every line busy a new session
+    channel is refused (VRP's `user-interface vty 0 4` and IOS's `line vty 0 4` are five)."""
 
-    def __init__(self, user: str, password: str) -> None:
+    def __init__(self, count: int) -> None:
+        self.free = count
+        self.lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self.lock:
+            if self.free <= 0:
+                return False
+            self.free -= 1
+            return True
+
+    def give_back(self) -> None:
+        with self.lock:
+            self.free += 1
+
+
+class _Server(paramiko.ServerInterface):
+    """Password authentication for one user; session channels with a shell or a command, one VTY each."""
+
+    def __init__(self, user: str, password: str, lines: _Lines) -> None:
         self.user = user.encode()
         self.password = password.encode()
+        self.lines = lines
         self.lock = threading.Lock()
         self.requests: dict[int, _Request] = {}
 
@@ -82,7 +109,7 @@ class _Server(paramiko.ServerInterface):
 
     def check_channel_request(self, kind: str, chanid: int) -> int:
         if kind == "session":
-            return OPEN_SUCCEEDED
+            return OPEN_SUCCEEDED if self.lines.take() else OPEN_FAILED_RESOURCE_SHORTAGE
         return OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
 
     def check_channel_pty_request(self, channel: paramiko.Channel, term: bytes, width: int, height: int,
@@ -165,13 +192,14 @@ def _serve_channel(channel: paramiko.Channel, server: _Server, device: Device) -
         pass  # the client went away
     finally:  # also after a bug in the emulator (its traceback goes to stderr): the client is not left waiting
         channel.close()
+        server.lines.give_back()
 
 
 def _serve_connection(connection: socket.socket, host_key: paramiko.PKey, device: Device, user: str,
-                      password: str) -> None:
+                      password: str, lines: _Lines) -> None:
     transport = paramiko.Transport(connection)
     transport.add_server_key(host_key)
-    server = _Server(user, password)
+    server = _Server(user, password, lines)
     try:
         transport.start_server(server=server)
     except (OSError, EOFError, paramiko.SSHException):
@@ -218,6 +246,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--boot", type=Path, help="configuration to start from when nothing was saved")
     parser.add_argument("--reject", action="append", default=[], metavar="REGEX",
                         help="refuse configuration commands matching REGEX (repeatable)")
+    parser.add_argument("--vty", type=int, default=5, metavar="N",
+                        help="command-line sessions at once; with all N busy a new session is refused (default 5)")
     return parser.parse_args(argv)
 
 
@@ -273,12 +303,13 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         _fail(f"cannot listen on {args.listen}:{args.port}: {exc.strerror}")
     listener.listen(64)
+    lines = _Lines(args.vty)
     print(f"ready {args.listen}:{args.port}", flush=True)
     try:
         while True:
             connection, _ = listener.accept()
             worker = threading.Thread(target=_serve_connection, daemon=True,
-                                      args=(connection, host_key, device, args.user, password))
+                                      args=(connection, host_key, device, args.user, password, lines))
             # Started with SIGTERM blocked, which it and the threads it starts inherit: the signal then
             # reaches this thread, the only one that leaves it unblocked, and wakes it from accept().
             unblocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
