@@ -149,35 +149,40 @@ handover:
 # What schoolnet manages on a switch (`schoolnet switches audit|push`): each feature is the
 # top-level configuration lines matching its patterns, per switch OS.  A switch is compliant
 # when every feature equals its rendered configuration; other lines are reported, never removed.
+# `TOP >> INSIDE`: the sections matching TOP, and inside them only the lines matching INSIDE.
 switch_features:
   - name: system
     sections:
       huawei-vrp: ['^sysname ', '^clock timezone ']
       cisco-ios: ['^hostname ', '^service password-encryption$', '^no ip http ', '^ip domain name ',
                   '^clock timezone ']
-  - name: vlans
+  - name: vlans                   # IOS in VTP transparent mode: its VLANs are in the configuration
     sections:
       huawei-vrp: ['^vlan batch ', '^vlan \d+$']
-      cisco-ios: ['^vlan \d+$']
-  - name: interfaces              # access ports, uplinks, STP edge ports
+      cisco-ios: ['^vtp mode ', '^vlan \d+$']
+  - name: interfaces              # access ports and uplinks the build names; never IOS-XE's Gi0/0 (Mgmt-vrf)
     sections:
       huawei-vrp: ['^interface (Gigabit|XGigabit|Ethernet|Eth-Trunk)']
-      cisco-ios: ['^interface (GigabitEthernet|TenGigabitEthernet|FastEthernet|Port-channel)']
-  - name: management              # the management address and the default route
+      cisco-ios: ['^interface (?!GigabitEthernet0/0$)(GigabitEthernet|TenGigabitEthernet|FastEthernet|Port-channel)']
+  - name: management              # the management VLAN interface (never VLAN 1) and the default route
     sections:
-      huawei-vrp: ['^interface Vlanif', '^ip route-static ']
-      cisco-ios: ['^interface Vlan\d+', '^ip default-gateway ']
-  - name: aaa                     # local users, SSH access
+      huawei-vrp: ['^interface Vlanif(?!1$)\d+$', '^ip route-static 0\.0\.0\.0 0\.0\.0\.0 ']
+      cisco-ios: ['^interface Vlan(?!1$)\d+$', '^ip default-gateway ']
+  - name: aaa                     # local users, SSH access; not the switch's own schemes and domains
     sections:
-      huawei-vrp: ['^aaa$', '^ssh user ', '^stelnet server ', '^user-interface vty ']
-      cisco-ios: ['^username ', '^aaa ', '^ip ssh ', '^line vty ']
-  - name: snmp
+      huawei-vrp: ['^aaa$ >> ^local-user (?!password |policy )\S+ ', '^ssh user ', '^stelnet server enable$',
+                   '^user-interface vty 0 4$ >> ^(authentication-mode|protocol inbound) ']
+      cisco-ios: ['^username ', '^aaa new-model$', '^aaa authentication login default ',
+                  '^aaa authorization exec default ', '^ip ssh version ',
+                  '^line vty 0 4$ >> ^(transport input|login authentication) ']
+  - name: snmp                    # SNMPv3 only; what the switch sets on its own is not schoolnet's
     sections:
-      huawei-vrp: ['^snmp-agent']
-      cisco-ios: ['^snmp-server ']
+      huawei-vrp: ['^snmp-agent$', '^snmp-agent sys-info version ', '^snmp-agent group v3 ',
+                   '^snmp-agent usm-user v3 ']
+      cisco-ios: ['^snmp-server group ', '^snmp-server user ']
   - name: ntp
     sections:
-      huawei-vrp: ['^ntp-service ']
+      huawei-vrp: ['^ntp-service unicast-server ']
       cisco-ios: ['^ntp server ']
 
 """[1:]  # the same as the reference programme

@@ -271,8 +271,9 @@ CASES = [
          "programme.yaml", "firewall, vpn, firewall"),
     Case("switch-feature-regex", "SN611", sub("programme.yaml", "'^sysname '", "'^sysname ('"), "programme.yaml",
          "'^sysname ('"),
-    Case("switch-feature-os", "SN611", sub("programme.yaml", "      cisco-ios: ['^snmp-server ']",
-                                           "      cisco-nxos: ['^snmp-server ']"), "programme.yaml", "cisco-nxos:"),
+    Case("switch-feature-os", "SN611",
+         sub("programme.yaml", "      cisco-ios: ['^snmp-server group ', '^snmp-server user ']",
+             "      cisco-nxos: ['^snmp-server ']"), "programme.yaml", "cisco-nxos:"),
     Case("stock-with-record", "SN609", regex_sub(SCHOOL, r"^    status: handed_over$", "    status: in_stock"),
          SCHOOL, "handover:", strict=True),
 ]

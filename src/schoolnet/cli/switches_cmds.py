@@ -17,6 +17,7 @@ from schoolnet.deploy.connection import ConnectionError_
 from schoolnet.deploy.gate import Ready
 from schoolnet.model.select import LimitError
 from schoolnet.outcome import HostOutcome
+from schoolnet.switches.ledger import Ledger
 from schoolnet.switches.run import Audit, Job, audit_one, jobs, push_one, run_all, switches
 
 TIMEOUT = 30.0
@@ -41,10 +42,11 @@ def _jobs(ready: Ready, environment: str) -> tuple[list[Job], dict[str, str]]:
         sys.exit(EXIT_PROBLEMS)
 
 
-def audits(ready: Ready, environment: str, parallel: int) -> list[Audit]:
+def audits(ready: Ready, environment: str, parallel: int, root: Path) -> list[Audit]:
     """Every selected switch's audit, in the order of the inventory (used by `plan` too)."""
     found, refused = _jobs(ready, environment)
-    done = run_all(found, lambda job: audit_one(ready.fleet, job, TIMEOUT),
+    ledger = Ledger(root)
+    done = run_all(found, lambda job: audit_one(ready.fleet, job, TIMEOUT, ledger),
                    lambda job, why: Audit(job.hostname, "failed", why), parallel, counter("audited", in_logs=True))
     by_name = {a.hostname: a for a in done} | {name: Audit(name, "failed", why) for name, why in refused.items()}
     return [by_name[h.hostname] for h in ready.hosts]
@@ -63,7 +65,7 @@ def print_audits(results: list[Audit]) -> None:
 
 def plan_switches(inventory: Path, build: Path, environment: str, limits: tuple[str, ...], parallel: int) -> bool:
     """For `plan`: each selected switch's audit, the lines a push would send; True when any switch failed."""
-    results = audits(_ready(inventory, build, environment, limits), environment, parallel)
+    results = audits(_ready(inventory, build, environment, limits), environment, parallel, inventory.resolve().parent)
     print_audits(results)
     return any(a.status == "failed" for a in results)
 
@@ -112,7 +114,7 @@ def audit(inventory: Path, environment: str, limits: tuple[str, ...], build: Pat
     Exit 0 when every switch is compliant, 1 otherwise.
     """
     started = time.perf_counter()
-    results = audits(_ready(inventory, build, environment, limits), environment, parallel)
+    results = audits(_ready(inventory, build, environment, limits), environment, parallel, inventory.resolve().parent)
     if fmt == "json":
         click.echo(json.dumps([a.as_dict() for a in results], indent=2))
     elif fmt == "junit":
@@ -155,8 +157,12 @@ def push(inventory: Path, environment: str, limits: tuple[str, ...], build: Path
         sys.exit(EXIT_PROBLEMS)
     found, refused = _jobs(ready, environment)
     pushed = counter("pushed", in_logs=True)
-    done = run_all(found, lambda job: push_one(ready.fleet, job, TIMEOUT, root),
-                   lambda job, why: HostOutcome(job.hostname, "failed", reason=why), parallel, pushed)
+    ledger = Ledger(root)
+    try:
+        done = run_all(found, lambda job: push_one(ready.fleet, job, TIMEOUT, root, ledger),
+                       lambda job, why: HostOutcome(job.hostname, "failed", reason=why), parallel, pushed)
+    finally:
+        ledger.save()
     by_name: dict[str, HostOutcome] = {o.hostname: o for o in done}
     for name, why in refused.items():
         by_name[name] = HostOutcome(name, "failed", reason=why)

@@ -100,7 +100,7 @@ def start(fleet: Fleet, hosts: list[Host], state: LabState, build: Path, store: 
                 "--host-key", str(home / "ssh_host_ed25519_key"), "--state", str(home / "state"),
                 "--platform", fleet.catalog[host.model].os, "--hostname", host.hostname,
                 "--user", fleet.environments["lab"].switch_user if "lab" in fleet.environments else "admin",
-                "--password-file", str(password)]
+                "--password-file", str(password), "--ports", *fleet.catalog[host.model].ports]
         if not (home / "state" / "saved.cfg").exists():
             boot = _boot_config(fleet, host, home, build)
             if boot is not None:

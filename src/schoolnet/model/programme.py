@@ -121,7 +121,8 @@ class SwitchFeature(Strict):
 
     name: Name
     sections: dict[Name, list[Text]] = Field(description="switch OS (as in hardware.yaml) -> regexes of "
-                                                          "the feature's top-level lines")
+                                                          "the feature's top-level lines; `TOP >> INSIDE` "
+                                                          "takes only the lines matching INSIDE inside them")
 
 
 class Programme(Strict):

@@ -56,6 +56,7 @@ from hier_config.platforms.driver_base import HConfigDriverBase, HConfigDriverRu
 from hier_config.platforms.huawei_vrp.driver import HConfigDriverHuaweiVrp
 
 from schoolnet.model.programme import SwitchFeature
+from schoolnet.switches.secret_lines import Proof, settle
 
 __all__ = ["Compliance", "ComplianceError", "FeatureResult", "compare"]
 
@@ -125,6 +126,7 @@ class _Dialect:
     lists: tuple[_VlanList, ...]        # VLAN lists inside sections
     permanent: re.Pattern[str]          # sections that cannot be removed, only emptied
     owned: tuple[_Owned, ...]
+    aliases: tuple[tuple[re.Pattern[str], str], ...] = ()  # other spellings of a line, and the one compared
 
 
 def _rule(*patterns: str) -> tuple[MatchRule, ...]:
@@ -226,7 +228,9 @@ _DIALECTS = {
         permanent=re.compile(r"^(?:interface (?:GigabitEthernet|TenGigabitEthernet|FastEthernet|TwentyFiveGigE|"
                              r"FortyGigabitEthernet|HundredGigE|AppGigabitEthernet|Ethernet)\d"
                              r"|interface Vlan1$|line )"),
-        owned=(_Owned(None, re.compile(r"^username (\S+)(?: |$)"), "username {name}"),)),
+        owned=(_Owned(None, re.compile(r"^username (\S+)(?: |$)"), "username {name}"),),
+        aliases=((re.compile(r"^(no )?ip domain-name ", re.M), r"\1ip domain name "),
+                 (re.compile(r"^(no )?ip domain-lookup\b", re.M), r"\1ip domain lookup"))),
 }
 
 # Not configuration: what a switch prints around and between its configuration, and comments.
@@ -299,31 +303,50 @@ class _Side:
     unmanaged: list[str]
 
 
+@dataclass(frozen=True)
+class _Matcher:
+    """One pattern of a feature: top-level lines it takes, and (after ` >> `) the only lines inside them
+    that are schoolnet's; the others (VRP's built-in `domain default` in `aaa`) are not compared."""
+
+    feature: str
+    top: re.Pattern[str]
+    inside: re.Pattern[str] | None
+
+
 @lru_cache(maxsize=64)
-def _matchers(os: str, features: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
-    return tuple((name, re.compile("|".join(f"(?:{p})" for p in patterns)))
-                 for name, patterns in features if patterns)
+def _matchers(os: str, features: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[_Matcher, ...]:
+    found = []
+    for name, patterns in features:
+        for pattern in patterns:
+            top, _, inside = pattern.partition(" >> ")
+            found.append(_Matcher(name, re.compile(top), re.compile(inside) if inside else None))
+    return tuple(found)
 
 
-def _feature_of(matchers: Sequence[tuple[str, re.Pattern[str]]], negation: str, text: str) -> str | None:
-    """The first feature whose patterns match the line or its negated form: `ip http server` and
-    `no ip http server` are one setting, and a switch prints whichever holds."""
+def _matcher_of(matchers: Sequence[_Matcher], negation: str, text: str) -> _Matcher | None:
+    """The first pattern matching the line or its negated form: `ip http server` and `no ip http server`
+    are one setting, and a switch prints whichever holds."""
     other = text.removeprefix(negation) if text.startswith(negation) else negation + text
-    return next((name for name, pattern in matchers if pattern.search(text) or pattern.search(other)), None)
+    return next((m for m in matchers if m.top.search(text) or m.top.search(other)), None)
 
 
-def _read(dialect: _Dialect, matchers: Sequence[tuple[str, re.Pattern[str]]], text: str, which: str) -> _Side:
+def _aliased(dialect: _Dialect, text: str) -> str:
+    """Each line in the one spelling compared: IOS 15 prints `ip domain-name`, IOS-XE `ip domain name`."""
+    for pattern, spelling in dialect.aliases:
+        text = pattern.sub(spelling, text)
+    return text
+
+
+def _read(dialect: _Dialect, matchers: Sequence[_Matcher], text: str, which: str) -> _Side:
     """The managed part of a configuration as a tree.  Unmanaged blocks never reach hier-config: a
     switch prints hundreds of default lines, and some repeat (ACL remarks), which hier-config refuses."""
     managed: list[str] = []
     unmanaged: list[str] = []
-    for number, head, block in _blocks(text):
-        if _feature_of(matchers, dialect.negation, head) is not None:
+    for number, head, block in _blocks(_aliased(dialect, text) if dialect.aliases else text):
+        if _matcher_of(matchers, dialect.negation, head) is not None:
             managed += block
         elif which == "intended":
-            words = " ".join(head.split()[:2])
-            raise ComplianceError(f"intended line {number} ({words} ...) is in no switch feature: add a pattern for "
-                                  "it to switch_features in programme.yaml, or take it out of the template")
+            raise _not_in_a_feature(number, head)
         else:
             unmanaged.append(head)
     try:
@@ -333,12 +356,53 @@ def _read(dialect: _Dialect, matchers: Sequence[tuple[str, re.Pattern[str]]], te
     side = _Side(tree, {}, {}, unmanaged)
     kept: list[HConfigChild] = []
     for node in tree.children:
-        name = _feature_of(matchers, dialect.negation, node.text)
-        if name is not None:  # None: hier-config rewrote the line out of every feature (it ignores it too)
-            side.feature[node.text] = name
-            kept.append(node)
+        matcher = _matcher_of(matchers, dialect.negation, node.text)
+        if matcher is None:  # hier-config rewrote the line out of every feature (it ignores it too)
+            continue
+        side.feature[node.text] = matcher.feature
+        kept.append(node)
+        if matcher.inside is not None:
+            _keep_inside(node, matcher.inside, which)
     _take_lists(dialect, side, tree, kept)
     return side
+
+
+def _not_in_a_feature(number: int | str, head: str) -> ComplianceError:
+    words = " ".join(head.split()[:2])
+    return ComplianceError(f"intended line {number} ({words} ...) is in no switch feature: add a pattern for it to "
+                           "switch_features in programme.yaml, or take it out of the template")
+
+
+def _keep_inside(node: HConfigChild, inside: re.Pattern[str], which: str) -> None:
+    """Only the lines of a section that are schoolnet's stay in the tree."""
+    theirs = [c for c in node.children if not inside.search(c.text)]
+    if theirs and which == "intended":
+        raise _not_in_a_feature(f"under {' '.join(node.text.split()[:2])}", theirs[0].text)
+    for child in theirs:
+        node.children.delete(child)
+
+
+def _disown(dialect: _Dialect, running: _Side, intended: _Side) -> None:
+    """What the switch holds that schoolnet never set is left alone: a section that always exists and the
+    build does not name (an unused port, VRP's `user-interface vty 16 20`, IOS's Vlan1), and a negation
+    the build does not have (`shutdown`-like hardening: `no ip proxy-arp`, `undo ntp-service ...`), whose
+    removal would type the setting back on."""
+    for node in list(running.tree.children):
+        if node.text in intended.tree.children:
+            _disown_inside(dialect, node, intended.tree.children[node.text])
+        elif dialect.permanent.match(node.text) or node.text.startswith(dialect.negation):
+            running.tree.children.delete(node)
+            running.unmanaged.append(node.text)
+            for key in [k for k in running.lists if k[0] and k[0][0] == node.text]:
+                del running.lists[key]
+
+
+def _disown_inside(dialect: _Dialect, node: HConfigChild, twin: HConfigChild) -> None:
+    for child in list(node.children):
+        if child.text in twin.children:
+            _disown_inside(dialect, child, twin.children[child.text])
+        elif child.text.startswith(dialect.negation):
+            node.children.delete(child)
 
 
 def _blocks(text: str) -> Iterator[tuple[int, str, list[str]]]:
@@ -629,15 +693,21 @@ def _flatten(dialect: _Dialect, order: list[HConfigChild], out: list[str]) -> No
 
 # --- the entry point -----------------------------------------------------------------------------------------
 
-def compare(os: str, features: list[SwitchFeature], running: str, intended: str) -> Compliance:
+def compare(os: str, features: list[SwitchFeature], running: str, intended: str, proof: Proof | None = None,
+            hidden_output: str = "") -> Compliance:
     """Compare a switch's running configuration with its intended one, feature by feature, and say
-    what to type in configuration mode to make it compliant."""
+    what to type in configuration mode to make it compliant.  With `proof`, a secret the switch prints
+    hashed (or hides: `hidden_output` is what names it) is compliant when proven (secret_lines.py)."""
     dialect = _DIALECTS.get(os)
     if dialect is None:
         raise ComplianceError(f"no compliance rules for switch OS {os!r} (known: {', '.join(_DIALECTS)})")
+    if proof is not None:
+        running = settle(os, running, intended, proof, hidden_output)
     matchers = _matchers(os, tuple((f.name, tuple(f.sections.get(os, ()))) for f in features))
     want = _read(dialect, matchers, intended, "intended")
     have = _read(dialect, matchers, running, "running")
-    results = _feature_results(dialect, [name for name, _ in matchers], have, want)
+    _disown(dialect, have, want)
+    names = list(dict.fromkeys(m.feature for m in matchers))
+    results = _feature_results(dialect, names, have, want)
     remediation = () if all(r.compliant for r in results) else _remediation(dialect, have, want)
     return Compliance(results, tuple(have.unmanaged), remediation)

@@ -63,7 +63,13 @@ class Masker:
         self.prefixes = sorted(starts.items(), key=lambda pn: -len(pn[0]))
 
     def line(self, line: str) -> str:
+        """A configuration line: every credential masked, known or not."""
         return mask_credentials(self._known(line))
+
+    def prose(self, text: str) -> str:
+        """A sentence of schoolnet's about a switch (a failure's reason): known secrets and anything shaped
+        like a secret masked; its words (`host key of …`) left as they are."""
+        return _SHAPED.sub(MASKED, mask_known(text, self.values))
 
     def _known(self, line: str) -> str:
         line = mask_known(line, self.values)

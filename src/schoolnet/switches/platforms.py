@@ -18,7 +18,8 @@ class Dialect:
     enter_config: str
     leave_config: str
     save: str
-    save_question: re.Pattern[str] | None  # the save command's Y/N question, answered with Y
+    question: re.Pattern[str]   # a question the switch asks before doing what it was told (save, removing a user)
+    yes: str                    # what answers it: do it
     saved: re.Pattern[str]      # how a successful save reads
     refusal: re.Pattern[str]    # a line saying the last command was refused
 
@@ -41,7 +42,7 @@ DIALECTS = {
         more=re.compile(r"[ \t]*-+ *More *-+[ \t]*$"),
         no_paging="screen-length 0 temporary", show_config="display current-configuration",
         enter_config="system-view", leave_config="return", save="save",
-        save_question=re.compile(r"\[Y/N\]:?\s*$"), saved=re.compile(r"successfully", re.I),
+        question=re.compile(r"\[Y/N\]:?\s*$"), yes="Y\n", saved=re.compile(r"successfully", re.I),
         refusal=re.compile(r"^\s*Error:.*$", re.M)),
     "cisco-ios": Dialect(
         "cisco-ios", "startup-config",
@@ -49,7 +50,7 @@ DIALECTS = {
         more=re.compile(r"[ \t]*--More--[ \t]*$"),
         no_paging="terminal length 0", show_config="show running-config",
         enter_config="configure terminal", leave_config="end", save="write memory",
-        save_question=None, saved=re.compile(r"\[OK\]"),
+        question=re.compile(r"\[confirm\]\s*$"), yes="\n", saved=re.compile(r"\[OK\]"),
         refusal=_IOS_REFUSAL),
 }
 

@@ -22,8 +22,11 @@ from schoolnet.outcome import HostOutcome
 from schoolnet.secrets.names import switch_admin
 from schoolnet.secrets.store import SecretError, SecretStore
 from schoolnet.switches.compliance import Compliance, ComplianceError, compare
+from schoolnet.switches.hashes import ios_verifies
+from schoolnet.switches.ledger import Ledger
 from schoolnet.switches.masking import Masker
 from schoolnet.switches.platforms import Dialect, UnknownDialect, dialect
+from schoolnet.switches.secret_lines import FORMS, Proof, SecretLines, slot_of, snmp_users
 from schoolnet.switches.session import Session, SwitchError, Target
 
 LOCKS = Path("deploys") / ".locks"
@@ -99,8 +102,56 @@ def _job(fleet: Fleet, environment: str, user: str, host: Host, build: Path, man
     return Job(host.hostname, speaks, target, intended, Masker(intended, list(entry["secrets"]), store))
 
 
-def _compare(fleet: Fleet, job: Job, running: str) -> Compliance:
-    return compare(job.dialect.os, fleet.programme.switch_features, running, job.intended)
+def proof_for(ledger: Ledger, hostname: str) -> Proof:
+    """How a printed secret of this switch is proven: an IOS hash by verifying it, anything else by the ledger."""
+
+    def proven(slot: str, kind: str | None, printed: str, secret: str) -> bool:
+        if kind is not None:
+            return ios_verifies(kind, printed, secret)
+        return ledger.holds(hostname, slot, secret, printed)
+
+    return proven
+
+
+@dataclass(frozen=True)
+class Reading:
+    running: str
+    hidden: str  # what names the lines the switch does not print (IOS `show snmp user`), or ""
+
+
+def _read(session: Session, job: Job) -> Reading:
+    running = session.read_config()
+    read_hidden = FORMS.get(job.dialect.os, SecretLines(())).hidden_read
+    return Reading(running, session.run(read_hidden) if read_hidden else "")
+
+
+def _compare(fleet: Fleet, job: Job, seen: Reading, ledger: Ledger) -> Compliance:
+    return compare(job.dialect.os, fleet.programme.switch_features, seen.running, job.intended,
+                   proof_for(ledger, job.hostname), seen.hidden)
+
+
+def _remember(job: Job, ledger: Ledger, sent: list[str], seen: Reading) -> None:
+    """After a push: for each secret line typed, what the switch prints for it now (its hash; "" for a
+    hidden line the switch now names), so the next audit can prove it without typing it again."""
+    forms = FORMS.get(job.dialect.os)
+    if forms is None:
+        return
+    printed: dict[str, str] = {}
+    for line in seen.running.splitlines():
+        for pattern in forms.printed:
+            found = pattern.match(line)
+            if found is not None:
+                printed[" ".join(found["lead"].split())] = found["value"]
+    users = snmp_users(seen.hidden)
+    for line in sent:
+        slot = slot_of(job.dialect.os, line.strip())
+        if slot is None:
+            continue
+        if slot[0] in printed:
+            ledger.record(job.hostname, slot[0], slot[1], printed[slot[0]])
+        elif forms.hidden is not None and (found := forms.hidden.match(line.strip())) and \
+                users.get(found["name"]) == found["group"]:
+            ledger.record(job.hostname, slot[0], slot[1], "")
 
 
 def _audit_from(job: Job, result: Compliance) -> Audit:
@@ -111,12 +162,12 @@ def _audit_from(job: Job, result: Compliance) -> Audit:
                  bad, job.masker.lines(result.remediation), job.masker.lines(result.unmanaged))
 
 
-def audit_one(fleet: Fleet, job: Job, timeout: float) -> Audit:
+def audit_one(fleet: Fleet, job: Job, timeout: float, ledger: Ledger) -> Audit:
     try:
         with Session(job.target, job.dialect, timeout) as session:
-            return _audit_from(job, _compare(fleet, job, session.read_config()))
+            return _audit_from(job, _compare(fleet, job, _read(session, job), ledger))
     except (SwitchError, ComplianceError) as exc:
-        return Audit(job.hostname, "failed", job.masker.line(str(exc)))
+        return Audit(job.hostname, "failed", job.masker.prose(str(exc)))
 
 
 @contextmanager
@@ -136,7 +187,7 @@ def _locked(root: Path, hostname: str) -> Iterator[bool]:
         os.close(descriptor)
 
 
-def push_one(fleet: Fleet, job: Job, timeout: float, root: Path) -> HostOutcome:
+def push_one(fleet: Fleet, job: Job, timeout: float, root: Path, ledger: Ledger) -> HostOutcome:
     outcome = HostOutcome(job.hostname)
     with _locked(root, job.hostname) as mine:
         if not mine:
@@ -144,7 +195,7 @@ def push_one(fleet: Fleet, job: Job, timeout: float, root: Path) -> HostOutcome:
             return outcome
         try:
             with Session(job.target, job.dialect, timeout) as session:
-                result = _compare(fleet, job, session.read_config())
+                result = _compare(fleet, job, _read(session, job), ledger)
                 if result.compliant:
                     outcome.status = "unchanged"
                     return outcome
@@ -156,9 +207,11 @@ def push_one(fleet: Fleet, job: Job, timeout: float, root: Path) -> HostOutcome:
                                  "running configuration, not saved)")
                     return outcome
                 session.save()
-                after = _compare(fleet, job, session.read_config())
+                seen = _read(session, job)
+                _remember(job, ledger, sent, seen)
+                after = _compare(fleet, job, seen, ledger)
         except (SwitchError, ComplianceError) as exc:
-            outcome.fail(job.masker.line(str(exc)))
+            outcome.fail(job.masker.prose(str(exc)))
             return outcome
     if after.compliant:
         outcome.status = "changed"
@@ -180,7 +233,7 @@ def run_all(items: list[Job], work: Callable[[Job], Result], failed: Callable[[J
             return work(job)
         except Exception as exc:  # the one place a switch's surprise becomes its failure
             first = (str(exc).strip().splitlines() or [""])[0]
-            return failed(job, job.masker.line(f"{type(exc).__name__}: {first}" if first else type(exc).__name__))
+            return failed(job, job.masker.prose(f"{type(exc).__name__}: {first}" if first else type(exc).__name__))
 
     results: dict[str, Result] = {}
     with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(items) or 1))) as pool:

@@ -16,6 +16,7 @@ import paramiko
 from schoolnet.switches.platforms import Dialect
 
 READ_CHUNK = 1 << 16
+MAX_QUESTIONS = 3  # a command that keeps asking is not one schoolnet typed: it times out instead
 # What a pager types to erase its marker once a key was pressed (VRP: cursor back, spaces, cursor back;
 # IOS: backspaces, spaces, backspaces), then any other cursor move left over.
 ERASE = re.compile(r"\x1b\[\d*D *\x1b\[\d*D|\x08+ *\x08+")
@@ -102,20 +103,23 @@ class Session:
     def close(self) -> None:
         self.client.close()
 
-    def _read_until_prompt(self, doing: str, question: re.Pattern[str] | None = None) -> str:
-        """Read until a prompt ends the output, paging on at each pager marker; answer Y when the
-        output ends with `question` (a save's Y/N)."""
+    def _read_until_prompt(self, doing: str) -> str:
+        """Read until a prompt ends the output, paging on at each pager marker, and answering yes to the
+        questions a switch asks before it does what it was told (VRP's `Continue? [Y/N]:` before a save or a
+        privilege change, IOS's `[confirm]` before `no username`): schoolnet asks only what it means."""
         deadline = time.monotonic() + self.timeout
         raw, kept = "", ""  # `kept`: the output of pages already answered, cleaned
+        answered = 0
         while True:
             buffer = kept + _clean(raw)
             more = self.dialect.more.search(buffer)
             if more:
                 kept, raw = buffer[: more.start()], ""
                 self._send(" ")
-            elif question is not None and question.search(buffer):
-                self._send("Y\n")
-                question = None
+            elif answered < MAX_QUESTIONS and self.dialect.question.search(buffer):
+                kept, raw = buffer + "\n", ""
+                self._send(self.dialect.yes)
+                answered += 1
             elif self.dialect.prompt.search(buffer.rsplit("\n", 1)[-1]):
                 return buffer
             if time.monotonic() > deadline:
@@ -167,7 +171,7 @@ class Session:
 
     def save(self) -> None:
         self._send(self.dialect.save + "\n")
-        output = self._read_until_prompt("saving", self.dialect.save_question)
+        output = self._read_until_prompt("saving")
         if not self.dialect.saved.search(output):
             last = [line for line in output.split("\n") if line.strip()][-2:-1] or ["no answer"]
             raise SwitchError(f"{self.target.hostname} did not confirm the save: {last[0].strip()}")

@@ -17,12 +17,16 @@ VLAN lists are kept as sets and printed sorted, VLAN and interface sections sort
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from schoolnet.switchlab.factory import DEFAULT_PORTS, built_in, expand_ports
+from schoolnet.switchlab.printing import IOS_SNMP_USER, as_stored, ios_address_refusal, snmp_user_table
 
 VRP = "huawei-vrp"
 IOS = "cisco-ios"
@@ -101,6 +105,7 @@ GRAMMARS: dict[str, dict[str, tuple[Rule, ...]]] = {
             rule("ntp-service unicast-server <ip>"),
             rule("stelnet server enable"),
             rule("telnet server enable"),
+            rule("ssh user <word>"),
             rule("ssh user <word> authentication-type | (password|rsa|ecc|password-rsa|password-ecc|all)"),
             rule("ssh user <word> service-type | (stelnet|sftp|snetconf|all)"),
             rule("stp mode | (stp|rstp|mstp)"),
@@ -202,10 +207,11 @@ GRAMMARS: dict[str, dict[str, tuple[Rule, ...]]] = {
 BLOCKS = {
     VRP: {"stelnet": "ssh", "telnet": "ssh", "ssh": "ssh"},
     IOS: {"service": "global", "ip http": "global", "ip domain": "global", "username": "aaa", "aaa": "aaa",
-          "enable": "aaa", "ip ssh": "line", "line": "line"},
+          "enable": "aaa", "ip ssh": "line", "line": "line", "boot-start-marker": "boot", "boot-end-marker": "boot"},
 }
 
-SHOW = ("show-run", "show-run-if", "show-saved", "show-version", "show-vlan", "show-this")  # take `| include`
+# the commands that take `| include`
+SHOW = ("show-run", "show-run-if", "show-saved", "show-version", "show-vlan", "show-this", "show-snmp-user")
 
 # Commands of the user view (VRP) / privileged EXEC (IOS), and those every configuration view takes.
 EXEC_RULES: dict[str, tuple[Rule, ...]] = {
@@ -228,6 +234,7 @@ EXEC_RULES: dict[str, tuple[Rule, ...]] = {
         rule("show version", action="show-version"),
         rule("show vlan brief", action="show-vlan"),
         rule("show vlan", action="show-vlan"),
+        rule("show snmp user", action="show-snmp-user"),
         rule("terminal length <n>", action="paging"),
         rule("terminal no length", action="paging-default"),
         rule("configure terminal", action="enter-config"),
@@ -261,6 +268,9 @@ SHORT = {"GigabitEthernet": ("GE", "Gi"), "XGigabitEthernet": ("XGE", "Te"), "Mu
          "Ethernet": ("Eth", "Eth"), "TenGigabitEthernet": ("XGE", "Te"), "TwoGigabitEthernet": ("MultiGE", "Tw"),
          "FastEthernet": ("Eth", "Fa")}
 
+# "realistic": secrets hashed, lines hidden and defaults printed as the vendor's switches do (the lab's
+# switches); "echo": every line printed back as it was typed, on an almost empty factory configuration.
+PRINTING = ("realistic", "echo")
 FACTORY = {
     VRP: "sysname {name}\n#\ninterface NULL0\n#\nuser-interface con 0\n authentication-mode password\n"
          "user-interface vty 0 4\n#\nreturn\n",
@@ -299,12 +309,13 @@ class Parsed:
 class Failure:
     at: int  # index of the token the switch stumbled on
     offset: int  # where the `^` goes
-    reason: str  # unknown | wrong | incomplete | toomany | ambiguous
+    reason: str  # unknown | wrong | incomplete | toomany | ambiguous | said (the message is the switch's own)
+    message: str = ""
 
     def beats(self, other: Failure | None) -> bool:
         """The error a switch reports is the one that got furthest into the line; at the same word, a
         wrong value before an unknown keyword before a word after a complete command."""
-        order = ("toomany", "unknown", "ambiguous", "wrong", "incomplete")
+        order = ("toomany", "unknown", "ambiguous", "wrong", "incomplete", "said")
         return other is None or (self.at, order.index(self.reason)) > (other.at, order.index(other.reason))
 
 
@@ -392,6 +403,15 @@ class Node:
     rank: tuple[str, tuple[int, ...]] | None = None  # VLANs and interfaces are kept in number order
     values: frozenset[int] | None = None  # a VLAN list
     children: list[Node] = field(default_factory=list)
+    built_in: bool = False  # there before anyone configured the switch: it cannot be removed
+
+
+@dataclass(frozen=True)
+class Confirm:
+    """A command that asks first (IOS's `[confirm]`, VRP's `[Y/N]`); `then` does it."""
+
+    question: str
+    then: Callable[[], None]
 
 
 def _interface_rank(name: str) -> tuple[str, tuple[int, ...]]:
@@ -406,7 +426,8 @@ class Device:
 
     def __init__(self, platform: str, hostname: str, config: str | None = None, *,
                  persist: Callable[[str], None] | None = None, reject: Sequence[str] = (),
-                 now: Callable[[], datetime] | None = None) -> None:
+                 now: Callable[[], datetime] | None = None, printing: str = "realistic",
+                 ports: Sequence[str] = ()) -> None:
         if platform not in PLATFORMS:
             raise ValueError(f"unknown platform {platform!r}: expected one of {', '.join(PLATFORMS)}")
         self.platform = platform
@@ -420,7 +441,16 @@ class Device:
         self.lock = threading.RLock()
         self.sessions = 0
         self.root = Node("", "", "", opens="system")
-        self.problems = self.boot(config if config is not None else FACTORY[platform].format(name=hostname))
+        if printing not in PRINTING:
+            raise ValueError(f"unknown printing {printing!r}: expected one of {', '.join(PRINTING)}")
+        self.realistic = printing == "realistic"
+        self.notes: list[str] = []  # what the last command printed beside being taken (IOS's `% Access VLAN ...`)
+        if self.realistic:  # the lines the switch has before anyone configured it, then the name it ships with
+            self._build_in(built_in(platform, expand_ports(list(ports) or list(DEFAULT_PORTS[platform]))))
+            factory = f"sysname {hostname}\n" if self.vrp else f"hostname {hostname}\n"
+        else:
+            factory = FACTORY[platform].format(name=hostname)
+        self.problems = self.boot(config if config is not None else factory)
         self.saved: str | None = self.text() if config is not None else None
 
     # ---- reading and writing configuration text ----
@@ -431,6 +461,40 @@ class Device:
             if node.key in ("sysname", "hostname"):
                 return node.text.split()[1]
         return self.default_hostname
+
+    def _build_in(self, text: str) -> None:
+        """The factory's lines: each through the grammar where it takes it, else kept as written; all of
+        them built in."""
+        levels: list[tuple[int, Node]] = [(-1, self.root)]
+        comment = "#" if self.vrp else "!"
+        for raw in text.splitlines():
+            body = raw.strip()
+            if not body or body.startswith(comment):
+                continue
+            indent = len(raw) - len(raw.lstrip())
+            while levels[-1][0] >= indent:
+                levels.pop()
+            section = levels[-1][1]
+            found = tokens(raw)
+            negate = found[0].text.lower() == self.negation
+            parsed = (self.parse(section.opens, found[1:] if negate else found, raw, negate)
+                      if section.opens in self.grammar else Failure(0, 0, "unknown"))
+            outcome: Node | Failure | Confirm | None
+            if isinstance(parsed, Parsed) and (not negate or parsed.rule.default_on):
+                outcome = self.perform(section, parsed, negate)
+            else:
+                outcome = Failure(0, 0, "unknown")
+            if isinstance(outcome, Failure | Confirm):  # kept as written: the switch's own
+                key = body.split(None, 1)[1] if negate else body
+                outcome = Node(body, key, key.split()[0])
+                section.children.append(outcome)
+            if isinstance(outcome, Node):
+                levels.append((indent, outcome))
+        stack = [self.root]
+        while stack:
+            node = stack.pop()
+            node.built_in = node is not self.root
+            stack.extend(node.children)
 
     def boot(self, text: str) -> list[str]:
         """Load a configuration file as the switch does at start: each line a command in the view its
@@ -451,28 +515,49 @@ class Device:
             while levels[-1][0] >= indent:
                 levels.pop()
             section = levels[-1][1]
+            own = next((c for c in section.children if c.built_in and c.text == body), None)
+            if own is not None:  # the switch's own line, printed back in a saved configuration
+                levels.append((indent, own))
+                continue
             found = tokens(raw)
             negate = found[0].text.lower() == self.negation
             parsed = self.parse(section.opens, found[1:] if negate else found, raw, negate)
             outcome = parsed if isinstance(parsed, Failure) else self.perform(section, parsed, negate)
-            if isinstance(outcome, Failure):
-                problems.append(f"line {number} {body!r}: {ERRORS[self.platform][outcome.reason].format(line=body)}")
+            if isinstance(outcome, Confirm):  # a configuration file answers yes to every question
+                outcome.then()
+            elif isinstance(outcome, Failure):
+                said = outcome.message or ERRORS[self.platform][outcome.reason].format(line=body)
+                problems.append(f"line {number} {body!r}: {said}")
             elif isinstance(outcome, Node):
                 levels.append((indent, outcome))
+        self.notes.clear()
         return problems
 
     @property
     def negation(self) -> str:
         return "undo" if self.vrp else "no"
 
-    def config_lines(self, nodes: Sequence[Node] | None = None) -> list[str]:
-        """The top-level lines (or `nodes`) in the vendor's layout, without its header and end."""
+    def hidden(self, node: Node) -> bool:
+        """A line the switch holds and does not print: IOS's SNMPv3 users, and its VLANs in VTP server mode
+        (they live in vlan.dat)."""
+        if not self.realistic or self.vrp:
+            return False
+        if node.text.startswith("snmp-server user "):
+            return True
+        return node.opens == "vlan" and not any(c.text in ("vtp mode transparent", "vtp mode off")
+                                                 for c in self.root.children)
+
+    def config_lines(self, nodes: Sequence[Node] | None = None, saving: bool = False) -> list[str]:
+        """The top-level lines (or `nodes`) in the vendor's layout, without its header and end.  `saving`:
+        with the lines the switch keeps and does not print (the emulator's one file holds them)."""
         separator = "#" if self.vrp else "!"
         out: list[str] = []
         previous: Node | None = None
         for node in self.root.children if nodes is None else nodes:
             if self.vrp and node.opens == "vlan" and not node.children:
                 continue  # VRP lists a VLAN with nothing set in `vlan batch` only
+            if not saving and self.hidden(node):
+                continue
             if previous is not None and (self._block(previous) != self._block(node) or previous.opens or
                                          (self.vrp and node.opens)):
                 out.append(separator)
@@ -497,9 +582,9 @@ class Device:
             out.extend(" " * depth + text for text in self._texts(child))
             self._children(child, depth + 1, out)
 
-    def body(self, nodes: Sequence[Node] | None = None) -> list[str]:
-        """The configuration as the switch prints and saves it."""
-        lines = self.config_lines(nodes)
+    def body(self, nodes: Sequence[Node] | None = None, saving: bool = False) -> list[str]:
+        """The configuration as the switch prints it (`saving`: as the emulator saves it)."""
+        lines = self.config_lines(nodes, saving)
         if self.vrp:
             header = [f"!Software Version {VRP_VERSION}", "#"] if nodes is None else ["#"]
             return [*header, *lines, *(["#"] if lines else []), "return"]
@@ -508,7 +593,7 @@ class Device:
         return ["!", "version 15.2", "!", *lines, "!", "end"]
 
     def text(self) -> str:
-        return "\n".join(self.body()) + "\n"
+        return "\n".join(self.body(saving=True)) + "\n"
 
     def save(self) -> None:
         with self.lock:
@@ -619,8 +704,67 @@ class Device:
 
     # ---- changing the configuration ----
 
-    def perform(self, section: Node, parsed: Parsed, negate: bool) -> Node | Failure | None:
-        """Apply one parsed configuration command in `section`: the section it opens, a refusal, or None."""
+    def perform(self, section: Node, parsed: Parsed, negate: bool) -> Node | Failure | Confirm | None:
+        """Apply one parsed configuration command in `section`: the section it opens, a refusal, a question
+        to answer first, or None."""
+        if self.realistic:
+            asked = self._asks(section, parsed, negate)
+            if asked is not None:
+                return asked
+            refused = self._refuses(section, parsed, negate)
+            if refused is not None:
+                return refused
+        return self._perform(section, parsed, negate)
+
+    def _asks(self, section: Node, parsed: Parsed, negate: bool) -> Confirm | None:
+        """IOS asks before `no username X` removes a user (IOS-XE 17; Ansible's ios_user answers it); VRP
+        before an existing user's privilege level changes."""
+        words = parsed.words
+        if not self.vrp and negate and words[0] == "username" and len(words) >= 2 and \
+                any(c.text.split()[:2] == ["username", words[1]] for c in section.children):
+            return Confirm("This operation will remove all username related configurations with same name."
+                           "Do you want to continue? [confirm]", lambda: self._then(section, parsed, negate))
+        if self.vrp and not negate and words[:1] == ("local-user",) and words[2:4] == ("privilege", "level"):
+            current = self._find(section, " ".join(words[:4]))
+            if current is not None and current.text != " ".join(words):
+                return Confirm("Warning: This operation may affect online users and will change the user privilege "
+                               "level, Continue? [Y/N]:", lambda: self._then(section, parsed, negate))
+        return None
+
+    def _then(self, section: Node, parsed: Parsed, negate: bool) -> None:
+        self._perform(section, parsed, negate)
+
+    def _refuses(self, section: Node, parsed: Parsed, negate: bool) -> Failure | None:
+        """The refusals a real switch makes on meaning, not syntax; and what it says beside a line it takes."""
+        words = parsed.words
+        if negate and not parsed.rule.default_on and self._built_in_target(section, parsed):
+            return Failure(0, parsed.tokens[0].start if parsed.tokens else 0, "wrong")
+        if self.vrp or negate:
+            return None
+        if words[:2] == ("ip", "address") and len(words) == 4 and section.opens == "interface":
+            others = {c.text.split()[1]: " ".join(line.text.split()[2:4])
+                      for c in self.interfaces() if c is not section
+                      for line in c.children if line.text.startswith("ip address ")}
+            said = ios_address_refusal(words[2], words[3], others)
+            if said:
+                return Failure(0, 0, "said", said)
+        if words[:3] == ("switchport", "access", "vlan") and int(words[3]) not in self.vlans():
+            self.notes.append(f"% Access VLAN does not exist. Creating vlan {words[3]}")
+            vlan = Node(f"vlan {words[3]}", f"vlan {words[3]}", "vlan", "vlan", "vlan", ("vlan", (int(words[3]),)))
+            self._insert(self.root, vlan)
+        return None
+
+    def _built_in_target(self, section: Node, parsed: Parsed) -> bool:
+        """Whether an `undo`/`no` would remove something the switch was built with."""
+        text = " ".join(parsed.words)
+        if parsed.rule.opens:
+            existing = self._find(section, text)
+            return existing is not None and existing.built_in
+        key = " ".join(parsed.words[:parsed.rule.key_length])
+        return any(c.built_in and not c.opens and (c.key == key or c.text.split()[:len(parsed.words)] ==
+                                                   list(parsed.words)) for c in section.children)
+
+    def _perform(self, section: Node, parsed: Parsed, negate: bool) -> Node | Failure | None:
         rule_, words = parsed.rule, parsed.words
         if not parsed.complete and (rule_.opens or rule_.action not in ("", "ios-trunk")):
             last = parsed.tokens[-1]
@@ -657,6 +801,11 @@ class Device:
         elif negate:
             section.children[:] = [c for c in section.children if c.key != key or c.opens]
         else:
+            if self.realistic:
+                text = as_stored(self.platform, text)
+                if self.vrp and words[:2] == ("ssh", "user") and len(words) > 3 and \
+                        self._find(section, f"ssh user {words[2]}") is None:  # VRP prints the user bare first
+                    self._set(section, Node(f"ssh user {words[2]}", f"ssh user {words[2]}", rule_.kind))
             self._set(section, Node(text, key, rule_.kind))
         return None
 
@@ -668,6 +817,7 @@ class Device:
         existing = self._find(section, node.key)
         if existing is not None:
             existing.text, existing.values = node.text, node.values
+            existing.built_in = False  # a setting changed from the factory's (IOS's `no aaa new-model`)
         else:
             self._insert(section, node)
 
@@ -1000,9 +1150,13 @@ class Session:
             if isinstance(outcome, Failure):
                 return self._error(outcome, line)
             del self.stack[level + 1:]  # a line of an outer view leaves the inner ones, as on the switch
+            if isinstance(outcome, Confirm):
+                self._question = _Question(outcome.question, functools.partial(self._confirmed, outcome))
+                return []
             if isinstance(outcome, Node):
                 self.stack.append(outcome)
-            return []
+            notes, device.notes = device.notes, []
+            return notes
         assert failure is not None
         return self._error(failure, line)
 
@@ -1053,10 +1207,20 @@ class Session:
                 kept.append(x)
         return kept
 
+    def _confirmed(self, asked: Confirm, answer: str) -> list[str]:
+        """`[confirm]`: Enter or y does it; `[Y/N]`: Y does it.  Anything else leaves things as they are."""
+        reply = answer.strip().lower()
+        if reply.startswith("y") or (not reply and asked.question.endswith("[confirm]")):
+            with self.device.lock:
+                asked.then()
+        return []
+
     def _error(self, failure: Failure, line: str) -> list[str]:
         """The vendor's error: a `^` under where the switch stopped understanding, then its message."""
         self.status = 1
         device = self.device
+        if failure.message:  # the switch's own sentence, no `^`
+            return [failure.message] if device.vrp else [failure.message, ""]
         message = ERRORS[device.platform][failure.reason].format(line=line.strip())
         if not device.vrp and failure.reason in ("incomplete", "ambiguous"):
             return [message, ""]
@@ -1083,6 +1247,8 @@ class Session:
             return self._version()
         if action == "show-vlan":
             return self._vlan_table()
+        if action == "show-snmp-user":
+            return snmp_user_table([n.text for n in device.root.children])
         if action in ("paging", "paging-default"):
             self.page = int(parsed.words[1 if device.vrp else 2]) if action == "paging" else PAGE
             return ["Info: The configuration takes effect on the current user terminal interface only."] \
@@ -1143,7 +1309,8 @@ class Session:
             return saved.splitlines() if saved else ["Info: The system is now running without a saved configuration."]
         if not saved:
             return ["startup-config is not present"]
-        return [f"Using {len(saved)} out of 524288 bytes", *saved.splitlines()]
+        shown = [line for line in saved.splitlines() if not (self.device.realistic and IOS_SNMP_USER.match(line))]
+        return [f"Using {len(saved)} out of 524288 bytes", *shown]
 
     def _uptime(self) -> tuple[int, int, int, int]:
         minutes = int(time.monotonic() - self.device.started) // 60

@@ -49,7 +49,7 @@ def _users(device: Device) -> set[str]:
 def seeded_drift(platform: str, config: str, seed: str) -> tuple[str, list[str]]:
     """`config` with a few differences chosen by `seed`, in the emulator's layout, and one sentence
     for each.  A line of `config` the emulator does not take is dropped, and said too."""
-    device = Device(platform, seed, config)
+    device = Device(platform, seed, config, printing="echo")
     said = [f"{problem} (the emulator does not take it)" for problem in device.problems]
     choose = random.Random(hashlib.sha256(f"{platform}\0{seed}".encode()).digest())
     vlans = device.vlans()

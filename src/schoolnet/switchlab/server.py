@@ -44,7 +44,7 @@ from paramiko.common import (
 )
 
 from schoolnet.atomic import write_atomically
-from schoolnet.switchlab.cli import PLATFORMS, Device, Session
+from schoolnet.switchlab.cli import PLATFORMS, PRINTING, Device, Session
 
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 ANSWER_TIMEOUT = 30.0  # an exec request's command asks a question: how long its answer may take
@@ -246,6 +246,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--boot", type=Path, help="configuration to start from when nothing was saved")
     parser.add_argument("--reject", action="append", default=[], metavar="REGEX",
                         help="refuse configuration commands matching REGEX (repeatable)")
+    parser.add_argument("--printing", choices=PRINTING, default="realistic",
+                        help="realistic: secrets hashed, hidden lines, factory defaults, as the vendor's switches "
+                             "print (default); echo: every line printed back as typed")
+    parser.add_argument("--ports", nargs="*", default=[], metavar="PORTS",
+                        help="the switch's ports in the catalogue's notation (GigabitEthernet0/0/1-24); "
+                             "default: a 24-port switch of the platform")
     parser.add_argument("--vty", type=int, default=5, metavar="N",
                         help="command-line sessions at once; with all N busy a new session is refused (default 5)")
     return parser.parse_args(argv)
@@ -282,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         config = (saved.read_text(encoding="utf-8") if saved.exists()
                   else args.boot.read_text(encoding="utf-8") if args.boot else None)
         device = Device(args.platform, args.hostname, config, persist=lambda text: write_saved(saved, text),
-                        reject=args.reject)
+                        reject=args.reject, printing=args.printing, ports=args.ports)
     except OSError as exc:
         _fail(f"{exc.filename}: {exc.strerror}")
     origin = saved if saved.exists() else args.boot if args.boot else "the factory default"
