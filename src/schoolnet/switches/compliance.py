@@ -74,6 +74,7 @@ class Compliance:
     features: tuple[FeatureResult, ...]
     unmanaged: tuple[str, ...]    # running top-level lines in no feature: reported, never removed
     remediation: tuple[str, ...]  # what to type in configuration mode, in order, sections entered and left
+    held_back: tuple[str, ...] = ()  # needed, but never typed over SSH: a management address changing
 
     @property
     def compliant(self) -> bool:
@@ -127,6 +128,7 @@ class _Dialect:
     permanent: re.Pattern[str]          # sections that cannot be removed, only emptied
     owned: tuple[_Owned, ...]
     aliases: tuple[tuple[re.Pattern[str], str], ...] = ()  # other spellings of a line, and the one compared
+    vlan_interface: re.Pattern[str] = re.compile(r"^interface Vlan(?:if)?(\d+)$")  # its VLAN in group 1
 
 
 def _rule(*patterns: str) -> tuple[MatchRule, ...]:
@@ -384,17 +386,40 @@ def _keep_inside(node: HConfigChild, inside: re.Pattern[str], which: str) -> Non
 
 def _disown(dialect: _Dialect, running: _Side, intended: _Side) -> None:
     """What the switch holds that schoolnet never set is left alone: a section that always exists and the
-    build does not name (an unused port, VRP's `user-interface vty 16 20`, IOS's Vlan1), and a negation
-    the build does not have (`shutdown`-like hardening: `no ip proxy-arp`, `undo ntp-service ...`), whose
-    removal would type the setting back on."""
+    build does not name (an unused port, VRP's `user-interface vty 16 20`, IOS's Vlan1), a VLAN interface
+    with an address and its VLAN (the switch may be managed over it), and a negation the build does not
+    have (hardening: `no ip proxy-arp`, `undo ntp-service ...`), whose removal would type the setting back."""
+    managed_over = _management_vlans(dialect, running)
     for node in list(running.tree.children):
         if node.text in intended.tree.children:
             _disown_inside(dialect, node, intended.tree.children[node.text])
-        elif dialect.permanent.match(node.text) or node.text.startswith(dialect.negation):
+        elif dialect.permanent.match(node.text) or node.text.startswith(dialect.negation) or \
+                _vlan_of(dialect, node.text) in managed_over:
             running.tree.children.delete(node)
             running.unmanaged.append(node.text)
             for key in [k for k in running.lists if k[0] and k[0][0] == node.text]:
                 del running.lists[key]
+    for key, ids in running.lists.items():  # a VLAN the switch is managed over stays where it is
+        if ids & managed_over and key in intended.lists:
+            intended.lists[key] = intended.lists[key] | (ids & managed_over)
+        elif ids & managed_over and not key[0]:
+            intended.lists[key] = ids & managed_over
+
+
+def _vlan_of(dialect: _Dialect, text: str) -> int:
+    """The VLAN a `vlan N` section or a VLAN interface is of; 0 for any other line."""
+    found = dialect.vlan_section.match(text) or dialect.vlan_interface.match(text)
+    return int(found[1]) if found else 0
+
+
+def _management_vlans(dialect: _Dialect, side: _Side) -> frozenset[int]:
+    """The VLANs whose interface holds an address: the switch may be managed over any of them."""
+    found = set()
+    for node in side.tree.children:
+        match = dialect.vlan_interface.match(node.text)
+        if match and int(match[1]) != 1 and any(c.text.startswith("ip address ") for c in node.children):
+            found.add(int(match[1]))
+    return frozenset(found)
 
 
 def _disown_inside(dialect: _Dialect, node: HConfigChild, twin: HConfigChild) -> None:
@@ -547,8 +572,10 @@ def _positive(dialect: _Dialect, text: str) -> str:
     return text.removeprefix(dialect.negation)
 
 
-def _remediation(dialect: _Dialect, running: _Side, intended: _Side) -> tuple[str, ...]:
+def _remediation(dialect: _Dialect, running: _Side, intended: _Side,
+                 held_back: list[str] | None = None) -> tuple[str, ...]:
     delta = WorkflowRemediation(running.tree, intended.tree).remediation_config
+    _hold_back_management_addresses(dialect, delta, running, [] if held_back is None else held_back)
     removed_vlans = _vlans_removed(dialect, running, intended)
     _empty_permanent(dialect, delta, running, intended, removed_vlans)
     _one_removal_per_object(dialect, delta, intended.tree)
@@ -556,6 +583,22 @@ def _remediation(dialect: _Dialect, running: _Side, intended: _Side) -> tuple[st
     out: list[str] = []
     _flatten(dialect, _top_order(dialect, delta), out)
     return tuple(out)
+
+
+def _hold_back_management_addresses(dialect: _Dialect, delta: HConfig, running: _Side, held_back: list[str]) -> None:
+    """A VLAN interface that holds an address may be the one this session came in on: changing or removing
+    its address over SSH cuts the push off halfway.  Such lines are held back for the console, not typed."""
+    for node in list(delta.children):
+        source = running.tree.children.get(node.text)
+        if not dialect.vlan_interface.match(node.text) or source is None or \
+                not any(c.text.startswith("ip address ") for c in source.children):
+            continue
+        for child in list(node.children):
+            if _positive(dialect, child.text).startswith("ip address"):
+                held_back.append(f"{node.text}: {child.text}")
+                node.children.delete(child)
+        if not node.children:
+            delta.children.delete(node)
 
 
 def _vlans_removed(dialect: _Dialect, running: _Side, intended: _Side) -> Ids:
@@ -675,11 +718,20 @@ def _top_order(dialect: _Dialect, delta: HConfig) -> list[HConfigChild]:
     return [*creates, *changes, *reversed(removals), *drops]
 
 
-def _section_order(node: HConfigChild) -> list[HConfigChild]:
-    """Removals first (VLAN lists', then lines in reverse running order), then additions in order."""
+def _section_order(dialect: _Dialect, node: HConfigChild) -> list[HConfigChild]:
+    """Removals first (VLAN lists', then lines in reverse running order), then additions in order, and
+    last the objects that go whole (`undo local-user old`): a new user exists before an old one goes."""
     removals = [c for c in node.children if _removal(c)]
     additions = [c for c in node.children if not _removal(c)]
-    return [*sorted(reversed(removals), key=lambda c: c.order_weight), *sorted(additions)]
+    gone = [c for c in removals if _goes_whole(dialect, c.text)]
+    removals = [c for c in removals if c not in gone]
+    return [*sorted(reversed(removals), key=lambda c: c.order_weight), *sorted(additions), *gone]
+
+
+def _goes_whole(dialect: _Dialect, text: str) -> bool:
+    return text.startswith(dialect.negation) and any(
+        (m := o.line.match(_positive(dialect, text) + " ")) is not None and
+        _positive(dialect, text) == o.remove.format(name=m[1]) for o in dialect.owned)
 
 
 def _flatten(dialect: _Dialect, order: list[HConfigChild], out: list[str]) -> None:
@@ -687,7 +739,7 @@ def _flatten(dialect: _Dialect, order: list[HConfigChild], out: list[str]) -> No
     for node in order:
         out.append(node.text)
         if node.children:
-            _flatten(dialect, _section_order(node), out)
+            _flatten(dialect, _section_order(dialect, node), out)
             out.append(node.sectional_exit or dialect.exit)  # hier-config's, where a section has its own
 
 
@@ -709,5 +761,6 @@ def compare(os: str, features: list[SwitchFeature], running: str, intended: str,
     _disown(dialect, have, want)
     names = list(dict.fromkeys(m.feature for m in matchers))
     results = _feature_results(dialect, names, have, want)
-    remediation = () if all(r.compliant for r in results) else _remediation(dialect, have, want)
-    return Compliance(results, tuple(have.unmanaged), remediation)
+    held_back: list[str] = []
+    remediation = () if all(r.compliant for r in results) else _remediation(dialect, have, want, held_back)
+    return Compliance(results, tuple(have.unmanaged), remediation, tuple(held_back))

@@ -23,6 +23,7 @@ from schoolnet.secrets.names import switch_admin
 from schoolnet.secrets.store import SecretError, SecretStore
 from schoolnet.switches.compliance import Compliance, ComplianceError, compare
 from schoolnet.switches.hashes import ios_verifies
+from schoolnet.switches.invariants import check
 from schoolnet.switches.ledger import Ledger
 from schoolnet.switches.masking import Masker
 from schoolnet.switches.platforms import Dialect, UnknownDialect, dialect
@@ -154,18 +155,39 @@ def _remember(job: Job, ledger: Ledger, sent: list[str], seen: Reading) -> None:
             ledger.record(job.hostname, slot[0], slot[1], "")
 
 
-def _audit_from(job: Job, result: Compliance) -> Audit:
+def _refusal(job: Job, result: Compliance, seen: Reading) -> str:
+    """Why a push would refuse this remediation (invariants.py), masked; "" when it may be typed."""
+    breaches = check(job.dialect.os, result.remediation, seen.running, job.intended, job.target.user)
+    if not breaches:
+        return ""
+    first = breaches[0]
+    more = f" (and {len(breaches) - 1} more)" if len(breaches) > 1 else ""
+    return (f"refusing to type the remediation: line {first.number} `{job.masker.line(first.line)}` breaks "
+            f"{first.invariant}{more}")
+
+
+def _console(job: Job, result: Compliance) -> str:
+    return (f"needs the console: `{job.masker.line(result.held_back[0])}` would cut this SSH session "
+            f"({len(result.held_back)} line(s) held back; the rest is pushed)")
+
+
+def _audit_from(job: Job, result: Compliance, seen: Reading) -> Audit:
     if result.compliant:
         return Audit(job.hostname, "compliant", unmanaged=job.masker.lines(result.unmanaged))
     bad = [f.name for f in result.features if not f.compliant]
-    return Audit(job.hostname, "non-compliant", f"{len(result.remediation)} line(s) to send: {', '.join(bad)}",
-                 bad, job.masker.lines(result.remediation), job.masker.lines(result.unmanaged))
+    refusal = _refusal(job, result, seen)
+    why = f"{len(result.remediation)} line(s) to send: {', '.join(bad)}" + (f"; a push is {refusal}" if refusal else "")
+    if result.held_back:
+        why += f"; {_console(job, result)}"
+    return Audit(job.hostname, "non-compliant", why, bad, job.masker.lines(result.remediation),
+                 job.masker.lines(result.unmanaged))
 
 
 def audit_one(fleet: Fleet, job: Job, timeout: float, ledger: Ledger) -> Audit:
     try:
         with Session(job.target, job.dialect, timeout) as session:
-            return _audit_from(job, _compare(fleet, job, _read(session, job), ledger))
+            seen = _read(session, job)
+            return _audit_from(job, _compare(fleet, job, seen, ledger), seen)
     except (SwitchError, ComplianceError) as exc:
         return Audit(job.hostname, "failed", job.masker.prose(str(exc)))
 
@@ -195,9 +217,14 @@ def push_one(fleet: Fleet, job: Job, timeout: float, root: Path, ledger: Ledger)
             return outcome
         try:
             with Session(job.target, job.dialect, timeout) as session:
-                result = _compare(fleet, job, _read(session, job), ledger)
+                before = _read(session, job)
+                result = _compare(fleet, job, before, ledger)
                 if result.compliant:
                     outcome.status = "unchanged"
+                    return outcome
+                refused = _refusal(job, result, before)
+                if refused:
+                    outcome.fail(f"{refused}; nothing was typed")
                     return outcome
                 sent, refusal = session.configure(list(result.remediation))
                 outcome.changes = job.masker.lines(sent)
@@ -215,6 +242,8 @@ def push_one(fleet: Fleet, job: Job, timeout: float, root: Path, ledger: Ledger)
             return outcome
     if after.compliant:
         outcome.status = "changed"
+    elif after.held_back and not after.remediation:
+        outcome.fail(_console(job, after))
     else:
         bad = ", ".join(f.name for f in after.features if not f.compliant)
         outcome.fail(f"still not compliant after the push and save ({bad}): "
