@@ -308,6 +308,40 @@ def test_unreachable_switch_and_changed_host_key_each_fail_alone(repo: Path, tmp
     assert all("\n" not in str(a["reason"]) for a in found.values())
 
 
+def test_an_audit_of_saved_configurations_says_what_a_live_audit_says(repo: Path, tmp_path: Path) -> None:
+    """Backups in Oxidized's layout (DIR/<hostname>) and RANCID's (DIR/configs/<hostname>, its own header),
+    audited with --running-dir: the same JSON as the live audit, drift included; a switch without a backup
+    fails alone."""
+    with session(repo, "nx-sad-001-sw1") as s:
+        assert s.configure(["interface GigabitEthernet0/0/5", "port default vlan 40", "quit"])[1] is None
+    live_code, live = audit(repo)
+    backups = tmp_path / "backups"
+    (backups / "configs").mkdir(parents=True)
+    for host in SWITCHES:
+        with session(repo, host) as s:
+            text = s.read_config()
+        if SWITCHES[host] == "cisco-ios":
+            (backups / "configs" / host).write_text("!RANCID-CONTENT-TYPE: cisco\n!\n!Chassis type: WS-C2960X\n"
+                                                    + text)
+        else:
+            (backups / host).write_text(text)
+    code, saved = audit_saved_json(repo, backups)
+    assert code == live_code == 1 and saved == live
+    assert live["nx-sad-001-sw1"]["status"] == "non-compliant" and live["nx-kan-008-sw1"]["status"] == "compliant"
+    (backups / "nx-sad-001-sw2").unlink()
+    _, missing = audit_saved_json(repo, backups)
+    assert missing["nx-sad-001-sw2"]["status"] == "failed" and "no saved configuration" in missing["nx-sad-001-sw2"][
+        "reason"]
+    run("switches", "push", "--env", "lab", "--limit", "host:nx-sad-001-sw1", "--yes", repo=repo)
+
+
+def audit_saved_json(repo: Path, backups: Path) -> tuple[int, dict[str, dict[str, str]]]:
+    limits = [a for h in SWITCHES for a in ("--limit", f"host:{h}")]
+    result = run("switches", "audit", "--env", "lab", *limits, "--format", "json", "--running-dir", str(backups),
+                 repo=repo, ok=False)
+    return result.returncode, {a["host"]: a for a in json.loads(result.stdout)}
+
+
 def test_saved_configuration_survives_lab_down_and_up_and_unsaved_does_not(repo: Path) -> None:
     with session(repo, "nx-kan-008-sw1") as s:
         s.configure(["interface GigabitEthernet1/0/6", "switchport access vlan 30", "exit"])  # not saved

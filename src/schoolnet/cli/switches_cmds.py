@@ -19,6 +19,7 @@ from schoolnet.model.select import LimitError
 from schoolnet.outcome import HostOutcome
 from schoolnet.switches.ledger import Ledger
 from schoolnet.switches.run import Audit, Job, audit_one, jobs, push_one, run_all, switches
+from schoolnet.switches.saved import audit_saved
 
 TIMEOUT = 30.0
 
@@ -32,21 +33,24 @@ def _ready(inventory: Path, build: Path, environment: str, limits: tuple[str, ..
         usage_error(str(exc))
 
 
-def _jobs(ready: Ready, environment: str) -> tuple[list[Job], dict[str, str]]:
+def _jobs(ready: Ready, environment: str, offline: bool = False) -> tuple[list[Job], dict[str, str]]:
     if environment not in ready.fleet.environments:
         usage_error(f"no environment {environment!r} in environments/ (the lab's is written by `schoolnet lab up`)")
     try:
-        return jobs(ready.fleet, environment, ready.hosts, ready.build, ready.manifest, ready.secrets)
+        return jobs(ready.fleet, environment, ready.hosts, ready.build, ready.manifest, ready.secrets, offline)
     except ConnectionError_ as exc:
         click.echo(f"schoolnet: {exc}", err=True)
         sys.exit(EXIT_PROBLEMS)
 
 
-def audits(ready: Ready, environment: str, parallel: int, root: Path) -> list[Audit]:
-    """Every selected switch's audit, in the order of the inventory (used by `plan` too)."""
-    found, refused = _jobs(ready, environment)
+def audits(ready: Ready, environment: str, parallel: int, root: Path, saved: Path | None = None) -> list[Audit]:
+    """Every selected switch's audit, in the order of the inventory (used by `plan` too); from the saved
+    configurations in `saved` instead of the switches when given."""
+    found, refused = _jobs(ready, environment, offline=saved is not None)
     ledger = Ledger(root)
-    done = run_all(found, lambda job: audit_one(ready.fleet, job, TIMEOUT, ledger),
+    read = (lambda job: audit_saved(ready.fleet, job, saved, ledger)) if saved is not None else \
+        (lambda job: audit_one(ready.fleet, job, TIMEOUT, ledger))
+    done = run_all(found, read,
                    lambda job, why: Audit(job.hostname, "failed", why), parallel, counter("audited", in_logs=True))
     by_name = {a.hostname: a for a in done} | {name: Audit(name, "failed", why) for name, why in refused.items()}
     return [by_name[h.hostname] for h in ready.hosts]
@@ -106,15 +110,21 @@ parallel_option = click.option("--parallel", type=click.IntRange(1, 200), defaul
 @build_option
 @parallel_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text", show_default=True)
-def audit(inventory: Path, environment: str, limits: tuple[str, ...], build: Path, parallel: int, fmt: str) -> None:
+@click.option("--running-dir", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None,
+              help="Read each switch's configuration from DIR/<hostname> (Oxidized) or DIR/configs/<hostname> "
+                   "(RANCID) instead of over SSH.")
+def audit(inventory: Path, environment: str, limits: tuple[str, ...], build: Path, parallel: int, fmt: str,
+          running_dir: Path | None) -> None:
     """Read each switch's running configuration and compare every managed feature with the build.
 
     Per switch: compliant; non-compliant with the lines a push would send (secrets masked); or
     failed with one reason. Lines outside the managed features are counted, never removed.
-    Exit 0 when every switch is compliant, 1 otherwise.
+    With --running-dir, the saved configurations a backup tool keeps are audited instead, with
+    the same output. Exit 0 when every switch is compliant, 1 otherwise.
     """
     started = time.perf_counter()
-    results = audits(_ready(inventory, build, environment, limits), environment, parallel, inventory.resolve().parent)
+    results = audits(_ready(inventory, build, environment, limits), environment, parallel, inventory.resolve().parent,
+                     running_dir)
     if fmt == "json":
         click.echo(json.dumps([a.as_dict() for a in results], indent=2))
     elif fmt == "junit":

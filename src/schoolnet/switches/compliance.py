@@ -746,7 +746,7 @@ def _flatten(dialect: _Dialect, order: list[HConfigChild], out: list[str]) -> No
 # --- the entry point -----------------------------------------------------------------------------------------
 
 def compare(os: str, features: list[SwitchFeature], running: str, intended: str, proof: Proof | None = None,
-            hidden_output: str = "") -> Compliance:
+            hidden_output: str | None = "") -> Compliance:
     """Compare a switch's running configuration with its intended one, feature by feature, and say
     what to type in configuration mode to make it compliant.  With `proof`, a secret the switch prints
     hashed (or hides: `hidden_output` is what names it) is compliant when proven (secret_lines.py)."""

@@ -69,22 +69,23 @@ class PrepareError(ValueError):
 
 
 def jobs(fleet: Fleet, environment: str, hosts: list[Host], build: Path, manifest: dict[str, Any],
-         store: SecretStore) -> tuple[list[Job], dict[str, str]]:
-    """A job per switch, and the reason for each switch that cannot have one."""
+         store: SecretStore, offline: bool = False) -> tuple[list[Job], dict[str, str]]:
+    """A job per switch, and the reason for each switch that cannot have one.  `offline`: for an audit of
+    saved configurations, where no switch is contacted (no address, host key or password needed)."""
     fleet.require_validated("switches")
     env = fleet.environments[environment]
     found: list[Job] = []
     refused: dict[str, str] = {}
     for host in hosts:
         try:
-            found.append(_job(fleet, environment, env.switch_user, host, build, manifest, store))
+            found.append(_job(fleet, environment, env.switch_user, host, build, manifest, store, offline))
         except (PrepareError, ConnectionError_, UnknownDialect, SecretError) as exc:
             refused[host.hostname] = str(exc)
     return found, refused
 
 
 def _job(fleet: Fleet, environment: str, user: str, host: Host, build: Path, manifest: dict[str, Any],
-         store: SecretStore) -> Job:
+         store: SecretStore, offline: bool) -> Job:
     model = fleet.catalog[host.model]
     speaks = dialect(model.os)
     entry = next((f for f in manifest["hosts"].get(host.hostname, {}).get("files", [])
@@ -95,11 +96,14 @@ def _job(fleet: Fleet, environment: str, user: str, host: Host, build: Path, man
     if hashlib.sha256(data).hexdigest() != entry["sha256"]:  # only the bytes check passed are ever pushed
         raise PrepareError(f"build/hosts/{host.hostname}/{speaks.config_file} changed after it was checked: "
                            "run `schoolnet render` and `schoolnet check` again")
-    conn = connections(fleet, environment, [host])[host.hostname]
-    assert host.school is not None
-    password = store.get(switch_admin(host.school.id))
     intended = data.decode("utf-8")
-    target = Target(host.hostname, conn.address, conn.port, conn.host_key, user, password)
+    if offline:
+        target = Target(host.hostname, "", 0, "", user, "")
+    else:
+        conn = connections(fleet, environment, [host])[host.hostname]
+        assert host.school is not None
+        target = Target(host.hostname, conn.address, conn.port, conn.host_key, user,
+                        store.get(switch_admin(host.school.id)))
     return Job(host.hostname, speaks, target, intended, Masker(intended, list(entry["secrets"]), store))
 
 
@@ -117,7 +121,7 @@ def proof_for(ledger: Ledger, hostname: str) -> Proof:
 @dataclass(frozen=True)
 class Reading:
     running: str
-    hidden: str  # what names the lines the switch does not print (IOS `show snmp user`), or ""
+    hidden: str | None  # what names the lines the switch does not print (IOS `show snmp user`); None: unread
 
 
 def _read(session: Session, job: Job) -> Reading:
@@ -126,7 +130,7 @@ def _read(session: Session, job: Job) -> Reading:
     return Reading(running, session.run(read_hidden) if read_hidden else "")
 
 
-def _compare(fleet: Fleet, job: Job, seen: Reading, ledger: Ledger) -> Compliance:
+def compare_seen(fleet: Fleet, job: Job, seen: Reading, ledger: Ledger) -> Compliance:
     return compare(job.dialect.os, fleet.programme.switch_features, seen.running, job.intended,
                    proof_for(ledger, job.hostname), seen.hidden)
 
@@ -143,7 +147,7 @@ def _remember(job: Job, ledger: Ledger, sent: list[str], seen: Reading) -> None:
             found = pattern.match(line)
             if found is not None:
                 printed[" ".join(found["lead"].split())] = found["value"]
-    users = snmp_users(seen.hidden)
+    users = snmp_users(seen.hidden or "")
     for line in sent:
         slot = slot_of(job.dialect.os, line.strip())
         if slot is None:
@@ -171,7 +175,7 @@ def _console(job: Job, result: Compliance) -> str:
             f"({len(result.held_back)} line(s) held back; the rest is pushed)")
 
 
-def _audit_from(job: Job, result: Compliance, seen: Reading) -> Audit:
+def audit_from(job: Job, result: Compliance, seen: Reading) -> Audit:
     if result.compliant:
         return Audit(job.hostname, "compliant", unmanaged=job.masker.lines(result.unmanaged))
     bad = [f.name for f in result.features if not f.compliant]
@@ -187,7 +191,7 @@ def audit_one(fleet: Fleet, job: Job, timeout: float, ledger: Ledger) -> Audit:
     try:
         with Session(job.target, job.dialect, timeout) as session:
             seen = _read(session, job)
-            return _audit_from(job, _compare(fleet, job, seen, ledger), seen)
+            return audit_from(job, compare_seen(fleet, job, seen, ledger), seen)
     except (SwitchError, ComplianceError) as exc:
         return Audit(job.hostname, "failed", job.masker.prose(str(exc)))
 
@@ -218,7 +222,7 @@ def push_one(fleet: Fleet, job: Job, timeout: float, root: Path, ledger: Ledger)
         try:
             with Session(job.target, job.dialect, timeout) as session:
                 before = _read(session, job)
-                result = _compare(fleet, job, before, ledger)
+                result = compare_seen(fleet, job, before, ledger)
                 if result.compliant:
                     outcome.status = "unchanged"
                     return outcome
@@ -236,7 +240,7 @@ def push_one(fleet: Fleet, job: Job, timeout: float, root: Path, ledger: Ledger)
                 session.save()
                 seen = _read(session, job)
                 _remember(job, ledger, sent, seen)
-                after = _compare(fleet, job, seen, ledger)
+                after = compare_seen(fleet, job, seen, ledger)
         except (SwitchError, ComplianceError) as exc:
             outcome.fail(job.masker.prose(str(exc)))
             return outcome

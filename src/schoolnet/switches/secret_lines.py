@@ -68,9 +68,10 @@ def snmp_users(printed: str) -> dict[str, str]:
     return users
 
 
-def settle(os: str, running: str, intended: str, proof: Proof, hidden_output: str = "") -> str:
+def settle(os: str, running: str, intended: str, proof: Proof, hidden_output: str | None = "") -> str:
     """`running` with every secret line proven equal to its intended line spelled as intended, and
-    the hidden lines proven held added."""
+    the hidden lines proven held added.  `hidden_output` None: not read (a saved configuration), so a
+    hidden line is proven by the ledger alone."""
     forms = FORMS.get(os)
     if forms is None:
         return running
@@ -90,11 +91,10 @@ def settle(os: str, running: str, intended: str, proof: Proof, hidden_output: st
         if _HINT.search(line):
             line = _proven(forms, line, wanted, proof)
         out.append(line)
-    if hidden and hidden_output:
-        users = snmp_users(hidden_output)
-        for line, lead, name, group in hidden:
-            if users.get(name) == group and proof(lead, None, "", line[len(lead):].strip()):
-                out.append(line)
+    users = snmp_users(hidden_output) if hidden_output is not None else None
+    for line, lead, name, group in hidden:
+        if (users is None or users.get(name) == group) and proof(lead, None, "", line[len(lead):].strip()):
+            out.append(line)
     return "\n".join(out) + "\n"
 
 
