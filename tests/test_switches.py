@@ -9,8 +9,11 @@ is also made by hand over SSH, as a technician at the switch would."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -20,12 +23,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import paramiko
 import pytest
 import yaml
 
 from schoolnet.secrets.store import SopsSecrets
 from schoolnet.switches.compliance import compare
 from schoolnet.switches.masking import Masker
+from schoolnet.switches.onboard import fingerprint
 from schoolnet.switches.platforms import dialect
 from schoolnet.switches.secret_lines import slot_of
 from schoolnet.switches.session import Session, Target
@@ -341,6 +346,45 @@ def audit_saved_json(repo: Path, backups: Path) -> tuple[int, dict[str, dict[str
     result = run("switches", "audit", "--env", "lab", *limits, "--format", "json", "--running-dir", str(backups),
                  repo=repo, ok=False)
     return result.returncode, {a["host"]: a for a in json.loads(result.stdout)}
+
+
+def test_onboarding_pins_a_key_only_when_its_fingerprint_matches_the_record(repo: Path) -> None:
+    """Two switches whose keys are not pinned yet: sw1's recorded fingerprint is its emulator's key, sw2's is
+    another key's.  validate flags both (SN507); onboarding pins sw1's key at its line of the school file and
+    refuses sw2 with both fingerprints; validate then flags sw2 alone.  A staged switch is exempt."""
+    school = repo / "inventory" / "schools" / "sadarak" / "nx-sad-001.yaml"
+    original = school.read_text()
+    lab_keys = {h: environment(repo)[h]["host_key"] for h in ("nx-sad-001-sw1", "nx-sad-001-sw2")}
+    wrong = "SHA256:" + base64.b64encode(hashlib.sha256(b"not the switch").digest()).decode().rstrip("=")
+    right = fingerprint(paramiko.PKey.from_type_string("ssh-ed25519", base64.b64decode(
+        lab_keys["nx-sad-001-sw1"].split()[1])))
+    text = re.sub(r"(    asset_tag: NX-SAD-001-SW1\n    uplink_port: \S+\n)    ssh_host_key: .*\n",
+                  rf"\g<1>    ssh_host_key_fingerprint: '{right}'\n", original)
+    text = re.sub(r"(    asset_tag: NX-SAD-001-SW2\n    uplink_port: \S+\n)    ssh_host_key: .*\n",
+                  rf"\g<1>    ssh_host_key_fingerprint: '{wrong}'\n", text)
+    assert text.count("ssh_host_key_fingerprint") == 2
+    school.write_text(text)
+    try:
+        flagged = run("validate", repo=repo, ok=False)
+        assert flagged.returncode == 1 and flagged.stdout.count("SN507") + flagged.stderr.count("SN507") == 2
+        result = run("switches", "onboard", "--env", "lab", "--limit", "host:nx-sad-001-sw1", "--limit",
+                     "host:nx-sad-001-sw2", "--format", "json", repo=repo, ok=False)
+        found = {r["host"]: r for r in json.loads(result.stdout)}
+        assert result.returncode == 1
+        assert found["nx-sad-001-sw1"]["status"] == "pinned"
+        file, line = found["nx-sad-001-sw1"]["where"].rsplit(":", 1)
+        assert file == "inventory/schools/sadarak/nx-sad-001.yaml"
+        assert school.read_text().splitlines()[int(line) - 1] == f"    ssh_host_key: {lab_keys['nx-sad-001-sw1']}"
+        assert found["nx-sad-001-sw2"]["status"] == "refused" and wrong in found["nx-sad-001-sw2"]["reason"]
+        assert "nx-sad-001-sw2" in found and school.read_text().count("ssh_host_key: ") == original.count(
+            "ssh_host_key: ") - 1  # sw2 stays unpinned
+        again = run("validate", repo=repo, ok=False)
+        assert (again.stdout + again.stderr).count("SN507") == 1 and "nx-sad-001-sw2" in again.stdout + again.stderr
+        school.write_text(school.read_text().replace(f"ssh_host_key_fingerprint: '{wrong}'",
+                                                     f"ssh_host_key_fingerprint: '{wrong}'\n    status: staged"))
+        run("validate", repo=repo)  # a staged switch may wait for its key
+    finally:
+        school.write_text(original)
 
 
 def test_saved_configuration_survives_lab_down_and_up_and_unsaved_does_not(repo: Path) -> None:

@@ -6,6 +6,7 @@ import json
 import sys
 import time
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import click
@@ -13,13 +14,17 @@ import click
 from schoolnet.cli.common import EXIT_PROBLEMS, inventory_option, limit_option, usage_error
 from schoolnet.cli.progress import counter
 from schoolnet.deploy import gate, record
-from schoolnet.deploy.connection import ConnectionError_
+from schoolnet.deploy.connection import ConnectionError_, address_of
 from schoolnet.deploy.gate import Ready
-from schoolnet.model.select import LimitError
+from schoolnet.model.fleet import Host
+from schoolnet.model.select import LimitError, select_hosts
 from schoolnet.outcome import HostOutcome
+from schoolnet.problems import InventoryError, Severity
 from schoolnet.switches.ledger import Ledger
+from schoolnet.switches.onboard import Onboarding, check_one, write_keys
 from schoolnet.switches.run import Audit, Job, audit_one, jobs, push_one, run_all, switches
 from schoolnet.switches.saved import audit_saved
+from schoolnet.validate.run import validate_inventory
 
 TIMEOUT = 30.0
 
@@ -190,4 +195,55 @@ def push(inventory: Path, environment: str, limits: tuple[str, ...], build: Path
     click.echo(f"{counts['changed']} changed, {counts['unchanged']} unchanged, {counts['failed']} failed "
                f"({time.perf_counter() - started:.1f} s); recorded in deploys/log.jsonl", err=True)
     if counts["failed"]:
+        sys.exit(EXIT_PROBLEMS)
+
+
+@switches_group.command("onboard")
+@inventory_option
+@env_option
+@limit_option
+@parallel_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def onboard(inventory: Path, environment: str, limits: tuple[str, ...], parallel: int, fmt: str) -> None:
+    """Pin each selected switch's SSH host key, only when it matches the recorded fingerprint.
+
+    Reads the key the switch offers (no login) and compares its SHA256 fingerprint with the
+    switch's ssh_host_key_fingerprint in the inventory (from the delivery record or the console).
+    A match is written as ssh_host_key into the switch's entry in its school file (file:line
+    shown); anything else pins nothing and says why. Exit 0 when every selected switch is pinned.
+    """
+    fleet, problems = validate_inventory(inventory)
+    blocking = [p for p in problems if p.severity is Severity.ERROR and p.code != "SN507"]
+    if fleet is None or blocking:
+        raise InventoryError(blocking or problems)  # SN507 (a switch not onboarded yet) is what this fixes
+    fleet.validated = True
+    if environment not in fleet.environments:
+        usage_error(f"no environment {environment!r} in environments/ (the lab's is written by `schoolnet lab up`)")
+    try:
+        selected = switches(select_hosts(fleet, limits) if limits else fleet.hosts)
+    except LimitError as exc:
+        usage_error(str(exc))
+    targets: list[tuple[Host, Onboarding]] = []
+
+    def one(host: Host) -> Onboarding:
+        try:
+            address, port = address_of(fleet, environment, host)
+        except ConnectionError_ as exc:
+            return Onboarding(host.hostname, "failed", str(exc))
+        return check_one(host, address, port, TIMEOUT)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(selected) or 1))) as pool:
+        targets = list(zip(selected, pool.map(one, selected), strict=True))
+    write_keys(fleet, inventory, targets)
+    results = [result for _, result in targets]
+    if fmt == "json":
+        click.echo(json.dumps([r.as_dict() for r in results], indent=2))
+    else:
+        for r in results:
+            mark = "✓" if r.status in ("pinned", "already") else "✗"
+            detail = f"ssh_host_key written at {r.where}" if r.status == "pinned" else r.reason
+            click.echo(f"{mark} {r.hostname} {r.status}: {detail}")
+    counts = {s: sum(r.status == s for r in results) for s in ("pinned", "already", "refused", "failed")}
+    click.echo(", ".join(f"{n} {s}" for s, n in counts.items()), err=True)
+    if counts["refused"] or counts["failed"]:
         sys.exit(EXIT_PROBLEMS)

@@ -24,6 +24,21 @@ class Connection:
     sudo: bool
 
 
+def address_of(fleet: Fleet, environment: str, host: Host) -> tuple[str, int]:
+    """Where `host` answers SSH in `environment`, pinned key or not (onboarding pins it)."""
+    env = fleet.environments[environment]
+    if env.addresses == "explicit":
+        entry = env.hosts.get(host.hostname)
+        if entry is None:
+            raise ConnectionError_(f"{host.hostname} is not in environment {environment}")
+        return str(entry.address), entry.port
+    plan = Addressing(fleet).school(host.school) if host.school is not None else None
+    management = plan.management_address(host.hostname) if plan is not None else None
+    if management is None:
+        raise ConnectionError_(f"{host.hostname} has no management address in environment {environment}")
+    return str(management), env.ssh_port
+
+
 def connections(fleet: Fleet, environment: str, hosts: list[Host]) -> dict[str, Connection]:
     if environment not in fleet.environments:
         known = ", ".join(sorted(fleet.environments)) or "none"

@@ -49,6 +49,9 @@ class SchoolDevice(Strict):
     roles: list[Name] | None = None
     uplink_port: Text | None = Field(None, description="the port of this device that faces the edge server")
     ssh_host_key: LongText | None = Field(None, description="pinned public host key, 'ssh-ed25519 AAAA...'")
+    ssh_host_key_fingerprint: Text | None = Field(
+        None, description="'SHA256:...' of the host key, as recorded at delivery or read at the console; "
+                          "`schoolnet switches onboard` pins the key only when it matches")
 
 
 class Handover(Strict):

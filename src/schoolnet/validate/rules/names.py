@@ -152,6 +152,25 @@ def host_keys(ctx: Context) -> Iterator[Problem]:
                           f"ssh_host_key of {host.hostname}: {reason}", "write '<type> <base64>' as ssh-keyscan prints")
 
 
+@rule("SN507", "switch-host-key", "An active managed switch has no pinned SSH host key (planned and staged switches "
+      "are exempt).", bad="status: active  # and no ssh_host_key", good="ssh_host_key: ssh-ed25519 AAAA... "
+      "(written by `schoolnet switches onboard`)")
+def switch_host_keys(ctx: Context) -> Iterator[Problem]:
+    fleet = ctx.fleet
+    for host in fleet.hosts:
+        if host.kind != "switch" or host.device.status != "active" or host.device.ssh_host_key is not None or \
+                not any(role.startswith("switch-") for role in host.roles):
+            continue
+        fingerprint = getattr(host.device, "ssh_host_key_fingerprint", None)
+        fix = (f"run `schoolnet switches onboard --env <env> --limit host:{host.hostname}`: it pins the key that "
+               f"matches {fingerprint}" if fingerprint else
+               "record its ssh_host_key_fingerprint (SHA256:..., from the delivery record or the console: "
+               "`display ssh server-info` / `show ip ssh`), then run `schoolnet switches onboard`; or set status: "
+               "staged until then")
+        yield problem("SN507", fleet.host_location(host), f"switch {host.hostname} is active with no pinned "
+                      "ssh_host_key: audits and pushes refuse it", fix)
+
+
 def host_key_problem(key: str) -> str:
     """Why `key` is not an OpenSSH public key line, or '' when it is."""
     parts = key.split()
