@@ -12,7 +12,7 @@ from schoolnet.model import load_fleet_or_raise
 from schoolnet.problems import Location
 from schoolnet.rulebook import problem
 from schoolnet.secrets import open_store
-from schoolnet.secrets.manage import audit, generate, rotate
+from schoolnet.secrets.manage import PREVIOUS, RotationPending, audit, generate, is_switch_login, rotate
 
 
 @click.group()
@@ -58,6 +58,15 @@ def secrets_rotate(name: str, inventory: Path) -> None:
         click.echo(f"schoolnet: no secret {name!r} is used by this inventory (see `schoolnet secrets check`)",
                    err=True)
         sys.exit(EXIT_PROBLEMS)
+    except RotationPending as exc:
+        click.echo(f"schoolnet: {exc}", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    if is_switch_login(name):
+        school = name.split("/")[1]
+        click.echo(f"✓ rotated {name}; the switches still hold the old value (kept as {name}{PREVIOUS}): finish "
+                   f"with `schoolnet switches rotate --env <env> --limit school:{school}`, which sets the new one "
+                   "on each switch, proves it with a fresh login and rolls back a switch where it fails", err=True)
+        return
     click.echo(f"✓ rotated {name}; now `schoolnet render` and deploy the hosts that use it", err=True)
 
 

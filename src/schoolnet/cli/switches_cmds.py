@@ -20,9 +20,12 @@ from schoolnet.model.fleet import Host
 from schoolnet.model.select import LimitError, select_hosts
 from schoolnet.outcome import HostOutcome
 from schoolnet.problems import InventoryError, Severity
+from schoolnet.secrets.manage import PREVIOUS, finish_rotations
+from schoolnet.secrets.names import switch_admin
 from schoolnet.switches.ledger import Ledger
 from schoolnet.switches.onboard import Onboarding, check_one, write_keys
-from schoolnet.switches.run import Audit, Job, audit_one, jobs, push_one, run_all, switches
+from schoolnet.switches.rotate import rotate_one
+from schoolnet.switches.run import Audit, Job, audit_one, jobs, login_slot, push_one, run_all, switches
 from schoolnet.switches.saved import audit_saved
 from schoolnet.validate.run import validate_inventory
 
@@ -38,11 +41,13 @@ def _ready(inventory: Path, build: Path, environment: str, limits: tuple[str, ..
         usage_error(str(exc))
 
 
-def _jobs(ready: Ready, environment: str, offline: bool = False) -> tuple[list[Job], dict[str, str]]:
+def _jobs(ready: Ready, environment: str, offline: bool = False,
+          ledger: Ledger | None = None) -> tuple[list[Job], dict[str, str]]:
     if environment not in ready.fleet.environments:
         usage_error(f"no environment {environment!r} in environments/ (the lab's is written by `schoolnet lab up`)")
     try:
-        return jobs(ready.fleet, environment, ready.hosts, ready.build, ready.manifest, ready.secrets, offline)
+        return jobs(ready.fleet, environment, ready.hosts, ready.build, ready.manifest, ready.secrets, offline,
+                    ledger)
     except ConnectionError_ as exc:
         click.echo(f"schoolnet: {exc}", err=True)
         sys.exit(EXIT_PROBLEMS)
@@ -51,8 +56,8 @@ def _jobs(ready: Ready, environment: str, offline: bool = False) -> tuple[list[J
 def audits(ready: Ready, environment: str, parallel: int, root: Path, saved: Path | None = None) -> list[Audit]:
     """Every selected switch's audit, in the order of the inventory (used by `plan` too); from the saved
     configurations in `saved` instead of the switches when given."""
-    found, refused = _jobs(ready, environment, offline=saved is not None)
     ledger = Ledger(root)
+    found, refused = _jobs(ready, environment, offline=saved is not None, ledger=ledger)
     read = (lambda job: audit_saved(ready.fleet, job, saved, ledger)) if saved is not None else \
         (lambda job: audit_one(ready.fleet, job, TIMEOUT, ledger))
     done = run_all(found, read,
@@ -170,9 +175,9 @@ def push(inventory: Path, environment: str, limits: tuple[str, ...], build: Path
     ready = _ready(inventory, build, environment, limits, only)
     if not yes and not click.confirm(f"push to {len(ready.hosts)} switch(es) in {environment}?", err=True):
         sys.exit(EXIT_PROBLEMS)
-    found, refused = _jobs(ready, environment)
-    pushed = counter("pushed", in_logs=True)
     ledger = Ledger(root)
+    found, refused = _jobs(ready, environment, ledger=ledger)
+    pushed = counter("pushed", in_logs=True)
     try:
         done = run_all(found, lambda job: push_one(ready.fleet, job, TIMEOUT, root, ledger),
                        lambda job, why: HostOutcome(job.hostname, "failed", reason=why), parallel, pushed)
@@ -247,3 +252,83 @@ def onboard(inventory: Path, environment: str, limits: tuple[str, ...], parallel
     click.echo(", ".join(f"{n} {s}" for s, n in counts.items()), err=True)
     if counts["refused"] or counts["failed"]:
         sys.exit(EXIT_PROBLEMS)
+
+
+@switches_group.command("rotate")
+@inventory_option
+@env_option
+@limit_option
+@build_option
+@parallel_option
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def rotate(inventory: Path, environment: str, limits: tuple[str, ...], build: Path, parallel: int, yes: bool,
+           fmt: str) -> None:
+    """Finish a rotation of switch/<school>/admin: set, prove and record the new login password.
+
+    After `schoolnet secrets rotate switch/<school>/admin` and `schoolnet render`: per switch, log
+    in with the password it holds, type the new one, prove it with a fresh login, then save and
+    record it. A switch that refuses it keeps the old one; one where the fresh login fails is
+    rolled back through the session still open. Every switch keeps a password that logs in. When
+    every switch of a school holds the new one, the old one leaves the store.
+    """
+    started = time.perf_counter()
+    root = inventory.resolve().parent
+    ready = _ready(inventory, build, environment, limits)
+    if not yes and not click.confirm(f"rotate the login of {len(ready.hosts)} switch(es) in {environment}?",
+                                     err=True):
+        sys.exit(EXIT_PROBLEMS)
+    ledger = Ledger(root)
+    found, refused = _jobs(ready, environment, ledger=ledger)
+    hosts = {h.hostname: h for h in ready.fleet.hosts}
+    outcomes: dict[str, HostOutcome] = {n: HostOutcome(n, "failed", reason=why) for n, why in refused.items()}
+    todo: list[tuple[Job, str, str]] = []
+    for job in found:
+        school = hosts[job.hostname].school
+        assert school is not None
+        name = switch_admin(school.id)
+        new, old = ready.secrets.get(name), ready.secrets.values.get(name + PREVIOUS)
+        if old is None or ledger.holds(job.hostname, login_slot(job.target.user), new, ""):
+            outcomes[job.hostname] = HostOutcome(job.hostname, "unchanged")
+        else:
+            todo.append((job, old, new))
+    by_job = {job.hostname: (old, new) for job, old, new in todo}
+    try:
+        done = run_all([job for job, _, _ in todo],
+                       lambda job: rotate_one(job, *by_job[job.hostname], TIMEOUT, root, ledger),
+                       lambda job, why: HostOutcome(job.hostname, "failed", reason=why), parallel,
+                       counter("rotated", in_logs=True))
+    finally:
+        ledger.save()
+    outcomes |= {o.hostname: o for o in done}
+    ordered = [outcomes[h.hostname] for h in ready.hosts]
+    entry = record.append(root, environment, list(limits), ordered, kind="switches")
+    finished = _finish_rotations(ready, ledger)
+    if fmt == "json":
+        click.echo(json.dumps(entry, indent=2))
+    else:
+        for o in ordered:
+            mark = "✗" if o.status == "failed" else "✓"
+            click.echo(f"{mark} {o.hostname} {o.status}" + (f": {o.reason}" if o.reason else ""))
+    counts = {s: sum(o.status == s for o in ordered) for s in ("changed", "unchanged", "failed")}
+    click.echo(f"{counts['changed']} rotated, {counts['unchanged']} unchanged, {counts['failed']} failed "
+               f"({time.perf_counter() - started:.1f} s); recorded in deploys/log.jsonl"
+               + (f"; finished: {', '.join(finished)}" if finished else ""), err=True)
+    if counts["failed"]:
+        sys.exit(EXIT_PROBLEMS)
+
+
+def _finish_rotations(ready: Ready, ledger: Ledger) -> list[str]:
+    """Drop the old value of each school login every one of whose switches holds the new one."""
+    finished = []
+    for school in {h.school.id for h in ready.hosts if h.school is not None}:
+        name = switch_admin(school)
+        if name + PREVIOUS not in ready.secrets.values:
+            continue
+        members = [h for h in switches(ready.fleet.hosts) if h.school is not None and h.school.id == school]
+        new = ready.secrets.get(name)
+        if all(any(ledger.holds(h.hostname, slot, new, "") for slot in ledger.held.get(h.hostname, {})
+                   if slot.startswith("login ")) for h in members):
+            finished.append(name)
+    finish_rotations(ready.secrets, finished)
+    return sorted(finished)

@@ -88,14 +88,43 @@ def generate(fleet: Fleet, store: SopsSecrets) -> list[str]:
     return added
 
 
+PREVIOUS = "-previous"  # a switch login's value until every switch holds the new one (`switches rotate`)
+
+
+class RotationPending(ValueError):
+    """A switch login was rotated and not every switch holds the new value yet."""
+
+
+def is_switch_login(name: str) -> bool:
+    return name.startswith("switch/") and name.endswith("/admin")
+
+
 def rotate(fleet: Fleet, store: SopsSecrets, name: str) -> None:
+    """A new value for `name`.  A switch login keeps its old value beside it (NAME-previous): the switches
+    hold the old one until `schoolnet switches rotate` sets, proves and records the new one on each."""
     known = set(required_secrets(fleet))
     if name not in known:
         raise KeyError(name)
-    write_encrypted(store.path.parent, _current(store) | {name: new_value(name)})
+    current = _current(store)
+    change = {name: new_value(name)}
+    if is_switch_login(name):
+        if name + PREVIOUS in current:
+            raise RotationPending(f"{name} was rotated already and not every switch holds the new value: finish "
+                                  "with `schoolnet switches rotate` first")
+        change[name + PREVIOUS] = current[name]
+    write_encrypted(store.path.parent, current | change)
+
+
+def finish_rotations(store: SopsSecrets, names: list[str]) -> None:
+    """Every switch holds the new value of each of `names`: their old values go, in one write."""
+    current = _current(store)
+    gone = {name + PREVIOUS for name in names} & set(current)
+    if gone:
+        write_encrypted(store.path.parent, {k: v for k, v in current.items() if k not in gone})
 
 
 def audit(fleet: Fleet, store: SopsSecrets) -> Audit:
     needed = list(required_secrets(fleet))
     held = store.values
-    return Audit([n for n in needed if n not in held], sorted(set(held) - set(needed)))
+    pending = {n + PREVIOUS for n in needed if is_switch_login(n)}  # a switch rotation under way
+    return Audit([n for n in needed if n not in held], sorted(set(held) - set(needed) - pending))

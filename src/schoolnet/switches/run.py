@@ -19,6 +19,7 @@ from schoolnet.contained import beneath, child
 from schoolnet.deploy.connection import ConnectionError_, connections
 from schoolnet.model.fleet import Fleet, Host
 from schoolnet.outcome import HostOutcome
+from schoolnet.secrets.manage import PREVIOUS
 from schoolnet.secrets.names import switch_admin
 from schoolnet.secrets.store import SecretError, SecretStore
 from schoolnet.switches.compliance import Compliance, ComplianceError, compare
@@ -68,8 +69,26 @@ class PrepareError(ValueError):
     """A switch cannot be talked to at all (no address, no pinned key, no password): it fails alone."""
 
 
+def login_slot(user: str) -> str:
+    """The ledger's name for which value of its login password a switch holds (see rotate.py)."""
+    return f"login {user}"
+
+
+def login_password(store: SecretStore, ledger: Ledger | None, hostname: str, user: str, name: str) -> str:
+    """The password a switch holds for schoolnet's login: the store's value, unless a rotation is under way
+    (NAME-previous kept) and the ledger does not say this switch was given the new one."""
+    current = store.get(name)
+    try:
+        previous = store.get(name + PREVIOUS)
+    except SecretError:
+        return current
+    if ledger is not None and ledger.holds(hostname, login_slot(user), current, ""):
+        return current
+    return previous
+
+
 def jobs(fleet: Fleet, environment: str, hosts: list[Host], build: Path, manifest: dict[str, Any],
-         store: SecretStore, offline: bool = False) -> tuple[list[Job], dict[str, str]]:
+         store: SecretStore, offline: bool = False, ledger: Ledger | None = None) -> tuple[list[Job], dict[str, str]]:
     """A job per switch, and the reason for each switch that cannot have one.  `offline`: for an audit of
     saved configurations, where no switch is contacted (no address, host key or password needed)."""
     fleet.require_validated("switches")
@@ -78,14 +97,14 @@ def jobs(fleet: Fleet, environment: str, hosts: list[Host], build: Path, manifes
     refused: dict[str, str] = {}
     for host in hosts:
         try:
-            found.append(_job(fleet, environment, env.switch_user, host, build, manifest, store, offline))
+            found.append(_job(fleet, environment, env.switch_user, host, build, manifest, store, offline, ledger))
         except (PrepareError, ConnectionError_, UnknownDialect, SecretError) as exc:
             refused[host.hostname] = str(exc)
     return found, refused
 
 
 def _job(fleet: Fleet, environment: str, user: str, host: Host, build: Path, manifest: dict[str, Any],
-         store: SecretStore, offline: bool) -> Job:
+         store: SecretStore, offline: bool, ledger: Ledger | None) -> Job:
     model = fleet.catalog[host.model]
     speaks = dialect(model.os)
     entry = next((f for f in manifest["hosts"].get(host.hostname, {}).get("files", [])
@@ -103,7 +122,7 @@ def _job(fleet: Fleet, environment: str, user: str, host: Host, build: Path, man
         conn = connections(fleet, environment, [host])[host.hostname]
         assert host.school is not None
         target = Target(host.hostname, conn.address, conn.port, conn.host_key, user,
-                        store.get(switch_admin(host.school.id)))
+                        login_password(store, ledger, host.hostname, user, switch_admin(host.school.id)))
     return Job(host.hostname, speaks, target, intended, Masker(intended, list(entry["secrets"]), store))
 
 
@@ -124,7 +143,7 @@ class Reading:
     hidden: str | None  # what names the lines the switch does not print (IOS `show snmp user`); None: unread
 
 
-def _read(session: Session, job: Job) -> Reading:
+def read_switch(session: Session, job: Job) -> Reading:
     running = session.read_config()
     read_hidden = FORMS.get(job.dialect.os, SecretLines(())).hidden_read
     return Reading(running, session.run(read_hidden) if read_hidden else "")
@@ -135,7 +154,7 @@ def compare_seen(fleet: Fleet, job: Job, seen: Reading, ledger: Ledger) -> Compl
                    proof_for(ledger, job.hostname), seen.hidden)
 
 
-def _remember(job: Job, ledger: Ledger, sent: list[str], seen: Reading) -> None:
+def remember(job: Job, ledger: Ledger, sent: list[str], seen: Reading) -> None:
     """After a push: for each secret line typed, what the switch prints for it now (its hash; "" for a
     hidden line the switch now names), so the next audit can prove it without typing it again."""
     forms = FORMS.get(job.dialect.os)
@@ -170,6 +189,17 @@ def _refusal(job: Job, result: Compliance, seen: Reading) -> str:
             f"{first.invariant}{more}")
 
 
+def _changes_login(job: Job, result: Compliance) -> str:
+    """A push types the login user's password only as the value it logged in with: a new value is set by
+    `schoolnet switches rotate`, which proves it with a fresh login before it saves."""
+    for line in result.remediation:
+        slot = slot_of(job.dialect.os, line)
+        if slot is not None and f" {job.target.user} " in f" {slot[0]} " and slot[1] != job.target.password:
+            return (f"refusing to change the login password of {job.target.user} in a push: a rotation is under "
+                    "way; finish it with `schoolnet switches rotate`")
+    return ""
+
+
 def _console(job: Job, result: Compliance) -> str:
     return (f"needs the console: `{job.masker.line(result.held_back[0])}` would cut this SSH session "
             f"({len(result.held_back)} line(s) held back; the rest is pushed)")
@@ -190,14 +220,14 @@ def audit_from(job: Job, result: Compliance, seen: Reading) -> Audit:
 def audit_one(fleet: Fleet, job: Job, timeout: float, ledger: Ledger) -> Audit:
     try:
         with Session(job.target, job.dialect, timeout) as session:
-            seen = _read(session, job)
+            seen = read_switch(session, job)
             return audit_from(job, compare_seen(fleet, job, seen, ledger), seen)
     except (SwitchError, ComplianceError) as exc:
         return Audit(job.hostname, "failed", job.masker.prose(str(exc)))
 
 
 @contextmanager
-def _locked(root: Path, hostname: str) -> Iterator[bool]:
+def locked(root: Path, hostname: str) -> Iterator[bool]:
     """Hold this switch's lock, or say (False) that another push holds it: never two at once."""
     directory = root / LOCKS
     directory.mkdir(parents=True, exist_ok=True)
@@ -215,18 +245,18 @@ def _locked(root: Path, hostname: str) -> Iterator[bool]:
 
 def push_one(fleet: Fleet, job: Job, timeout: float, root: Path, ledger: Ledger) -> HostOutcome:
     outcome = HostOutcome(job.hostname)
-    with _locked(root, job.hostname) as mine:
+    with locked(root, job.hostname) as mine:
         if not mine:
             outcome.fail("another push to this switch is running: try again when it ends")
             return outcome
         try:
             with Session(job.target, job.dialect, timeout) as session:
-                before = _read(session, job)
+                before = read_switch(session, job)
                 result = compare_seen(fleet, job, before, ledger)
                 if result.compliant:
                     outcome.status = "unchanged"
                     return outcome
-                refused = _refusal(job, result, before)
+                refused = _refusal(job, result, before) or _changes_login(job, result)
                 if refused:
                     outcome.fail(f"{refused}; nothing was typed")
                     return outcome
@@ -238,8 +268,8 @@ def push_one(fleet: Fleet, job: Job, timeout: float, root: Path, ledger: Ledger)
                                  "running configuration, not saved)")
                     return outcome
                 session.save()
-                seen = _read(session, job)
-                _remember(job, ledger, sent, seen)
+                seen = read_switch(session, job)
+                remember(job, ledger, sent, seen)
                 after = compare_seen(fleet, job, seen, ledger)
         except (SwitchError, ComplianceError) as exc:
             outcome.fail(job.masker.prose(str(exc)))

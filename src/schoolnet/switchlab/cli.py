@@ -26,7 +26,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from schoolnet.switchlab.factory import DEFAULT_PORTS, built_in, expand_ports
-from schoolnet.switchlab.printing import IOS_SNMP_USER, as_stored, ios_address_refusal, snmp_user_table
+from schoolnet.switchlab.printing import (
+    IOS_SNMP_USER,
+    as_stored,
+    ios_address_refusal,
+    login_removed,
+    login_set,
+    snmp_user_table,
+)
 
 VRP = "huawei-vrp"
 IOS = "cisco-ios"
@@ -445,6 +452,7 @@ class Device:
             raise ValueError(f"unknown printing {printing!r}: expected one of {', '.join(PRINTING)}")
         self.realistic = printing == "realistic"
         self.notes: list[str] = []  # what the last command printed beside being taken (IOS's `% Access VLAN ...`)
+        self.logins: dict[str, str] = {}  # local users and the passwords they were given: SSH logins check these
         if self.realistic:  # the lines the switch has before anyone configured it, then the name it ships with
             self._build_in(built_in(platform, expand_ports(list(ports) or list(DEFAULT_PORTS[platform]))))
             factory = f"sysname {hostname}\n" if self.vrp else f"hostname {hostname}\n"
@@ -714,7 +722,10 @@ class Device:
             refused = self._refuses(section, parsed, negate)
             if refused is not None:
                 return refused
-        return self._perform(section, parsed, negate)
+        done = self._perform(section, parsed, negate)
+        if self.realistic and not isinstance(done, Failure):
+            self._track_login(parsed, negate)
+        return done
 
     def _asks(self, section: Node, parsed: Parsed, negate: bool) -> Confirm | None:
         """IOS asks before `no username X` removes a user (IOS-XE 17; Ansible's ios_user answers it); VRP
@@ -733,6 +744,19 @@ class Device:
 
     def _then(self, section: Node, parsed: Parsed, negate: bool) -> None:
         self._perform(section, parsed, negate)
+        self._track_login(parsed, negate)
+
+    def _track_login(self, parsed: Parsed, negate: bool) -> None:
+        """A local user's password is what logs them in from now on; a user removed logs in no more."""
+        text = " ".join(parsed.words)
+        if negate:
+            gone = login_removed(self.platform, text)
+            if gone is not None:
+                self.logins.pop(gone, None)
+            return
+        given = login_set(self.platform, text)
+        if given is not None:
+            self.logins[given[0]] = given[1]
 
     def _refuses(self, section: Node, parsed: Parsed, negate: bool) -> Failure | None:
         """The refusals a real switch makes on meaning, not syntax; and what it says beside a line it takes."""

@@ -69,6 +69,28 @@ def as_stored(platform: str, text: str) -> str:
     return text
 
 
+_LOGIN = {"huawei-vrp": re.compile(r"^local-user (?!password |policy )(?P<user>\S+) password "
+                                  r"(?:irreversible-cipher|cipher) (?P<value>\S+)$"),
+          "cisco-ios": re.compile(r"^username (?P<user>\S+) (?:privilege \d+ )?(?:secret|password) (?:0 )?"
+                                  r"(?P<value>(?!\d \S)\S+)$")}
+_GONE = {"huawei-vrp": re.compile(r"^local-user (?P<user>\S+)$"), "cisco-ios": re.compile(r"^username (?P<user>\S+)$")}
+
+
+def login_set(platform: str, text: str) -> tuple[str, str] | None:
+    """(user, password) when `text` gives a local user a password in plain text: the switch logs them in
+    with it from then on."""
+    found = _LOGIN[platform].match(text)
+    if found is None or (platform == "huawei-vrp" and _VRP_HASHED.match(found["value"])):
+        return None
+    return found["user"], found["value"]
+
+
+def login_removed(platform: str, text: str) -> str | None:
+    """The user an `undo local-user X` / `no username X` (negation stripped) removes."""
+    found = _GONE[platform].match(text)
+    return found["user"] if found else None
+
+
 def snmp_user_table(lines: list[str]) -> list[str]:
     """IOS `show snmp user` for the `snmp-server user … v3 …` lines held (ntc-templates' capture layout)."""
     out: list[str] = []

@@ -18,6 +18,7 @@ import argparse
 import codecs
 import hmac
 import ipaddress
+import json
 import logging
 import re
 import signal
@@ -85,12 +86,14 @@ class _Lines:
 
 
 class _Server(paramiko.ServerInterface):
-    """Password authentication for one user; session channels with a shell or a command, one VTY each."""
+    """Password authentication, as the switch's local users have it (the password file for a switch whose
+    configuration names none, or with --login-from-file); session channels, one VTY each."""
 
-    def __init__(self, user: str, password: str, lines: _Lines) -> None:
+    def __init__(self, user: str, password: str, lines: _Lines, logins: dict[str, str] | None) -> None:
         self.user = user.encode()
         self.password = password.encode()
         self.lines = lines
+        self.logins = logins  # the device's local users and passwords; None: the password file only
         self.lock = threading.Lock()
         self.requests: dict[int, _Request] = {}
 
@@ -102,6 +105,9 @@ class _Server(paramiko.ServerInterface):
         return "password"
 
     def check_auth_password(self, username: str, password: str) -> int:
+        configured = (self.logins or {}).get(username)
+        if configured is not None:
+            return AUTH_SUCCESSFUL if hmac.compare_digest(password.encode(), configured.encode()) else AUTH_FAILED
         # both compared in constant time, and both always, so timing does not tell which was wrong
         good_user = hmac.compare_digest(username.encode(), self.user)
         good_password = hmac.compare_digest(password.encode(), self.password)
@@ -196,10 +202,10 @@ def _serve_channel(channel: paramiko.Channel, server: _Server, device: Device) -
 
 
 def _serve_connection(connection: socket.socket, host_key: paramiko.PKey, device: Device, user: str,
-                      password: str, lines: _Lines) -> None:
+                      password: str, lines: _Lines, login_from_file: bool) -> None:
     transport = paramiko.Transport(connection)
     transport.add_server_key(host_key)
-    server = _Server(user, password, lines)
+    server = _Server(user, password, lines, None if login_from_file else device.logins)
     try:
         transport.start_server(server=server)
     except (OSError, EOFError, paramiko.SSHException):
@@ -229,6 +235,11 @@ def write_saved(path: Path, text: str) -> None:
     write_atomically(path, text, 0o600)
 
 
+def write_logins(path: Path, logins: dict[str, str]) -> None:
+    """The local users' passwords beside the saved configuration (which holds them hashed only), 0600."""
+    write_atomically(path, json.dumps(logins, sort_keys=True) + "\n", 0o600)
+
+
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m schoolnet.switchlab.server",
@@ -252,6 +263,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ports", nargs="*", default=[], metavar="PORTS",
                         help="the switch's ports in the catalogue's notation (GigabitEthernet0/0/1-24); "
                              "default: a 24-port switch of the platform")
+    parser.add_argument("--login-from-file", action="store_true",
+                        help="check logins against the password file only, not the local users configured (a "
+                             "switch whose SSH logins are authenticated elsewhere)")
     parser.add_argument("--vty", type=int, default=5, metavar="N",
                         help="command-line sessions at once; with all N busy a new session is refused (default 5)")
     return parser.parse_args(argv)
@@ -287,8 +301,18 @@ def main(argv: list[str] | None = None) -> int:
         args.state.mkdir(mode=0o700, parents=True, exist_ok=True)
         config = (saved.read_text(encoding="utf-8") if saved.exists()
                   else args.boot.read_text(encoding="utf-8") if args.boot else None)
-        device = Device(args.platform, args.hostname, config, persist=lambda text: write_saved(saved, text),
-                        reject=args.reject, printing=args.printing, ports=args.ports)
+        logins_file = args.state / "logins.json"
+        held: dict[str, str] = {}
+
+        def persist(text: str) -> None:
+            write_saved(saved, text)
+            write_logins(logins_file, held)
+
+        device = Device(args.platform, args.hostname, config, persist=persist, reject=args.reject,
+                        printing=args.printing, ports=args.ports)
+        held = device.logins
+        if saved.exists() and logins_file.exists():  # the local users' passwords, as saved with the configuration
+            device.logins.update(json.loads(logins_file.read_text(encoding="utf-8")))
     except OSError as exc:
         _fail(f"{exc.filename}: {exc.strerror}")
     origin = saved if saved.exists() else args.boot if args.boot else "the factory default"
@@ -315,7 +339,8 @@ def main(argv: list[str] | None = None) -> int:
         while True:
             connection, _ = listener.accept()
             worker = threading.Thread(target=_serve_connection, daemon=True,
-                                      args=(connection, host_key, device, args.user, password, lines))
+                                      args=(connection, host_key, device, args.user, password, lines,
+                                            args.login_from_file))
             # Started with SIGTERM blocked, which it and the threads it starts inherit: the signal then
             # reaches this thread, the only one that leaves it unblocked, and wakes it from accept().
             unblocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
