@@ -399,8 +399,8 @@ def test_saved_configuration_survives_lab_down_and_up_and_unsaved_does_not(repo:
 def test_secrets_appear_in_no_output_json_or_record(repo: Path) -> None:
     secrets = store(repo)
     values = [secrets.get(n) for n in secrets.values if n.startswith(("switch/", "snmp/"))]
-    with session(repo, "nx-sad-001-sw1") as s:  # a password typed on the switch, then a push that replaces it
-        s.configure(["aaa", "local-user admin password irreversible-cipher Old-Secret-2025", "quit"])
+    with session(repo, "nx-sad-001-sw1") as s:  # a key typed on the switch, then a push that replaces it
+        s.configure(["snmp-agent usm-user v3 schoolnet-monitor authentication-mode sha2-256 cipher Old-Secret-2025"])
     text = run("switches", "audit", "--env", "lab", "--limit", "host:nx-sad-001-sw1", repo=repo, ok=False).stdout
     code, _, pushed = push(repo)
     assert code == 0
@@ -408,7 +408,7 @@ def test_secrets_appear_in_no_output_json_or_record(repo: Path) -> None:
     for output in (text, pushed, record):
         assert not any(v in output for v in values)
         assert "Old-Secret-2025" not in output
-    assert "<secret:switch/nx-sad-001/admin>" in pushed
+    assert f"<secret:{AUTH}>" in pushed
 
 
 def test_no_switch_is_started_while_memory_is_short(repo: Path) -> None:
