@@ -136,6 +136,7 @@ devices:
     serial: 2102999001PZZ0TEST01
     asset_tag: NX-SAD-013-SW1
     uplink_port: XGigabitEthernet0/0/1
+    ssh_host_key: {ed25519_key("nx-sad-013-sw1")}
 
 tablets:
   - slot: 1
@@ -225,7 +226,7 @@ SCENARIOS = [
     Scenario("hand over a tablet", hand_over_tablet, [change(
         "tablet", "handed-over", "R9N20AQ3V08", "school:nx-sad-001",
         "Tablet R9N20AQ3V08 at nx-sad-001 handed over (certificate NX-HO-2026-SAD001-004-A1B2C3, 2026-11-30, "
-        "to class-teacher).", f"{SCHOOL}:62", ["nx-dc1-mdm-01"],
+        "to class-teacher).", f"{SCHOOL}:66", ["nx-dc1-mdm-01"],
         {"status": ["in_stock", "handed_over"], "handover": [None, HANDOVER]})],
         {"nx-dc1-mdm-01": [MDM_FILE]}),
     Scenario("replace an edge server", replace_edge_server, [change(
@@ -290,10 +291,10 @@ SCENARIOS = [
     Scenario("a school day: uplink down, tablets to repair and lost", school_day, [
         change("tablet", "sent-to-repair", "R9AXDHZBK1A", "school:nx-sad-001",
                "Tablet R9AXDHZBK1A at nx-sad-001 sent to repair (certificate NX-HO-2025-SAD001-001-593352).",
-               f"{SCHOOL}:47", ["nx-dc1-mdm-01", "nx-sad-001-edge"], {"status": ["handed_over", "in_repair"]}),
+               f"{SCHOOL}:51", ["nx-dc1-mdm-01", "nx-sad-001-edge"], {"status": ["handed_over", "in_repair"]}),
         change("tablet", "lost", "R9YSI86EKYU", "school:nx-sad-001",
                "Tablet R9YSI86EKYU at nx-sad-001 reported lost (certificate NX-HO-2025-SAD001-002-0C090C).",
-               f"{SCHOOL}:52", ["nx-dc1-mdm-01", "nx-sad-001-edge"], {"status": ["handed_over", "lost"]}),
+               f"{SCHOOL}:56", ["nx-dc1-mdm-01", "nx-sad-001-edge"], {"status": ["handed_over", "lost"]}),
         change("circuit", "changed", "ARA-SAD-0001-ADSL", "school:nx-sad-001",
                "Circuit ARA-SAD-0001-ADSL at nx-sad-001: status decommissioned → active.", f"{SCHOOL}:18",
                ["nx-dc1-mdm-01", "nx-sad-001-edge"], {"status": ["decommissioned", "active"]}),
@@ -306,7 +307,7 @@ SCENARIOS = [
     Scenario("move a tablet to another school", move_tablet, [change(
         "tablet", "moved", "R9N20AQ3V08", "school:nx-sad-002",
         "Tablet R9N20AQ3V08 moved from nx-sad-001 to nx-sad-002; slot 4 → 21.",
-        "inventory/schools/sadarak/nx-sad-002.yaml:139", ["nx-dc1-mdm-01", "nx-sad-001-edge", "nx-sad-002-edge"],
+        "inventory/schools/sadarak/nx-sad-002.yaml:143", ["nx-dc1-mdm-01", "nx-sad-001-edge", "nx-sad-002-edge"],
         {"school": ["nx-sad-001", "nx-sad-002"], "slot": [4, 21]})],
         {"nx-dc1-mdm-01": [MDM_FILE, "/var/lib/schoolnet-mdm/enrollment/nx-sad-002.json"],
          "nx-sad-001-edge": ["/etc/dnsmasq.d/school.conf", "/etc/unbound/unbound.conf.d/school.conf"],
@@ -357,7 +358,7 @@ def test_the_working_tree_is_the_default_head_and_is_left_untouched(clone: Path,
         "nx-sad-001 · Sadarak school No. 1 (Sadarak)\n"
         "  Tablet R9N20AQ3V08 at nx-sad-001 handed over (certificate NX-HO-2026-SAD001-004-A1B2C3, 2026-11-30, "
         "to class-teacher).\n"
-        f"    {SCHOOL}:62 · rendered files change on 1 host: nx-dc1-mdm-01\n")
+        f"    {SCHOOL}:66 · rendered files change on 1 host: nx-dc1-mdm-01\n")
     assert (git(clone, "status", "--porcelain"), git(clone, "rev-parse", "HEAD"), _tree_digest(clone)) == before
 
 

@@ -139,7 +139,8 @@ def switch_renamed_role(root: Path) -> None:
 def switch_added(root: Path) -> None:
     school = _schools(root)[9]
     _replace(school, "devices:\n", "devices:\n  - kind: switch\n    serial: 2102999999PZZZZZZZZZ\n"
-             "    asset_tag: NX-ADDED-SW9\n    uplink_port: XGigabitEthernet0/0/1\n")
+             "    asset_tag: NX-ADDED-SW9\n    uplink_port: XGigabitEthernet0/0/1\n"
+             "    ssh_host_key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEYyAx2L9ttbYY3kXp6wKsX0JHnD8cYvKQ0eJ6sxQ0Ji\n")
 
 
 def tablet_removed(root: Path) -> None:
