@@ -244,8 +244,8 @@ CASES = [
     Case("host-key-missing", "SN506", regex_sub(SCHOOL, r"^    ssh_host_key: .*\n", ""), SCHOOL, "- kind: edge"),
     Case("host-key-garbage", "SN506", regex_sub(SCHOOL, r"ssh_host_key: ssh-ed25519 ",
                                                 "ssh_host_key: ssh-ed25519 !!"), SCHOOL, "ssh_host_key:"),
-    Case("switch-host-key-missing", "SN507", regex_sub(SCHOOL, r"^(    uplink_port: .*\n)    ssh_host_key: .*\n", r"\1"),
-         SCHOOL, "- kind: switch"),
+    Case("switch-host-key-missing", "SN507",
+         regex_sub(SCHOOL, r"^(    uplink_port: .*\n)    ssh_host_key: .*\n", r"\1"), SCHOOL, "- kind: switch"),
     # --- fleet invariants ---------------------------------------------------------------------------
     Case("school-count", "SN601", sub("programme.yaml", "schools: 16", "schools: 17"), "programme.yaml",
          "schools: 17"),
