@@ -225,12 +225,16 @@ def _free_port() -> int:
 
 
 @contextmanager
-def stand_in(repo: Path, tmp_path: Path, host: str, *options: str) -> Iterator[None]:
+def stand_in(repo: Path, tmp_path: Path, host: str, *options: str, factory: bool = False) -> Iterator[None]:
     """`host` replaced, in the lab environment, by an emulator of its own started with `options` (its
-    saved state copied, its host key kept): a switch that behaves as a real one sometimes does."""
+    saved state copied, its host key kept; `factory`: nothing saved, as delivered): a switch that behaves
+    as a real one sometimes does."""
     lab = Path(LAB_ENV["SCHOOLNET_LAB_DIR"]) / "switches" / host
     state = tmp_path / "state"
-    shutil.copytree(lab / "state", state)
+    if factory:
+        state.mkdir()
+    else:
+        shutil.copytree(lab / "state", state)
     port = _free_port()
     (tmp_path / "password").write_text(store(repo).get(f"switch/{host.rsplit('-', 1)[0]}/admin") + "\n")
     process = subprocess.Popen([sys.executable, "-m", "schoolnet.switchlab.server", "--listen", "127.0.0.1",
@@ -269,6 +273,26 @@ def test_one_switch_refusing_a_line_fails_alone_and_retry_targets_it(repo: Path,
         code, retried, _ = push(repo, "--retry-failed")
         assert list(retried) == ["nx-sad-001-sw2"] and code == 1
     run("switches", "push", "--env", "lab", "--limit", "host:nx-sad-001-sw2", "--yes", repo=repo)
+
+
+@pytest.mark.parametrize("host", ["nx-sad-001-sw2", "nx-kan-008-sw1"])
+def test_a_factory_default_switch_is_pushed_in_one_go_and_stays_compliant(repo: Path, tmp_path: Path,
+                                                                          host: str) -> None:
+    """A switch as delivered (its vendor's factory lines, `no aaa new-model` on IOS, no local user, the
+    delivery password): one push converges it over SSH, the audit after it is compliant with 0 lines, and
+    a second push sends nothing."""
+    with stand_in(repo, tmp_path, host, factory=True):
+        with session(repo, host) as s:
+            factory = s.read_config()
+        assert "local-user admin" not in factory and "username admin" not in factory
+        assert ("domain default_admin" in factory) if SWITCHES[host] == "huawei-vrp" else "no aaa new-model" in factory
+        _, pushed, output = push(repo)
+        assert pushed[host]["status"] == "changed", output
+        assert len(pushed[host]["changes"]) > 100  # type: ignore[arg-type]
+        _, found = audit(repo, host)
+        assert found[host]["status"] == "compliant" and found[host]["remediation"] == []
+        _, again, _ = push(repo)
+        assert again[host]["status"] == "unchanged" and again[host]["changes"] == []
 
 
 def test_a_switch_with_every_vty_busy_fails_alone_and_the_push_is_recorded(repo: Path, tmp_path: Path) -> None:
