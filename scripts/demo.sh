@@ -97,7 +97,7 @@ schoolnet lab ssh nx-sad-001-edge sudo dnsmasq --test
 echo "-- the hub's WireGuard configuration lists one peer per school:"
 schoolnet lab ssh nx-dc1-vpn-01 "sudo grep -c '^\[Peer\]' /etc/wireguard/wg0.conf"
 
-step "8/11 switches: audit (each lab switch booted with a few seeded differences), push, audit again"
+step "8/11 switches: audit (each lab switch prints as a real VRP or IOS switch, booted with a few seeded differences), push, audit again"
 if schoolnet switches audit --env lab --limit district:sadarak; then
     echo "   (compliant already: an earlier demo pushed and saved them; \`schoolnet lab down --purge\` boots"
     echo "   them from their seeded differences again)"
