@@ -1,4 +1,4 @@
-"""switches audit|push: the switches in the same plan → push → record loop as the servers."""
+"""switches audit|push|onboard|rotate: the switches in the same plan → push → record loop as the servers."""
 
 from __future__ import annotations
 
@@ -102,7 +102,11 @@ def switches_group() -> None:
     \b
     Examples:
       schoolnet switches audit --env lab --limit district:sadarak
+      schoolnet switches audit --env prod --running-dir /var/lib/oxidized/configs
       schoolnet switches push --env lab --limit school:nx-sad-001 --yes
+      schoolnet switches onboard --env prod --limit school:nx-sad-001
+      schoolnet secrets rotate switch/nx-sad-001/admin && schoolnet render && \
+        schoolnet switches rotate --env prod --limit school:nx-sad-001 --yes
     """
 
 
