@@ -105,8 +105,7 @@ def switches_group() -> None:
       schoolnet switches audit --env prod --running-dir /var/lib/oxidized/configs
       schoolnet switches push --env lab --limit school:nx-sad-001 --yes
       schoolnet switches onboard --env prod --limit school:nx-sad-001
-      schoolnet secrets rotate switch/nx-sad-001/admin && schoolnet render && \
-        schoolnet switches rotate --env prod --limit school:nx-sad-001 --yes
+      schoolnet switches rotate --env prod --limit school:nx-sad-001 --yes   # after secrets rotate, render
     """
 
 
