@@ -1,7 +1,8 @@
 """Compliance against printouts schoolnet did not write: a corpus per switch OS, each with its outcome.
 
 tests/switch_corpus/ holds public running-configs of other networks' switches, as their operators
-published them (VRP S-series V200R005 to V200R022; IOS 12.2 and 15.0, IOS-XE 3.x and 17.6; sources in
+published them (VRP S-series V200R005, V200R013 (the head of a printout), V200R021 and V200R022; IOS
+12.2 and 15.0, IOS-XE 3.x and 17.6; sources in
 tests/switch_corpus/SOURCES.md).  Beside them, per OS, two printouts made by the lab's emulator,
 whose printing follows the same public printouts (docs/switches.md): a factory-default switch, and
 one that applied our build.  Expected outcomes:
@@ -121,5 +122,5 @@ def test_a_real_printout_gets_a_remediation_that_breaks_no_invariant(path: Path)
 
 def test_the_corpus_covers_each_os_and_release_the_issue_names() -> None:
     names = " ".join(p.name for p in PRINTOUTS)
-    for release in ("V200R005", "V200R021", "V200R022", "-12.2", "-15.0", "-17.6"):
+    for release in ("V200R005", "V200R013", "V200R021", "V200R022", "-12.2", "-15.0", "-17.6"):
         assert release in names
