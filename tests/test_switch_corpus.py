@@ -26,8 +26,8 @@ from schoolnet.model.programme import SwitchFeature
 from schoolnet.switches.compliance import compare
 from schoolnet.switches.invariants import check
 from schoolnet.switches.ledger import Ledger
-from schoolnet.switches.run import Reading, proof_for
-from schoolnet.switches.secret_lines import FORMS, slot_of, snmp_users
+from schoolnet.switches.run import Reading, proof_for, remember
+from schoolnet.switches.secret_lines import FORMS, slot_of
 from schoolnet.switchlab.cli import EXEC_RULES, Device, Session, tokens
 from tests.conftest import ROOT
 
@@ -59,7 +59,7 @@ def read(session: Session) -> Reading:
 
 def push(session: Session, remediation: tuple[str, ...], ledger: Ledger, hostname: str) -> Reading:
     """Type a remediation as `switches push` does (questions answered yes), then record the secrets the
-    switch printed for what was typed, as push_one does."""
+    switch printed for what was typed (push_one's own `remember`)."""
     session.feed(ENTER[session.device.platform] + "\n")
     for line in remediation:
         out = session.feed(line + "\n")
@@ -68,17 +68,7 @@ def push(session: Session, remediation: tuple[str, ...], ledger: Ledger, hostnam
         assert "Error:" not in out and "% " not in out.replace("% Access VLAN", ""), (line, out)
     session.feed(LEAVE[session.device.platform] + "\n")
     seen = read(session)
-    forms = FORMS[session.device.platform]
-    printed = {" ".join(m["lead"].split()): m["value"] for raw in seen.running.splitlines()
-               for pattern in forms.printed if (m := pattern.match(raw))}
-    users = snmp_users(seen.hidden)
-    for line in remediation:
-        slot = slot_of(session.device.platform, line)
-        if slot is not None and slot[0] in printed:
-            ledger.record(hostname, slot[0], slot[1], printed[slot[0]])
-        elif slot is not None and (m := forms.hidden.match(line) if forms.hidden else None) and \
-                users.get(m["name"]) == m["group"]:
-            ledger.record(hostname, slot[0], slot[1], "")
+    remember(session.device.platform, hostname, ledger, list(remediation), seen)
     return seen
 
 

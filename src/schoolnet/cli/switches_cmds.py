@@ -306,7 +306,7 @@ def rotate(inventory: Path, environment: str, limits: tuple[str, ...], build: Pa
     outcomes |= {o.hostname: o for o in done}
     ordered = [outcomes[h.hostname] for h in ready.hosts]
     entry = record.append(root, environment, list(limits), ordered, kind="switches")
-    finished = _finish_rotations(ready, ledger)
+    finished = _finish_rotations(ready, ledger, ready.fleet.environments[environment].switch_user)
     if fmt == "json":
         click.echo(json.dumps(entry, indent=2))
     else:
@@ -321,7 +321,7 @@ def rotate(inventory: Path, environment: str, limits: tuple[str, ...], build: Pa
         sys.exit(EXIT_PROBLEMS)
 
 
-def _finish_rotations(ready: Ready, ledger: Ledger) -> list[str]:
+def _finish_rotations(ready: Ready, ledger: Ledger, user: str) -> list[str]:
     """Drop the old value of each school login every one of whose switches holds the new one."""
     finished = []
     for school in {h.school.id for h in ready.hosts if h.school is not None}:
@@ -330,8 +330,7 @@ def _finish_rotations(ready: Ready, ledger: Ledger) -> list[str]:
             continue
         members = [h for h in switches(ready.fleet.hosts) if h.school is not None and h.school.id == school]
         new = ready.secrets.get(name)
-        if all(any(ledger.holds(h.hostname, slot, new, "") for slot in ledger.held.get(h.hostname, {})
-                   if slot.startswith("login ")) for h in members):
+        if all(ledger.holds(h.hostname, login_slot(user), new, "") for h in members):
             finished.append(name)
     finish_rotations(ready.secrets, finished)
     return sorted(finished)

@@ -89,10 +89,6 @@ def write_keys(fleet: Fleet, inventory: Path, results: Iterable[tuple[Host, Onbo
             while end < len(lines) and lines[end].startswith("    ") and lines[end].strip():
                 end += 1
             lines.insert(end, f"    ssh_host_key: {result.key}")
-            result.where = f"{name}:{end + 1}"
+            above = sum(1 for other, _ in entries if other < line)  # written after this one, above it
+            result.where = f"{name}:{end + 1 + above}"
         write_atomically(path, "\n".join(lines), 0o644)
-    for entries in by_file.values():  # lines below a write moved down by the writes above them
-        for line, result in entries:
-            moved = sum(1 for other, _ in entries if other < line)
-            file, number = result.where.rsplit(":", 1)
-            result.where = f"{file}:{int(number) + moved}"

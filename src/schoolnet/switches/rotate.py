@@ -22,7 +22,7 @@ from pathlib import Path
 from schoolnet.outcome import HostOutcome
 from schoolnet.switches.ledger import Ledger
 from schoolnet.switches.run import Job, locked, login_slot, read_switch, remember
-from schoolnet.switches.secret_lines import slot_of
+from schoolnet.switches.secret_lines import is_login, slot_of
 from schoolnet.switches.session import Session, SwitchError
 
 ENTER = {"huawei-vrp": ["aaa"], "cisco-ios": []}
@@ -33,7 +33,7 @@ def password_line(job: Job) -> str | None:
     """The build's line that sets the login user's password (it holds the value the store has now)."""
     for line in job.intended.splitlines():
         slot = slot_of(job.dialect.os, line.strip())
-        if slot is not None and f" {job.target.user} " in f" {slot[0]} " and "snmp" not in slot[0]:
+        if slot is not None and is_login(slot[0], job.target.user):
             return line.strip()
     return None
 
@@ -66,7 +66,7 @@ def rotate_one(job: Job, old: str, new: str, timeout: float, root: Path, ledger:
                 return _roll_back(job, session, line.replace(new, old), old, timeout, ledger, outcome,
                                   job.masker.prose(str(exc)))
             session.save()
-            remember(job, ledger, [line], read_switch(session, job))
+            remember(os, job.hostname, ledger, [line], read_switch(session, job))
             ledger.record(job.hostname, login_slot(job.target.user), new, "")
     outcome.status = "changed"
     outcome.changes = job.masker.lines([line])

@@ -28,7 +28,7 @@ from schoolnet.switches.invariants import check
 from schoolnet.switches.ledger import Ledger
 from schoolnet.switches.masking import Masker
 from schoolnet.switches.platforms import Dialect, UnknownDialect, dialect
-from schoolnet.switches.secret_lines import FORMS, Proof, SecretLines, slot_of, snmp_users
+from schoolnet.switches.secret_lines import FORMS, Proof, SecretLines, is_login, printed_secrets, slot_of, snmp_users
 from schoolnet.switches.session import Session, SwitchError, Target
 
 LOCKS = Path("deploys") / ".locks"
@@ -154,28 +154,23 @@ def compare_seen(fleet: Fleet, job: Job, seen: Reading, ledger: Ledger) -> Compl
                    proof_for(ledger, job.hostname), seen.hidden)
 
 
-def remember(job: Job, ledger: Ledger, sent: list[str], seen: Reading) -> None:
+def remember(os: str, hostname: str, ledger: Ledger, sent: list[str], seen: Reading) -> None:
     """After a push: for each secret line typed, what the switch prints for it now (its hash; "" for a
     hidden line the switch now names), so the next audit can prove it without typing it again."""
-    forms = FORMS.get(job.dialect.os)
+    forms = FORMS.get(os)
     if forms is None:
         return
-    printed: dict[str, str] = {}
-    for line in seen.running.splitlines():
-        for pattern in forms.printed:
-            found = pattern.match(line)
-            if found is not None:
-                printed[" ".join(found["lead"].split())] = found["value"]
+    printed = printed_secrets(os, seen.running)
     users = snmp_users(seen.hidden or "")
     for line in sent:
-        slot = slot_of(job.dialect.os, line.strip())
+        slot = slot_of(os, line.strip())
         if slot is None:
             continue
         if slot[0] in printed:
-            ledger.record(job.hostname, slot[0], slot[1], printed[slot[0]])
+            ledger.record(hostname, slot[0], slot[1], printed[slot[0]])
         elif forms.hidden is not None and (found := forms.hidden.match(line.strip())) and \
                 users.get(found["name"]) == found["group"]:
-            ledger.record(job.hostname, slot[0], slot[1], "")
+            ledger.record(hostname, slot[0], slot[1], "")
 
 
 def _refusal(job: Job, result: Compliance, seen: Reading) -> str:
@@ -194,7 +189,7 @@ def _changes_login(job: Job, result: Compliance) -> str:
     `schoolnet switches rotate`, which proves it with a fresh login before it saves."""
     for line in result.remediation:
         slot = slot_of(job.dialect.os, line)
-        if slot is not None and f" {job.target.user} " in f" {slot[0]} " and slot[1] != job.target.password:
+        if slot is not None and is_login(slot[0], job.target.user) and slot[1] != job.target.password:
             return (f"refusing to change the login password of {job.target.user} in a push: a rotation is under "
                     "way; finish it with `schoolnet switches rotate`")
     return ""
@@ -269,7 +264,7 @@ def push_one(fleet: Fleet, job: Job, timeout: float, root: Path, ledger: Ledger)
                     return outcome
                 session.save()
                 seen = read_switch(session, job)
-                remember(job, ledger, sent, seen)
+                remember(job.dialect.os, job.hostname, ledger, sent, seen)
                 after = compare_seen(fleet, job, seen, ledger)
         except (SwitchError, ComplianceError) as exc:
             outcome.fail(job.masker.prose(str(exc)))

@@ -55,6 +55,27 @@ def slot_of(os: str, line: str) -> tuple[str, str] | None:
     return None
 
 
+def is_login(slot: str, user: str) -> bool:
+    """Whether a secret slot is `user`'s login password (not an SNMP key of a user of the same name)."""
+    return slot.startswith((f"local-user {user} password ", f"username {user} "))
+
+
+def printed_secrets(os: str, running: str) -> dict[str, str]:
+    """What the switch prints for each secret slot of its running configuration (its hash)."""
+    forms = FORMS.get(os)
+    printed: dict[str, str] = {}
+    if forms is None:
+        return printed
+    for line in running.splitlines():
+        if not _HINT.search(line):
+            continue
+        for pattern in forms.printed:
+            found = pattern.match(line)
+            if found is not None:
+                printed[" ".join(found["lead"].split())] = found["value"]
+    return printed
+
+
 def snmp_users(printed: str) -> dict[str, str]:
     """IOS `show snmp user`: each user's group (`User name: u3` … `Group-name: G3PRIV`)."""
     users: dict[str, str] = {}

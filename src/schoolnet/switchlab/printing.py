@@ -20,12 +20,11 @@ import re
 import secrets
 import string
 
-from schoolnet.switches.hashes import md5_crypt
+from schoolnet.switches.hashes import ios_secret
 
 # Characters seen inside VRP's printed ciphers (public printouts): letters, digits, punctuation; never a
 # space, never `?` (VRP's help key) and, inside `$1c$…$`, never `$`.
 _VRP_CHARACTERS = string.ascii_letters + string.digits + "!\"#%&'()*+,-./:;<=>@[\\]^_`{|}~"
-_CISCO64 = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 _VRP_HASHED = re.compile(r"^(?:\$1[a-z]\$\S+\$|%@%@.*%@%@|%\^%#.*%\^%#|%\$%\$.*%\$%\$)$")
 _VRP_USER_PASSWORD = re.compile(r"^(?P<lead>local-user \S+ password) (?:irreversible-cipher|cipher) (?P<value>\S+)$")
@@ -64,8 +63,7 @@ def as_stored(platform: str, text: str) -> str:
             return f"{found['lead']} {vrp_reversible()}"
         return text
     if (found := _IOS_SECRET.match(text)) is not None and not re.match(r"^\d ", text[len(found["lead"]) + 1:]):
-        salt = "".join(secrets.choice(_CISCO64) for _ in range(4))
-        return f"{found['lead']} 5 {md5_crypt(found['value'], salt)}"
+        return f"{found['lead']} 5 {ios_secret(found['value'], 5)}"
     return text
 
 

@@ -302,15 +302,13 @@ def main(argv: list[str] | None = None) -> int:
         config = (saved.read_text(encoding="utf-8") if saved.exists()
                   else args.boot.read_text(encoding="utf-8") if args.boot else None)
         logins_file = args.state / "logins.json"
-        held: dict[str, str] = {}
 
         def persist(text: str) -> None:
             write_saved(saved, text)
-            write_logins(logins_file, held)
+            write_logins(logins_file, device.logins)
 
         device = Device(args.platform, args.hostname, config, persist=persist, reject=args.reject,
                         printing=args.printing, ports=args.ports)
-        held = device.logins
         if saved.exists() and logins_file.exists():  # the local users' passwords, as saved with the configuration
             device.logins.update(json.loads(logins_file.read_text(encoding="utf-8")))
     except OSError as exc:
