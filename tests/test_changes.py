@@ -437,8 +437,8 @@ def rename_school(repo: Path) -> None:
                          ids=["by changed files", "by inputs digests"])
 def test_rendering_only_hosts_whose_inputs_differ_finds_what_a_full_render_finds(
         clone: Path, base: str, makes: tuple[Callable[[Path], None], ...]) -> None:
-    from schoolnet.report.changes import compare
-    from schoolnet.report.revisions import materialise, private_directory, remove, repository_of
+    from schoolnet.changes.compare import compare
+    from schoolnet.changes.revisions import materialise, private_directory, remove, repository_of
 
     for make in makes:
         make(clone)
@@ -464,7 +464,7 @@ def test_rendering_only_hosts_whose_inputs_differ_finds_what_a_full_render_finds
 
 
 def _tablet(status: str, school: str = "nx-sad-001", handover: dict[str, str] | None = None) -> Any:
-    from schoolnet.report.change_kinds import Record
+    from schoolnet.changes.kinds import Record
 
     values = {"school": school, "slot": 4, "model": None, "mac": "02:5c:74:ba:7c:38", "status": status,
               "asset_tag": None, "handover": handover}
@@ -483,13 +483,13 @@ def _tablet(status: str, school: str = "nx-sad-001", handover: dict[str, str] | 
      "Tablet R9N20AQ3V08 at nx-sad-001 sent to repair."),
 ], ids=["returned", "retired", "moved and handed over", "to repair without a record"])
 def test_tablet_events_read_as_plain_sentences(before: Any, after: Any, sentence: str) -> None:
-    from schoolnet.report.change_kinds import TABLET
+    from schoolnet.changes.kinds import TABLET
 
     assert TABLET.changed(before, after, TABLET.diff(before, after))[1] == sentence
 
 
 def test_values_read_as_written() -> None:
-    from schoolnet.report.change_kinds import said
+    from schoolnet.changes.kinds import said
 
     assert said(("bandwidth_mbps", 100, 1000)) == "bandwidth 100 Mbit/s → 1000 Mbit/s"
     assert said(("ssh_host_key", None, "ssh-ed25519 AAAA")) == "SSH host key pinned"

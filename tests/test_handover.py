@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from schoolnet.report.chromium import ChromiumError, Printer, print_pdfs
-from schoolnet.report.handover import _css_string
+from schoolnet.handover.certificate import _css_string
+from schoolnet.handover.chromium import ChromiumError, Printer, print_pdfs
 from tests.conftest import ROOT, invoke
 
 REFERENCE = ROOT / "inventory"

@@ -252,7 +252,7 @@ class Outputs:
         assert any(json.dumps(v)[1:-1] in strings for v in self.values.values())
 
     def certificate(self) -> None:
-        from schoolnet.report.handover import certificates, render_certificate
+        from schoolnet.handover.certificate import certificates, render_certificate
         from schoolnet.validate import load_for_action
 
         fleet = load_for_action(self.repo / "inventory")

@@ -8,11 +8,9 @@ from pathlib import Path
 
 import click
 
-from schoolnet.cli.common import EXIT_PROBLEMS, fail, inventory_option, usage_error
-from schoolnet.report.change_model import SideError
-from schoolnet.report.change_text import FORMATS
-from schoolnet.report.changes import compare
-from schoolnet.report.revisions import (
+from schoolnet.changes.compare import compare
+from schoolnet.changes.model import SideError
+from schoolnet.changes.revisions import (
     RevisionError,
     Snapshot,
     materialise,
@@ -21,6 +19,8 @@ from schoolnet.report.revisions import (
     repository_of,
     work_tree,
 )
+from schoolnet.changes.text import FORMATS
+from schoolnet.cli.common import EXIT_PROBLEMS, fail, inventory_option, usage_error
 
 
 @click.command("changes")

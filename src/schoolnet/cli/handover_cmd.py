@@ -11,8 +11,8 @@ import click
 
 from schoolnet.cli.common import EXIT_PROBLEMS, inventory_option, usage_error
 from schoolnet.cli.progress import counter
-from schoolnet.report.chromium import ChromiumError, find_chromium
-from schoolnet.report.handover import HandoverError, find_school, write_certificates
+from schoolnet.handover.certificate import HandoverError, find_school, write_certificates
+from schoolnet.handover.chromium import ChromiumError, find_chromium
 from schoolnet.validate import load_for_action
 
 

@@ -1,1 +1,1 @@
-"""Stage beside deploy: what people read, made from the model (site, handover certificates)."""
+"""Stage beside deploy: the auditors' static site and its CSV exports, made from the model."""

@@ -8,9 +8,9 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from schoolnet.report.change_model import Change
-from schoolnet.report.changes import Report
-from schoolnet.report.revisions import Snapshot, short
+from schoolnet.changes.compare import Report
+from schoolnet.changes.model import Change
+from schoolnet.changes.revisions import Snapshot, short
 
 HOSTS_INLINE = 10  # text: names shown before "and N more"
 HOSTS_OPEN = 5  # markdown: more than this many hosts are folded into <details>

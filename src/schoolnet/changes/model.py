@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from schoolnet.changes.revisions import Snapshot
 from schoolnet.problems import Location, Problem
-from schoolnet.report.revisions import Snapshot
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """What a change does to the fleet, entity by entity, and which hosts' rendered files it alters.
 
 Two revisions are loaded and validated as every command does; their entities are compared
-by the declarations in `change_kinds` (identity, compared attributes, parent), secrets by
+by the declarations in `changes.kinds` (identity, compared attributes, parent), secrets by
 name and value (values never leave this process), templates and role deploys by content;
-then `change_hosts` renders what may differ on both sides.  Each change names the hosts it
+then `changes.hosts` renders what may differ on both sides.  Each change names the hosts it
 accounts for by scope: a school's own hosts and the data center's, a role's hosts, the hosts
 whose files hold a secret.  A file that changed with nothing it describes changing is said
 too, so a reviewer never wonders whether a diff was missed.
@@ -16,14 +16,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from schoolnet.changes.hosts import Affected, RenderFailed, Side, affected_hosts
+from schoolnet.changes.kinds import KINDS, Kind, Record, counted
+from schoolnet.changes.model import Change, SideError, relabelled
+from schoolnet.changes.revisions import ROLES, TEMPLATES, Snapshot
+from schoolnet.changes.secrets import compare_secrets
 from schoolnet.model.fleet import Fleet
 from schoolnet.problems import InventoryError, Location
 from schoolnet.render.templates import discover
-from schoolnet.report.change_hosts import Affected, RenderFailed, Side, affected_hosts
-from schoolnet.report.change_kinds import KINDS, Kind, Record, counted
-from schoolnet.report.change_model import Change, SideError, relabelled
-from schoolnet.report.change_secrets import compare_secrets
-from schoolnet.report.revisions import ROLES, TEMPLATES, Snapshot
 from schoolnet.rulebook import problem
 from schoolnet.secrets.store import SECRETS_FILE, SopsSecrets
 from schoolnet.validate import load_for_action

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
+from schoolnet.changes.model import Change, SideError, relabelled
+from schoolnet.changes.revisions import Snapshot
 from schoolnet.problems import InventoryError
-from schoolnet.report.change_model import Change, SideError, relabelled
-from schoolnet.report.revisions import Snapshot
 from schoolnet.secrets.store import SECRETS_FILE, SopsSecrets
 
 RECIPIENT = re.compile(r"^\s*-?\s*recipient:\s*(\S+)\s*$", re.MULTILINE)

@@ -12,7 +12,7 @@ never of invented persons: the lines for the name in print stay empty for whoeve
 
 The HTML is rendered by a Jinja sandbox with autoescape on and StrictUndefined (an inventory
 value is data, never markup or template code), holds its own CSS for A4 and forbids itself any
-request (Content-Security-Policy); headless Chromium prints it to PDF (report/chromium.py).
+request (Content-Security-Policy); headless Chromium prints it to PDF (handover/chromium.py).
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ from markupsafe import Markup
 
 from schoolnet.atomic import exchange, locked
 from schoolnet.contained import child
+from schoolnet.handover.chromium import print_pdfs
 from schoolnet.ipam import Addressing
 from schoolnet.model.fleet import Fleet
 from schoolnet.model.school import School
-from schoolnet.report.chromium import print_pdfs
 
 TEMPLATES = Path(__file__).parent / "templates"
 INDEX = "index.html"
