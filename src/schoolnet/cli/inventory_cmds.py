@@ -204,6 +204,27 @@ def ipam_allocate(school: str, inventory: Path) -> None:
     click.echo(f"{school}: {prefix} (appended to {fleet.doc(fleet.ledger).name})")
 
 
+@ipam.command("release")
+@click.argument("school")
+@inventory_option
+def ipam_release(school: str, inventory: Path) -> None:
+    """Take a closed school's prefix out of ipam.yaml (one line less); refused while its file exists.
+
+    \b
+    Example:
+      schoolnet ipam release nx-sad-012
+    """
+    from schoolnet.ipam.ledger import release
+
+    fleet = load_fleet_or_raise(inventory)
+    try:
+        prefix = release(fleet, school)
+    except LedgerError as exc:
+        click.echo(f"schoolnet: {exc}", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    click.echo(f"{school}: {prefix} released (removed from {fleet.doc(fleet.ledger).name})")
+
+
 @click.command()
 @click.argument("kind", required=False, type=click.Choice(sorted(SCHEMAS)))
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Write <kind>.schema.json files here.")

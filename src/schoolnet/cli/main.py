@@ -30,6 +30,7 @@ COMMANDS = {
     "schema": "schoolnet.cli.inventory_cmds:schema",
     "secrets": "schoolnet.cli.secrets_cmds:secrets",
     "switches": "schoolnet.cli.switches_cmds:switches_group",
+    "tablets": "schoolnet.cli.tablets_cmd:tablets",
     "validate": "schoolnet.cli.inventory_cmds:validate",
 }
 

@@ -71,3 +71,23 @@ def allocate(fleet: Fleet, school_id: str) -> IPv4Network:
                 raise LedgerError(f"{path}: 'allocations:' must be the last block of the file to append to it")
         write_atomically(path, text + f"  {school_id}: {prefix}\n")
     return prefix
+
+
+def release(fleet: Fleet, school_id: str) -> IPv4Network:
+    """Take a closed school's line out of ipam.yaml.  Its prefix is free again for the next school
+    `allocate` gives one to; refused while the school still has a file, whose addresses it holds."""
+    if school_id in fleet.schools_by_id:
+        raise LedgerError(f"{school_id} still has a school file ({fleet.doc(fleet.schools_by_id[school_id]).name}); "
+                          "close the school first (docs/howto/close-a-school.md)")
+    path = fleet.doc(fleet.ledger).path
+    with locked(path.parent):
+        ledger = _current(path)
+        if school_id not in ledger.allocations:
+            raise LedgerError(f"{school_id} holds no prefix in {path.name}")
+        prefix = ledger.allocations[school_id]
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [line for line in lines if line.split("#", 1)[0].strip().split(":", 1)[0].strip() != school_id]
+        if len(kept) != len(lines) - 1:
+            raise LedgerError(f"{path}: write {school_id} as one line '  {school_id}: {prefix}' to release it")
+        write_atomically(path, "".join(kept))
+    return prefix

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from schoolnet.model.school import Circuit, Coordinates
@@ -9,6 +11,7 @@ from schoolnet.model.types import (
     Address,
     DeviceKind,
     DeviceStatus,
+    LaxDate,
     LongText,
     Name,
     Network,
@@ -53,6 +56,22 @@ class DcDevice(Strict):
     ssh_host_key: LongText | None = None
 
 
+StockStatus = Literal["in_stock", "in_repair", "lost", "retired"]
+
+
+class StockTablet(Strict):
+    """A procured tablet no school holds: returned from a closed school, or not yet sent to one.  It keeps
+    its serial, MAC and where it came from, so its trail does not end when its school's file goes."""
+
+    serial: Text
+    model: Name
+    mac: Text
+    status: StockStatus = "in_stock"
+    asset_tag: Text | None = None
+    returned_from: Name | None = Field(None, description="the school it came back from, if any")
+    returned_on: LaxDate | None = None
+
+
 class Datacenter(Strict):
     site: Name
     name: Text
@@ -63,3 +82,4 @@ class Datacenter(Strict):
     networks: list[DcNetwork] = Field(default_factory=list)
     devices: list[DcDevice] = Field(default_factory=list)
     circuits: list[Circuit] = Field(default_factory=list)
+    stock: list[StockTablet] = Field(default_factory=list, description="tablets in the programme's store")

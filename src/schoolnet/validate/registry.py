@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import Any
 
 from schoolnet.ipam.plan import Addressing
+from schoolnet.model.datacenter import StockTablet
 from schoolnet.model.fleet import Fleet, Host
 from schoolnet.model.school import Tablet
 from schoolnet.problems import Problem, Severity
@@ -45,6 +46,11 @@ class Context:
             return schools[n], ("tablets", i - starts[n], *field)
 
         return Column([value(t) for s in schools for t in s.tablets], place)
+
+    def stock_column(self, value: Callable[[StockTablet], Hashable | None], *field: str) -> Column:
+        """One value per tablet in the data centers' stores: their serials and MACs are as unique as any."""
+        return Column.of((value(t), site, ("stock", i, *field))
+                         for site in self.fleet.datacenters for i, t in enumerate(site.stock))
 
     def host_column(self, value: Callable[[Host], Hashable | None], *field: str) -> Column:
         hosts = self.fleet.hosts

@@ -48,16 +48,20 @@ def uplink_count(ctx: Context) -> Iterator[Problem]:
                           "it needs exactly one", "set the others' status to decommissioned, or add one")
 
 
-@rule("SN604", "tablet-total", "The tablets of all schools do not add up to expected.tablets (the procured count).",
-      bad="expected: {tablets: 2300}   # 2299 in the schools", good="expected: {tablets: 2300}")
+@rule("SN604", "tablet-total", "The tablets of all schools and the data center's stock do not add up to "
+      "expected.tablets (the procured count).",
+      bad="expected: {tablets: 2300}   # 2299 in the schools and the stock", good="expected: {tablets: 2300}")
 def tablet_total(ctx: Context) -> Iterator[Problem]:
     fleet = ctx.fleet
-    total = sum(len(s.tablets) for s in fleet.schools)
+    at_schools = sum(len(s.tablets) for s in fleet.schools)
+    in_stock = sum(len(d.stock) for d in fleet.datacenters)
     expected = fleet.programme.expected.tablets
-    if total != expected:
+    if at_schools + in_stock != expected:
+        stock = f" and the stock {in_stock}" if in_stock else ""
         yield problem("SN604", fleet.loc(fleet.programme, "expected", "tablets"),
-                      f"the schools list {total} tablets, the programme procured {expected}",
-                      "every procured tablet belongs to a school, even in stock or retired")
+                      f"the schools list {at_schools} tablets{stock}, the programme procured {expected}",
+                      "every procured tablet is at a school or in the data center's stock (`schoolnet tablets "
+                      "move SERIAL --to stock`), even when retired")
 
 
 @rule("SN605", "school-without-tablets", "A school has no tablets.",

@@ -27,7 +27,8 @@ def duplicate_serials(ctx: Context) -> Iterator[Problem]:
 
 
 def serials(ctx: Context) -> Column:
-    return ctx.host_column(lambda h: h.serial, "serial") + ctx.tablet_column(lambda t: t.serial, "serial")
+    return (ctx.host_column(lambda h: h.serial, "serial") + ctx.tablet_column(lambda t: t.serial, "serial")
+            + ctx.stock_column(lambda t: t.serial, "serial"))
 
 
 @rule("SN103", "duplicate-asset-tag", "Two items carry the same asset tag.",
@@ -38,7 +39,8 @@ def duplicate_asset_tags(ctx: Context) -> Iterator[Problem]:
 
 def asset_tags(ctx: Context) -> Column:
     return (ctx.host_column(lambda h: h.device.asset_tag, "asset_tag")
-            + ctx.tablet_column(lambda t: t.asset_tag, "asset_tag"))
+            + ctx.tablet_column(lambda t: t.asset_tag, "asset_tag")
+            + ctx.stock_column(lambda t: t.asset_tag, "asset_tag"))
 
 
 @rule("SN104", "duplicate-mac", "Two tablets or interfaces share a MAC address; DHCP reservations would clash.",
@@ -52,7 +54,8 @@ def macs(ctx: Context) -> Column:
         (interface.mac.lower(), site, ("devices", d, "interfaces", i, "mac"))
         for site in ctx.fleet.datacenters for d, device in enumerate(site.devices)
         for i, interface in enumerate(device.interfaces) if interface.mac)
-    return ctx.tablet_column(lambda t: t.mac.lower(), "mac") + interfaces
+    return (ctx.tablet_column(lambda t: t.mac.lower(), "mac") + ctx.stock_column(lambda t: t.mac.lower(), "mac")
+            + interfaces)
 
 
 @rule("SN105", "duplicate-ip", "Two interfaces or derived reservations have the same IP address.",
