@@ -118,7 +118,8 @@ def ledger_unknown_schools(ctx: Context) -> Iterator[Problem]:
         if school_id not in fleet.schools_by_id:
             yield problem("SN305", fleet.loc(fleet.ledger, "allocations", school_id),
                           f"ledger entry for unknown school {school_id}",
-                          f"add the school's file, or free a closed school's prefix: schoolnet ipam release {school_id}")
+                          "add the school's file, or free a closed school's prefix: "
+                          f"schoolnet ipam release {school_id}")
 
 
 @rule("SN306", "ipam-outside-supernet", "A ledger prefix lies outside the programme's school supernet.",
