@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from schoolnet.cli.main import cli
+from tests.conftest import ROOT
 
 SCHOOL = "schools/ordubad/nx-ord-001.yaml"
 SCHOOL2 = "schools/ordubad/nx-ord-002.yaml"
@@ -112,7 +113,12 @@ BILLION_LAUGHS = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".jo
 
 CASES = [
     # --- the loader: YAML itself -------------------------------------------------------------
-    Case("yaml-syntax", "SN001", sub(SCHOOL, "students:", "students: [unclosed\nfoo:"), SCHOOL, "foo:"),
+    Case("yaml-syntax", "SN001", sub(SCHOOL, "students:", "students: [unclosed\nfoo:"), SCHOOL, "students:"),
+    Case("yaml-unclosed-brace", "SN001", sub(SCHOOL, "coordinates: {", "coordinates: {{"), SCHOOL, "coordinates:"),
+    Case("yaml-unclosed-quote", "SN001", regex_sub(SCHOOL, r"^name: ", 'name: "'), SCHOOL, "name:"),
+    Case("partial-inventory", "SN014", sub(SCHOOL, "students:", "students: [unclosed\nfoo:"), "programme.yaml",
+         "expected:"),
+    Case("core-file-broken", "SN014", sub("hardware.yaml", "models:", "models: [\nfoo:"), "hardware.yaml", None),
     Case("duplicate-key", "SN002", sub(SCHOOL, "students:", "students: 10\nstudents:"), SCHOOL, "students:",
          occurrence=2),
     Case("billion-laughs", "SN003", write(SCHOOL, BILLION_LAUGHS), SCHOOL, "e: &e"),  # where the bound is hit
@@ -328,3 +334,61 @@ def test_bad_input(case: Case, inventory: Path) -> None:
             "code": case.code}
     found = [{k: p[k] for k in want} for p in problems]
     assert want in found, f"expected {want} among:\n{result.output}"
+
+
+# --- one run shows every problem -----------------------------------------------------------------
+# A file that does not load or type is reported and left out; every other file is still loaded and held
+# to the rules, except those that count or match the whole fleet (they would report the missing file's
+# absence), and SN014 says so.  (edits, the (code, file) expected, codes that must not appear)
+COUNTING = {"SN305", "SN601", "SN604", "SN607"}
+TOGETHER = [
+    ("syntax-error-beside-others",
+     chain(sub(SCHOOL, "students:", "students: [unclosed\nfoo:"), sub(SCHOOL2, "students:", "colour: blue\nstudents:"),
+           sub(DC, "hostname: nx-dc1-dns-02", "hostname: nx-dc1-dns-01")),
+     {("SN001", SCHOOL), ("SN008", SCHOOL2), ("SN101", DC), ("SN014", "programme.yaml")}),
+    ("schema-error-beside-a-cross-file-rule",
+     chain(sub(SCHOOL, "students:", "colour: blue\nstudents:"),
+           regex_sub(SCHOOL2, r"provider: \w+", "provider: nxfibre")),
+     {("SN008", SCHOOL), ("SN207", SCHOOL2), ("SN014", "programme.yaml")}),
+    ("a-whole-district-broken",  # its district is empty and its ledger lines name no file: not reported
+     chain(sub(SCHOOL, "students:", "students: {"), sub(SCHOOL2, "students:", "students: ["),
+           sub(DC, "{name: r02, u_height: 42, power_budget_w: 5000}", "{name: r02, u_height: 42, power_budget_w: 9}")),
+     {("SN001", SCHOOL), ("SN001", SCHOOL2), ("SN403", DC), ("SN014", "programme.yaml")}),
+    ("the-data-center-broken",
+     chain(sub(DC, "racks:", "racks: [\nx:"), sub(SCHOOL, "students:", "colour: blue\nstudents:")),
+     {("SN001", DC), ("SN008", SCHOOL), ("SN014", "programme.yaml")}),
+    ("a-core-file-broken", chain(sub("hardware.yaml", "models:", "models: [\nx:"),
+                                 sub(SCHOOL, "students:", "colour: blue\nstudents:")),
+     {("SN001", "hardware.yaml"), ("SN008", SCHOOL), ("SN014", "hardware.yaml")}),
+]
+
+
+def _found(output: str) -> set[tuple[str, str]]:
+    return {(m["code"], m["file"].removeprefix("inventory/")) for m in map(LINE.match, output.splitlines()) if m}
+
+
+@pytest.mark.parametrize(("edit", "expected"), [c[1:] for c in TOGETHER], ids=[c[0] for c in TOGETHER])
+@pytest.mark.parametrize("command", ["validate", "render", "ci"])
+def test_one_run_shows_every_file_problem(edit: Edit, expected: set[tuple[str, str]], command: str,
+                                          inventory: Path) -> None:
+    edit(inventory)
+    result = CliRunner().invoke(cli, [command, "--no-cache"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert _found(result.output) == expected, result.output
+    assert not {code for code, _ in _found(result.output)} & COUNTING
+
+
+def test_a_partial_run_is_the_same_warm_and_cold(inventory: Path, tmp_path: Path) -> None:
+    """After clean runs recorded their state (validate's and ci's fast paths), a broken file is found the
+    same with the cache as without it."""
+    (tmp_path / "templates").symlink_to(ROOT / "templates")
+    for command in ("validate", "ci"):
+        assert CliRunner().invoke(cli, [command]).exit_code == 0
+    TOGETHER[0][1](inventory)
+    for command in ("validate", "ci", "render"):
+        warm = CliRunner().invoke(cli, [command])
+        again = CliRunner().invoke(cli, [command])
+        cold = CliRunner().invoke(cli, [command, "--no-cache"])
+        lines = [[line for line in r.output.splitlines() if LINE.match(line)] for r in (warm, again, cold)]
+        assert lines[0] == lines[1] == lines[2] and _found(warm.output) == TOGETHER[0][2], warm.output
+        assert warm.exit_code == again.exit_code == cold.exit_code == 1

@@ -84,7 +84,7 @@ def test_missing_inventory_directory_is_one_clear_line(tmp_path: Path, monkeypat
      "waves.yaml:2:19: error SN010 invalid-value: waves[0].limit: List should have at least 1 item"),
     ("waves:\n  - {name: pilot, limits: ['district:sadarak']}\n",
      "waves.yaml:2:19: error SN008 unknown-key: unknown key 'limits' (did you mean 'limit'?)"),
-    ("waves: [\n", "waves.yaml:2:1: error SN001 yaml-syntax:"),
+    ("waves: [\n", "waves.yaml:1:8: error SN001 yaml-syntax: the [ here is not closed"),
     ("", "waves.yaml:1:1: error SN005 empty-file:"),
     (None, "waves.yaml:1:1: error SN012 missing-file: cannot read the file: No such file or directory"),
 ])

@@ -50,7 +50,7 @@ def test_location_of_missing_path_falls_back_to_nearest_parent() -> None:
 ERROR_CASES = [
     ("a: 1\na: 2\n", "SN002", 2),
     ("outer:\n  k: 1\n  k: 2\n", "SN002", 3),
-    ("a: [1, 2\n", "SN001", 2),
+    ("a: [1, 2\n", "SN001", 1),  # where the [ opens, not where the parser gave up
     ("a: !!python/name:os.system x\n", "SN001", 1),
     ("a: !custom {x: 1}\n", "SN001", 1),
     ("--- a\n--- b\n", "SN001", 2),
@@ -66,6 +66,45 @@ def test_traps_are_errors(text: str, code: str, line: int) -> None:
         parse_text(text, "f.yaml")
     (problem,) = caught.value.problems
     assert (problem.code, problem.location.line) == (code, line)
+
+
+# A YAML syntax error points where the broken construct starts (the unclosed [, { or quote: PyYAML's
+# context mark), and says where the parser gave up; where there is no such construct, at the problem.
+# (source text, expected (line, column), words the message holds)
+SYNTAX_CASES = [
+    ("a: 1\nb: [1, 2\nc: 3\n", (2, 4), ["the [ here is not closed", "stopped at line 3, column 2"]),
+    ("a: 1\nb: {x: 1\nc: 3\n", (2, 4), ["the { here is not closed", "stopped at line 3, column 2"]),
+    ('a: 1\nb: "abc\nc: 3\nd: 4\n', (2, 4), ["the quote here is not closed", "stopped at line 5"]),
+    ("a: 1\nb: 'abc\nc: 3\n", (2, 4), ["the quote here is not closed", "stopped at line 4"]),
+    ("x: 1\ndevices:\n  - kind: edge\n    roles: [a, b\n    serial: X\n", (4, 12),
+     ["the [ here is not closed", "stopped at line 5, column 11"]),
+    ("a: 1\nb\nc: 3\n", (2, 1), ["this key has no colon", "stopped at line 3"]),
+    # the file ends inside a [ or {: the parser names no opener, the innermost one left open is found
+    ("waves: [\n", (1, 8), ["the [ here is not closed", "stopped at line 2"]),
+    ("x: 1\na: {\n", (2, 4), ["the { here is not closed"]),
+    ("a: [[1], [2,\n", (1, 10), ["the [ here is not closed"]),
+    # a quote left open runs on to the next quote; the parser trips just after it
+    ('id: x\nname: "School No. 2\ndistrict: d\nmac: "02:00:00:00:00:01"\n', (2, 7),
+     ["the quote here runs on to line 4", "stopped at line 4"]),
+    # no construct left open: the problem's own place
+    ("a: 1\nb:\n  c: 2\n d: 3\n", (4, 2), ["did not find expected key", "block mapping that starts at line 1"]),
+    ("a: 1\n\tb: 2\n", (2, 1), ["tab"]),
+    ("a: b: c\n", (1, 5), ["mapping values are not allowed"]),
+    ("a: *x\n", (1, 4), ["undefined alias"]),
+    ("--- a\n--- b\n", (2, 1), ["a single document", "(line 1)", "another document here"]),
+    ("a: &x 1\nb: &x 2\n", (2, 4), ["duplicate anchor", "(line 1)"]),
+]
+
+
+@pytest.mark.parametrize(("text", "where", "words"), SYNTAX_CASES, ids=[c[0][:24] for c in SYNTAX_CASES])
+def test_a_syntax_error_points_where_the_broken_construct_starts(text: str, where: tuple[int, int],
+                                                                 words: list[str]) -> None:
+    with pytest.raises(InventoryError) as caught:
+        parse_text(text, "f.yaml")
+    (problem,) = caught.value.problems
+    assert (problem.code, problem.location.line, problem.location.column) == ("SN001", *where), problem.line()
+    for word in words:
+        assert word in problem.message, problem.line()
 
 
 def test_file_level_errors(tmp_path: Path) -> None:

@@ -84,6 +84,11 @@ declare("SN011", "file-placement", "A school file's path does not match its id a
         good="schools/ordubad/nx-ord-012.yaml", stage=LOAD)
 declare("SN012", "missing-file", "A file the inventory needs is missing.",
         bad="inventory/ without programme.yaml", good="inventory/programme.yaml", stage=LOAD)
+declare("SN014", "partial-inventory", "Some inventory files did not load, so the rules that need every file were "
+        "not run: without programme.yaml, hardware.yaml or ipam.yaml none of the cross-file rules; without a school "
+        "or data-center file, those that count or match the whole fleet (school and tablet totals, empty districts, "
+        "ledger lines without a school). The other rules ran on the files that loaded.",
+        bad="(a school file with a YAML error)", good="(every file loads)", stage=LOAD, severity=Severity.WARNING)
 
 
 def rules_of_stage(stage: str) -> list[Rule]:

@@ -29,6 +29,7 @@ class InventoryFiles:
     schools: list[Document] = field(default_factory=list)
     environments: list[Document] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    unloaded: list[str] = field(default_factory=list)  # files found that did not load (their problems say why)
     parsed: int = 0  # files the YAML parser read this time (the others came from the cache)
     cache: Cache | None = field(default=None, repr=False)
 
@@ -48,7 +49,10 @@ def load_tree(root: Path, cache: Cache | None = None) -> InventoryFiles:
                                           f"create {name}; see docs/inventory.md"))
             continue
         hits = cache.hits if cache is not None else 0
-        setattr(files, name.removesuffix(".yaml"), _load(path, files.problems, cache))
+        doc = _load(path, files.problems, cache)
+        setattr(files, name.removesuffix(".yaml"), doc)
+        if doc is None:
+            files.unloaded.append(display_name(path))
         files.parsed += 1 - (cache.hits - hits if cache is not None else 0)
     files.datacenters = _load_all(sorted((root / "datacenter").glob("*.yaml")), files)
     files.environments = _load_all(sorted((root / "environments").glob("*.yaml")), files)
@@ -60,7 +64,10 @@ def load_part(root: Path, schools: list[Path], cache: Cache | None = None) -> In
     """The shared files and only the `schools` named: what a change to those schools is checked with."""
     files = InventoryFiles(root, cache=cache)
     for name in REQUIRED:
-        setattr(files, name.removesuffix(".yaml"), _load(root / name, files.problems, cache))
+        doc = _load(root / name, files.problems, cache)
+        setattr(files, name.removesuffix(".yaml"), doc)
+        if doc is None:
+            files.unloaded.append(display_name(root / name))
     files.datacenters = _load_all(sorted((root / "datacenter").glob("*.yaml")), files)
     files.environments = _load_all(sorted((root / "environments").glob("*.yaml")), files)
     files.schools = _load_all(sorted(schools), files)
@@ -90,35 +97,41 @@ def _load_all(paths: list[Path], files: InventoryFiles) -> list[Document]:
     workers = min(os.cpu_count() or 1, MAX_WORKERS)
     cache = files.cache
     if len(paths) < PARALLEL_FROM or workers < 2:
-        docs, found, parsed = _load_batch(paths, cache)
+        docs, found, parsed, failed = _load_batch(paths, cache)
     else:
         chunks = [paths[i::workers] for i in range(workers)]
         with multiprocessing.get_context("fork").Pool(workers - 1) as pool:
             pending = [pool.apply_async(_load_batch, (chunk, cache)) for chunk in chunks[1:]]
-            docs, found, parsed = _load_batch(chunks[0], cache)
+            docs, found, parsed, failed = _load_batch(chunks[0], cache)
             for result in pending:
-                more_docs, more_found, more_parsed = result.get()
+                more_docs, more_found, more_parsed, more_failed = result.get()
                 docs += more_docs
                 found += more_found
                 parsed += more_parsed
+                failed += more_failed
         docs.sort(key=lambda d: d.path)
     files.problems.extend(sorted(found, key=Problem.sort_key))
+    files.unloaded.extend(sorted(failed))
     files.parsed += parsed
     return docs
 
 
-def _load_batch(paths: list[Path], cache: Cache | None) -> tuple[list[Document], list[Problem], int]:
-    """Documents travel between processes without their text; it is re-read if a position is needed."""
+def _load_batch(paths: list[Path], cache: Cache | None) -> tuple[list[Document], list[Problem], int, list[str]]:
+    """Documents travel between processes without their text; it is re-read if a position is needed.
+    Also returns the names of the files that did not load."""
     problems: list[Problem] = []
     docs = []
+    failed = []
     before = cache.hits if cache is not None else 0
     for path in paths:
         doc = _load(path, problems, cache)
         if doc is not None:
             doc.drop_text()
             docs.append(doc)
+        else:
+            failed.append(display_name(path))
     hits = (cache.hits - before) if cache is not None else 0
-    return docs, problems, len(paths) - hits
+    return docs, problems, len(paths) - hits, failed
 
 
 def _load(path: Path, problems: list[Problem], cache: Cache | None) -> Document | None:

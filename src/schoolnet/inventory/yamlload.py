@@ -21,7 +21,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from schoolnet.cache import Cache
-from schoolnet.problems import InventoryError, Location
+from schoolnet.problems import InventoryError, Location, Problem
 from schoolnet.rulebook import problem
 
 try:  # the C parser is many times faster; fall back where libyaml is missing
@@ -182,10 +182,7 @@ def _compose(text: str, name: str) -> Node:
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        location = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
-        what = " ".join(str(part) for part in (exc.context, exc.problem) if part)
-        raise _error("SN001", location, what or "invalid YAML", "fix the YAML syntax at this point") from None
+        raise InventoryError([syntax_problem(exc, name, text)]) from None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow: its offset, not a mark
         before = text[: exc.position]
         location = Location(name, before.count("\n") + 1, exc.position - before.rfind("\n"))
@@ -198,6 +195,93 @@ def _compose(text: str, name: str) -> Node:
         raise _error("SN005", Location(name), "the file holds only comments",
                      "write the document or delete the file")
     return root
+
+
+# Constructs that open on one line and must be closed or completed later: when one is not, the parser
+# notices where it gave up (often the next line, or the end of the file), but the fix is where it opened.
+_OPENED = {
+    "while parsing a flow sequence": ("the [ here is not closed", "close it with ]"),
+    "while parsing a flow mapping": ("the { here is not closed", "close it with }"),
+    "while scanning a quoted scalar": ("the quote here is not closed", "close it with the same quote"),
+    "while scanning a simple key": ("this key has no colon", "write `key: value`"),
+    "while scanning a block scalar": ("this | or > block is malformed", "fix the block's header"),
+}
+
+
+def syntax_problem(exc: yaml.MarkedYAMLError, name: str, text: str = "") -> Problem:
+    """SN001 at the line where the broken construct starts: the `[`, `{` or quote left open, the key left
+    without a colon (PyYAML's context mark), with the line where the parser gave up in the message.
+    Elsewhere (a bad indent in a block, a stray character) the problem mark is the place to fix, unless
+    a quote left open ran on into the next quoted value and the error came right after it."""
+    context, found = str(exc.context or "").strip(), str(exc.problem or "").strip() or "invalid YAML"
+    opened, stopped = exc.context_mark, exc.problem_mark
+    where = f" at line {stopped.line + 1}, column {stopped.column + 1}" if stopped is not None else ""
+    for prefix, (what, hint) in _OPENED.items():
+        if context.startswith(prefix) and opened is not None:
+            return problem("SN001", _at(name, opened), f"{what}; the parser stopped{where}: {found}", hint)
+    if context.startswith("while parsing a flow") and stopped is not None:  # the end came inside a [ or {
+        unclosed = _unclosed_bracket(text, stopped)
+        if unclosed is not None:
+            what, hint = _OPENED["while parsing a flow sequence" if isinstance(unclosed, yaml.FlowSequenceStartToken)
+                                 else "while parsing a flow mapping"]
+            return problem("SN001", _at(name, unclosed.start_mark), f"{what}; the parser stopped{where}: {found}", hint)
+    runaway = _runaway_quote(text, stopped) if stopped is not None else None
+    if runaway is not None:
+        return problem("SN001", _at(name, runaway.start_mark), f"the quote here runs on to line "
+                       f"{runaway.end_mark.line + 1}; the parser stopped{where}: {found}",
+                       "close it on the line where it opens")
+    hint = "fix the YAML syntax at this point"
+    if stopped is None:
+        return problem("SN001", _at(name, opened) if opened is not None else Location(name),
+                       " ".join(part for part in (context, found) if part), hint)
+    if not context or opened is None or opened.line == stopped.line:
+        message = found if context.startswith("while ") else " ".join(part for part in (context, found) if part)
+    elif context.startswith("while "):  # the enclosing block: where it starts helps read the indentation
+        message = f"{found} (in {context.split(' ', 2)[-1]} that starts at line {opened.line + 1})"
+    else:  # two places: the first named in the context, the second is this one
+        message = f"{context} (line {opened.line + 1}), {found} here"
+    return problem("SN001", _at(name, stopped), message, hint)
+
+
+RUNAWAY_LINES = 2  # an error this close after a quoted value that spans lines is blamed on its opening quote
+
+
+def _tokens_before(text: str, stopped: yaml.Mark) -> list[yaml.Token]:
+    """The tokens the scanner reads before `stopped` (as many as it can: it may fail earlier than the parser)."""
+    found: list[yaml.Token] = []
+    try:
+        for token in yaml.scan(text, Loader=_BaseLoader):
+            if token.start_mark.index >= stopped.index:
+                break
+            found.append(token)
+    except yaml.YAMLError:
+        pass
+    return found
+
+
+def _unclosed_bracket(text: str, stopped: yaml.Mark) -> yaml.Token | None:
+    """The innermost [ or { still open at `stopped`."""
+    opened: list[yaml.Token] = []
+    for token in _tokens_before(text, stopped):
+        if isinstance(token, (yaml.FlowSequenceStartToken, yaml.FlowMappingStartToken)):
+            opened.append(token)
+        elif isinstance(token, (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken)) and opened:
+            opened.pop()
+    return opened[-1] if opened else None
+
+
+def _runaway_quote(text: str, stopped: yaml.Mark) -> yaml.ScalarToken | None:
+    """The last quoted value before `stopped` if it spans lines and ends just before it: a quote left open
+    swallows the lines up to the next quote, and the parser only trips after that."""
+    quoted = [t for t in _tokens_before(text, stopped) if isinstance(t, yaml.ScalarToken) and t.style in ('"', "'")]
+    last = quoted[-1] if quoted else None
+    if last is None or last.start_mark.line == last.end_mark.line:
+        return None
+    return last if 0 <= stopped.line - last.end_mark.line <= RUNAWAY_LINES else None
+
+
+def _at(name: str, mark: yaml.Mark) -> Location:
+    return Location(name, mark.line + 1, mark.column + 1)
 
 
 class _NeedsPositions(Exception):

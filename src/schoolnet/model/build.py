@@ -61,6 +61,7 @@ def gc_paused() -> Iterator[None]:
 
 def build_fleet(files: InventoryFiles) -> tuple[Fleet | None, list[Problem]]:
     problems = list(files.problems)
+    absent = list(files.unloaded)  # and those that load but do not type
     documents: dict[int, Document] = {}
     cache = files.cache
     # A school's typed form depends on its bytes and on the programme's defaults per kind.
@@ -76,6 +77,7 @@ def build_fleet(files: InventoryFiles) -> tuple[Fleet | None, list[Problem]]:
                 obj = cls.model_validate(apply_defaults(doc.data, defaults) if defaults is not None else doc.data)
             except ValidationError as exc:
                 problems.extend(schema_problems(exc, doc, cls))
+                absent.append(doc.name)
                 return None
             if cache is not None and doc.sha256:
                 cache.put(entry, obj)  # only what typed cleanly: a schema error is found again next time
@@ -98,7 +100,8 @@ def build_fleet(files: InventoryFiles) -> tuple[Fleet | None, list[Problem]]:
     if programme is None or hardware is None or ledger is None:
         return None, problems
     schools.sort(key=lambda s: s.id)
-    fleet = Fleet(files.root, programme, hardware, ledger, schools, datacenters, documents, environments)
+    fleet = Fleet(files.root, programme, hardware, ledger, schools, datacenters, documents, environments,
+                  absent=tuple(sorted(absent)))
     return fleet, problems
 
 

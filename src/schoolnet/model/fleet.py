@@ -63,6 +63,9 @@ class Fleet:
     datacenters: list[Datacenter]
     documents: dict[int, Document] = field(default_factory=dict, repr=False)
     environments: dict[str, Environment] = field(default_factory=dict)
+    # Inventory files found that did not load or type: the fleet is the rest, and a rule that counts or
+    # matches across the whole fleet would find what is missing, not what is wrong (validate/run.py).
+    absent: tuple[str, ...] = ()
     # Set only by `schoolnet.validate.load_for_action`, after every rule passed: a stage that acts
     # (render, the lab, deploy) refuses a fleet without it, whoever calls it.
     validated: bool = field(default=False, repr=False)

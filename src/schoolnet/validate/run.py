@@ -2,30 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 from schoolnet.cache import Cache
 from schoolnet.inventory.tree import InventoryFiles, load_tree
 from schoolnet.model import Fleet
-from schoolnet.model.build import build_fleet, gc_paused, is_complete
-from schoolnet.problems import InventoryError, Problem, Severity
-from schoolnet.rulebook import RULES
+from schoolnet.model.build import build_fleet, gc_paused
+from schoolnet.problems import InventoryError, Location, Problem, Severity
+from schoolnet.rulebook import RULES, problem
 from schoolnet.secrets.plaintext import scan_document, scan_repository
 from schoolnet.validate import rules as _rules  # noqa: F401  (registers the rules)
 from schoolnet.validate.registry import STAGE, Context
+from schoolnet.validate.segments import COUNTING
+
+SHOWN_ABSENT = 3  # files named in the SN014 note; the rest are counted
 
 
-def validate_fleet(fleet: Fleet) -> list[Problem]:
+def validate_fleet(fleet: Fleet, skip: Collection[str] = ()) -> list[Problem]:
     context = Context(fleet)
     problems: list[Problem] = []
     for rule in RULES.values():
-        if rule.stage == STAGE and rule.check is not None:
+        if rule.stage == STAGE and rule.check is not None and rule.code not in skip:
             problems.extend(rule.check(context))
     return sorted(problems, key=Problem.sort_key)
 
 
 def validate_inventory(root: Path, cache: Cache | None = None) -> tuple[Fleet | None, list[Problem]]:
-    """Load, type and validate; cross-object rules run only on a fleet whose every file typed.
+    """Load, type and validate; one run shows every problem it can honestly find.
+
+    A file that does not load or type is reported and left out; the cross-object rules run on the
+    files that did, except those that count or match the whole fleet (segments.COUNTING: totals,
+    empty districts, ledger lines without a school), which would report the missing file's absence
+    as problems of their own.  SN014 says which rules did not run, and why.  Without programme.yaml,
+    hardware.yaml or ipam.yaml no cross-object rule runs.
 
     Plain-text secrets are looked for in every file that loaded, in the templates and in
     every file git tracks beside the inventory, whatever else is wrong."""
@@ -33,9 +43,28 @@ def validate_inventory(root: Path, cache: Cache | None = None) -> tuple[Fleet | 
         files = load_tree(root, cache)
         fleet, problems = build_fleet(files)
     problems += scan_documents(files) + scan_repository(root.resolve().parent)
-    if fleet is None or not is_complete(problems):
+    if fleet is None:
+        core = sorted({p.location.file for p in problems if p.severity is Severity.ERROR
+                       and p.location.file.rsplit("/", 1)[-1] in _CORE}) or [" or ".join(_CORE)]
+        problems.append(problem("SN014", Location(core[0]), f"{_names(core)} did not load: no cross-file rule "
+                                "(SN1xx-SN6xx) was run", "fix it; the next run checks the rest"))
         return fleet, sorted(problems, key=Problem.sort_key)
-    return fleet, sorted(problems + validate_fleet(fleet), key=Problem.sort_key)
+    if not fleet.absent:
+        return fleet, sorted(problems + validate_fleet(fleet), key=Problem.sort_key)
+    note = problem("SN014", fleet.loc(fleet.programme, "expected"),
+                   f"{_names(fleet.absent)} did not load: the rules that count or match the whole fleet "
+                   f"({', '.join(sorted(COUNTING))}) were not run; every other rule ran on the files that loaded",
+                   "fix the files named above; the next run checks the totals again")
+    return fleet, sorted([*problems, *validate_fleet(fleet, skip=COUNTING), note], key=Problem.sort_key)
+
+
+_CORE = ("programme.yaml", "hardware.yaml", "ipam.yaml")
+
+
+def _names(files: Collection[str]) -> str:
+    shown = sorted(files)[:SHOWN_ABSENT]
+    more = f" and {len(files) - len(shown)} more" if len(files) > len(shown) else ""
+    return ", ".join(shown) + more
 
 
 def scan_documents(files: InventoryFiles) -> list[Problem]:
