@@ -71,6 +71,10 @@ def test_usage_errors_exit_2(inventory: Path) -> None:
 def test_missing_inventory_directory_is_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     code, out = invoke("inventory", "stats")
+    assert code == 2
+    assert out == (f"schoolnet: not inside a schoolnet repository: neither {tmp_path} nor a folder above it holds "
+                   "inventory/programme.yaml (run it in the repository, or pass --inventory DIR)\n")
+    code, out = invoke("inventory", "stats", "--inventory", "nowhere")  # named, and not there: the loader says so
     assert code == 1
     assert "SN012 missing-file: the inventory directory does not exist" in out
 

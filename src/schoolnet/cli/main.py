@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from schoolnet import __version__
-from schoolnet.cli.common import EXIT_PROBLEMS, fail
+from schoolnet.cli.common import EXIT_PROBLEMS, enter_repository, fail
 from schoolnet.cli.lazy import LazyGroup
 from schoolnet.problems import InventoryError
 
@@ -37,9 +37,15 @@ COMMANDS = {
 
 class SchoolnetGroup(LazyGroup):
     """Turns inventory errors and refusals of the operating system into one-line messages and
-    exit 1, never a traceback: a path that cannot be written is the user's to fix, not a crash."""
+    exit 1, never a traceback: a path that cannot be written is the user's to fix, not a crash.
+    A command run from a folder inside the repository runs from its root (common.enter_repository)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[_ARGS] = list(args)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
+        enter_repository(ctx.meta.get(_ARGS, []))
         try:
             return super().invoke(ctx)
         except InventoryError as exc:
@@ -54,13 +60,16 @@ class SchoolnetGroup(LazyGroup):
             settle()  # the caches the command opened stay bounded (cache.py)
 
 
+_ARGS = "schoolnet.args"  # the command line as given, read before the subcommand parses it
+
+
 @click.group(cls=SchoolnetGroup, lazy_subcommands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="schoolnet")
 def cli() -> None:
     """schoolnet: the source of truth and deploy tool for a school network programme.
 
     \b
-    Typical use, from the repository root:
+    Typical use, from the repository (any folder inside it):
       schoolnet validate                 check the inventory, file:line errors
       schoolnet inventory stats          what the programme holds
       schoolnet ipam allocate nx-ord-035 give a new school its prefix
