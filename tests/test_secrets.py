@@ -156,7 +156,7 @@ def test_generate_adds_only_what_is_missing_and_rotate_changes_one(inventory: Pa
     assert after[name] != before[name] and wireguard_public_key(after[name])
     assert {k: v for k, v in after.items() if k != name} == {k: v for k, v in before.items() if k != name}
     assert before[name] not in out and after[name] not in out
-    assert invoke("secrets", "rotate", "wireguard/nx-nope-edge/private_key")[0] == 1
+    assert invoke("secrets", "rotate", "wireguard/nx-nope-edge/private_key")[0] == 2  # a usage error
 
 
 def test_check_finds_missing_and_unused(inventory: Path) -> None:

@@ -52,6 +52,10 @@ class SecretStore(Protocol):
 class SecretError(LookupError):
     """A secret that is not there; the message names it and says what to run."""
 
+    def __init__(self, message: str, name: str = "", where: str = "") -> None:
+        super().__init__(message)
+        self.name, self.where = name, where  # the secret, and the file that lacks it
+
 
 def wireguard_public_key(private_key: str) -> str:
     """The public half of a base64 WireGuard private key: derived, never stored twice."""
@@ -161,12 +165,16 @@ class SopsSecrets:
     def load(self) -> None:
         self.values  # noqa: B018  (decrypts once)
 
+    def replace(self, values: dict[str, str]) -> None:
+        """What the file holds now that this process wrote it: no need to decrypt it again."""
+        self._values = dict(values)
+
     def get(self, name: str) -> str:
         try:
             return self.values[name]
         except KeyError:
             raise SecretError(f"secret {name!r} is not in {display_name(self.path)}; run `schoolnet secrets "
-                              "generate`") from None
+                              "generate`", name, display_name(self.path)) from None
 
 
 def open_store(inventory: Path, cache: Cache | None = None) -> SopsSecrets:
