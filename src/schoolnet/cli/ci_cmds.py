@@ -28,6 +28,7 @@ from schoolnet.render import render_fleet
 from schoolnet.render.intact import BuildStats
 from schoolnet.rulebook import RULES
 from schoolnet.secrets import open_store
+from schoolnet.secrets.manage import problems as secret_problems
 from schoolnet.validate import validate_inventory
 
 STAGES = {"validate": ("load", "validate"), "render": ("render", "secrets"), "check": ("check",)}
@@ -85,6 +86,7 @@ def ci(inventory: Path, out: Path, templates_dir: Path, fmt: str, no_cache: bool
             return
     written: dict[str, Any] = {}
     stats = BuildStats(out, cache)
+    unused: list[Problem] = []  # SN904: reported with render's problems once check has run too
 
     def run(stage: StageResult, work: Callable[[], str]) -> bool:
         started = time.perf_counter()
@@ -111,6 +113,7 @@ def ci(inventory: Path, out: Path, templates_dir: Path, fmt: str, no_cache: bool
         summary = render_fleet(fleet, select_hosts(fleet, []), out, templates_dir, secrets,
                                progress=counter("rendered (hosts)"), cache=cache)
         written.update(summary.manifest)
+        unused.extend(p for p in secret_problems(fleet, secrets) if p.code == "SN904")
         return f"{summary.files:,} files for {summary.hosts} hosts, {summary.kept_hosts} kept unchanged"
 
     def check() -> str:
@@ -123,6 +126,9 @@ def ci(inventory: Path, out: Path, templates_dir: Path, fmt: str, no_cache: bool
     for stage, work in zip(results, (validate, render, check), strict=True):
         if not run(stage, work):
             break
+    if unused:  # secrets nothing uses: the file is not clean, though every rendered file is
+        results[1].problems += unused
+        results[1].status = "failed"
     if inputs and fleet is not None and all(r.status == "passed" for r in results):
         recorded = record(cache, state_name(inventory, out, templates_dir), inputs=inputs, templates=templates_dir,
                           fleet=fleet, problems=results[0].problems, manifest=written, out=out, stats=stats)
