@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from schoolnet.atomic import exchange, locked
 from schoolnet.cache import Cache
 from schoolnet.contained import PathEscape, beneath, child
+from schoolnet.inventory.yamlload import display_name
 from schoolnet.model.fleet import Fleet, Host
 from schoolnet.problems import InventoryError, Location, Problem
 from schoolnet.render import escape
@@ -104,7 +105,7 @@ def render_fleet(fleet: Fleet, hosts: list[Host], out: Path, templates_dir: Path
         try:
             results, problems = renderer.render_all(hosts, staging / "hosts", progress)
             if problems:
-                raise InventoryError(problems)  # nothing was swapped: the previous build/ is intact
+                raise InventoryError(one_line_per_secret(problems))  # nothing swapped: the previous build/ is intact
             entries = {r.hostname: r.entry() for r in results}
             if memo is not None:
                 by_name = {h.hostname: h for h in hosts}
@@ -141,7 +142,7 @@ def render_hosts_into(fleet: Fleet, hosts: list[Host], out: Path, templates_dir:
         try:
             results, problems = renderer.render_all(hosts, staging / "hosts", None)
             if problems:
-                raise InventoryError(problems)
+                raise InventoryError(one_line_per_secret(problems))
             entries = {r.hostname: r.entry() for r in results}
             text = splice_manifest((out / MANIFEST).read_text(encoding="utf-8"), entries)
             (staging / MANIFEST).write_text(text, encoding="utf-8")
@@ -286,13 +287,14 @@ class _Renderer:
 
     def _render_batch(self, hosts: Iterable[Host], root: Path,
                       progress: Callable[[int, int], None] | None) -> tuple[list[HostResult], list[Problem]]:
-        results, problems = [], []
+        results: list[HostResult] = []
+        problems: list[Problem] = []
         hosts = list(hosts)
         for done, host in enumerate(hosts, 1):
             try:
                 results.append(self._render_host(host, child(root, host.hostname)))
             except _TemplateFailure as failure:
-                problems.append(failure.problem)
+                problems.extend(failure.problems)
             if progress:
                 progress(done, len(hosts))
         return results, problems
@@ -300,11 +302,19 @@ class _Renderer:
     def _render_host(self, host: Host, root: Path) -> HostResult:
         context = self.contexts.for_host(host)
         files = []
+        missing: list[Problem] = []  # every secret the host lacks, not only the first (SN903)
         for role in host.roles:
             for spec in self.specs[role]:
                 items = context[spec.each] if spec.each else [None]
                 for item in items:
-                    files.append(self._render_file(host, spec, context, item, root))
+                    try:
+                        files.append(self._render_file(host, spec, context, item, root))
+                    except _TemplateFailure as failure:
+                        if failure.problems[0].code != "SN903":
+                            raise
+                        missing += [p for p in failure.problems if p not in missing]
+        if missing:
+            raise _TemplateFailure(*missing)
         used = [name for f in files for name in (*f["secrets"], *f["derived"])]
         return HostResult(host.hostname, host.kind, list(host.roles), files,
                           self.inputs.digest(host, used, context))
@@ -312,9 +322,14 @@ class _Renderer:
     def _render_file(self, host: Host, spec: TemplateSpec, context: dict[str, Any], item: Any,
                      root: Path) -> RenderedFile:
         used: list[str] = []
+        missing: dict[str, Location] = {}  # secrets the store lacks: the template renders on, to find them all
 
         def secret(name: str) -> str:
-            value = self.secrets.get(name)
+            try:
+                value = self.secrets.get(name)
+            except SecretError:
+                missing.setdefault(name, Location(spec.source, _calling_line(template, spec.name), 1))
+                return ""
             if name not in used:
                 used.append(name)
             return value
@@ -324,7 +339,11 @@ class _Renderer:
         def public_key(name: str) -> str:
             if name not in derived:
                 derived.append(name)
-            return wireguard_public_key(self.secrets.get(name))  # the public half is not a secret
+            try:
+                return wireguard_public_key(self.secrets.get(name))  # the public half is not a secret
+            except SecretError:
+                missing.setdefault(name, Location(spec.source, _calling_line(template, spec.name), 1))
+                return ""
 
         destination = spec.destination
         if item is not None:
@@ -332,10 +351,11 @@ class _Renderer:
         try:
             template = self.env.get_template(spec.name)  # compiled once: auto_reload is off
             text = template.render({**context, "item": item, "secret": secret, "wireguard_public_key": public_key})
-        except SecretError as exc:
-            raise _TemplateFailure(problem("SN903", Location(spec.source, _template_line(exc, spec.name), 1),
-                                           f"{exc} (rendering {host.hostname})",
-                                           "run `schoolnet secrets generate`")) from None
+            if missing:
+                where = getattr(self.secrets, "path", None)
+                held = f"is not in {display_name(where)}" if isinstance(where, Path) else "is not held"
+                raise _TemplateFailure(*(problem("SN903", at, f"secret {name!r} {held}{RENDERING}{host.hostname})",
+                                                 "run `schoolnet secrets generate`") for name, at in missing.items()))
         except jinja2.TemplateSyntaxError as exc:
             raise _TemplateFailure(problem("SN701", Location(spec.source, exc.lineno or 1, 1),
                                            f"{exc.message} (rendering {host.hostname})", "fix the template")) from None
@@ -372,9 +392,42 @@ def _render_forked(hostnames: list[str], root: Path) -> tuple[list[HostResult], 
 
 
 class _TemplateFailure(Exception):
-    def __init__(self, found: Problem) -> None:
+    def __init__(self, found: Problem, *more: Problem) -> None:
         super().__init__(found.message)
         self.problem = found
+        self.problems = [found, *more]
+
+
+RENDERING = " (rendering "
+NAMED = 3  # hosts named in a missing secret's line before "and N more"
+
+
+def one_line_per_secret(problems: list[Problem]) -> list[Problem]:
+    """SN903 once per missing secret, at its first template line, with the hosts that need it summarised
+    (a hub lacking 5 edge keys and 5 edges lacking theirs: 5 lines, not 10); other problems as they are."""
+    needing: dict[str, tuple[Problem, list[str]]] = {}
+    others = []
+    for found in sorted(problems, key=Problem.sort_key):
+        head, _, host = found.message.rpartition(RENDERING)
+        if found.code != "SN903" or not head:
+            others.append(found)
+            continue
+        needing.setdefault(head, (found, []))[1].append(host.rstrip(")"))
+    merged = []
+    for head, (first, hosts) in needing.items():
+        hosts = sorted(set(hosts))
+        named = ", ".join(hosts) if len(hosts) <= NAMED + 1 else \
+            f"{len(hosts)} hosts: {', '.join(hosts[:NAMED])} and {len(hosts) - NAMED} more"
+        merged.append(replace(first, message=f"{head} (needed by {named})"))
+    return sorted(others + merged, key=Problem.sort_key)
+
+
+def _calling_line(template: jinja2.Template, name: str) -> int:
+    """The template line now calling a function the template was given (secret(), ...)."""
+    for frame, lineno in traceback.walk_stack(None):
+        if frame.f_code.co_filename.endswith(name):
+            return template.get_corresponding_lineno(lineno)
+    return 1
 
 
 def _template_line(exc: BaseException, name: str) -> int:
