@@ -22,18 +22,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from schoolnet.cli.output import as_text
 from schoolnet.deploy.bridge import groups, host_data
-from schoolnet.deploy.connection import connections, known_hosts
+from schoolnet.deploy.connection import UnusableEnvironment, connections, known_hosts
 from schoolnet.deploy.gate import NothingSelected, prepare
 from schoolnet.problems import InventoryError
 
 _env = os.environ.get("SCHOOLNET_ENV", "lab")
 try:
     _ready = prepare(Path(os.environ.get("SCHOOLNET_INVENTORY", "inventory")),
-                     Path(os.environ.get("SCHOOLNET_BUILD", "build")), [], environment=_env)
+                     Path(os.environ.get("SCHOOLNET_BUILD", "build")), [], environment=_env, need_key=True)
 except InventoryError as _exc:
     sys.exit(as_text(_exc.problems) + "\nschoolnet: nothing was deployed")
-except NothingSelected as _exc:
+except (NothingSelected, UnusableEnvironment) as _exc:
     sys.exit(f"schoolnet: {_exc}")
+for _skipped in _ready.skipped:  # planned and staged hosts are not installed yet
+    print(f"schoolnet: {_skipped.line()}", file=sys.stderr)
 
 if "SCHOOLNET_KNOWN_HOSTS" in os.environ:
     _known = Path(os.environ["SCHOOLNET_KNOWN_HOSTS"])

@@ -15,8 +15,8 @@ from rich.table import Table
 from schoolnet.cli.common import EXIT_PROBLEMS, F, inventory_option, limit_option, usage_error
 from schoolnet.contained import beneath, child
 from schoolnet.deploy import gate, record
-from schoolnet.deploy.connection import ConnectionError_
-from schoolnet.deploy.gate import Ready
+from schoolnet.deploy.connection import ConnectionError_, UnusableEnvironment, usable_environment
+from schoolnet.deploy.gate import Ready, Skipped
 from schoolnet.model.select import LimitError, select_hosts
 from schoolnet.secrets.redact import redact
 from schoolnet.validate import load_for_action
@@ -32,13 +32,22 @@ def env_option(func: F) -> F:
     return click.option("--env", "environment", required=True, help="prod, lab, ... (environments/<env>.yaml)")(func)
 
 
-def _prepare(inventory: Path, build: Path, limits: tuple[str, ...], only: list[str] | None = None) -> Ready:
-    """Refuse to go on unless the inventory validates, the selected hosts' builds are fresh and every
+def _prepare(inventory: Path, build: Path, limits: tuple[str, ...], environment: str,
+             only: list[str] | None = None) -> Ready:
+    """Refuse to go on unless the inventory validates, the environment and its deploy key can be used (one
+    line, exit 2), no host named is still planned or staged, the selected hosts' builds are fresh and every
     selected file checks (problems: file:line lines and exit 1, through the CLI's group)."""
     try:
-        return gate.prepare(inventory, build, limits, only)
-    except (LimitError, gate.NothingSelected) as exc:
+        return gate.prepare(inventory, build, limits, only, environment=environment, listed_only=False,
+                            need_key=True)
+    except (LimitError, gate.NothingSelected, UnusableEnvironment) as exc:
         usage_error(str(exc))
+
+
+def say_skipped(skipped: list[Skipped]) -> None:
+    """One line per selected host left out because it is not installed yet."""
+    for host in skipped:
+        click.echo(f"schoolnet: {host.line()}", err=True)
 
 
 def _run(ready: Ready, environment: str, dry: bool, parallel: int) -> DeployResult:
@@ -47,6 +56,8 @@ def _run(ready: Ready, environment: str, dry: bool, parallel: int) -> DeployResu
     try:
         return run_deploy(ready.fleet, environment, ready.hosts, ready.build, dry, parallel,
                           lambda text: click.echo(text, err=True), manifest=ready.manifest)
+    except UnusableEnvironment as exc:  # the gate said so first; here for callers that skip it
+        usage_error(str(exc))
     except ConnectionError_ as exc:
         click.echo(f"schoolnet: {exc}", err=True)
         sys.exit(EXIT_PROBLEMS)
@@ -70,7 +81,7 @@ def _deployed(ready: Ready, environment: str, limits: list[str], parallel: int, 
     """Run a deploy and record it, whatever happened, Ctrl-C included: the record is the trail."""
     result = _run(ready, environment, dry=False, parallel=parallel)  # after a Ctrl-C, others are ignored: exit 130
     entry = record.append(ready.fleet.root.resolve().parent, environment, limits, result.outcomes,
-                          interrupted=result.interrupted)
+                          interrupted=result.interrupted, skipped={s.hostname: s.status for s in ready.skipped})
     _summary(result.outcomes, title + (" (interrupted)" if result.interrupted else ""))
     if result.interrupted:
         if fmt == "json":
@@ -102,14 +113,23 @@ def plan(inventory: Path, environment: str, limits: tuple[str, ...], build: Path
     from schoolnet.deploy.bridge import deployable
     from schoolnet.switches.run import switches
 
+    fleet = load_for_action(inventory)
     try:
-        selected = select_hosts(load_for_action(inventory), limits)
-    except LimitError as exc:
+        selected = select_hosts(fleet, limits)
+        usable_environment(fleet, environment, key=False)
+    except (LimitError, UnusableEnvironment) as exc:
         usage_error(str(exc))
     if not deployable(selected) and not switches(selected):
         usage_error("--limit selects no deployable host or managed switch")
-    failed = bool(deployable(selected)) and _plan_servers(inventory, environment, limits, build, parallel)
-    if switches(selected):
+    # Whether hosts not installed yet are refused or skipped is decided over servers and switches together.
+    acted, skipped = gate.installed(fleet, deployable(selected) + switches(selected), limits)
+    try:
+        usable_environment(fleet, environment, key=bool(deployable(acted)))  # servers log in with the key
+    except UnusableEnvironment as exc:
+        usage_error(str(exc))
+    say_skipped(skipped)
+    failed = bool(deployable(acted)) and _plan_servers(inventory, environment, limits, build, parallel)
+    if switches(acted):
         failed = plan_switches(inventory, build, environment, limits, parallel) or failed
     if failed:
         sys.exit(EXIT_PROBLEMS)
@@ -118,7 +138,7 @@ def plan(inventory: Path, environment: str, limits: tuple[str, ...], build: Path
 def _plan_servers(inventory: Path, environment: str, limits: tuple[str, ...], build: Path, parallel: int) -> bool:
     from schoolnet.deploy.steps import CURRENT
 
-    ready = _prepare(inventory, build, limits)
+    ready = _prepare(inventory, build, limits, environment)  # its skipped hosts were said by `plan`
     result = _run(ready, environment, dry=True, parallel=parallel)
     for outcome in result.outcomes:
         entries = {f["path"]: f for f in ready.manifest["hosts"][outcome.hostname]["files"]}
@@ -170,7 +190,8 @@ def deploy(inventory: Path, environment: str, limits: tuple[str, ...], build: Pa
     if only == []:
         click.echo("schoolnet: the last deploy to this environment had no failed host", err=True)
         return
-    ready = _prepare(inventory, build, limits, only)
+    ready = _prepare(inventory, build, limits, environment, only)
+    say_skipped(ready.skipped)
     if not yes and not click.confirm(f"deploy to {len(ready.hosts)} host(s) in {environment}?", err=True):
         sys.exit(EXIT_PROBLEMS)
     result, entry = _deployed(ready, environment, list(limits), parallel, f"deploy to {environment}", fmt)
@@ -193,9 +214,12 @@ def _deploy_waves(inventory: Path, environment: str, build: Path, parallel: int,
             usage_error(f"--wave {wave_number}: {waves_file} has {len(chosen)} wave(s)")
         chosen = [chosen[wave_number - 1]]
     done: set[str] = set()
+    said: set[str] = set()
     entries = []
     for number, wave in chosen:
-        ready = _prepare(inventory, build, tuple(wave.limit))
+        ready = _prepare(inventory, build, tuple(wave.limit), environment)
+        say_skipped([s for s in ready.skipped if s.hostname not in said])
+        said |= {s.hostname for s in ready.skipped}
         ready.hosts = [h for h in ready.hosts if h.hostname not in done]
         if not ready.hosts:
             continue

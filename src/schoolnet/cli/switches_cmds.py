@@ -14,8 +14,9 @@ import click
 from schoolnet.cli.common import EXIT_PROBLEMS, inventory_option, limit_option, usage_error
 from schoolnet.cli.progress import counter
 from schoolnet.deploy import gate, record
-from schoolnet.deploy.connection import ConnectionError_, address_of
+from schoolnet.deploy.connection import ConnectionError_, UnusableEnvironment, address_of, usable_environment
 from schoolnet.deploy.gate import Ready
+from schoolnet.deploy.locks import lock_dir
 from schoolnet.model.fleet import Host
 from schoolnet.model.select import LimitError, select_hosts
 from schoolnet.outcome import HostOutcome
@@ -33,18 +34,22 @@ TIMEOUT = 30.0
 
 
 def _ready(inventory: Path, build: Path, environment: str, limits: tuple[str, ...],
-           only: list[str] | None = None) -> Ready:
+           only: list[str] | None = None, say: bool = True) -> Ready:
+    """The gate (deploy's): a missing environment is one line and exit 2; a switch not installed yet is
+    refused by name (SN821) or skipped with one line (`say`) when the limits also select installed ones."""
     try:
-        return gate.prepare(inventory, build, limits, only, environment=environment, targets=switches,
-                            nothing="no managed switch selected (switches with a switch-<os> role)")
-    except (LimitError, gate.NothingSelected) as exc:
+        ready = gate.prepare(inventory, build, limits, only, environment=environment, targets=switches,
+                             nothing="no managed switch selected (switches with a switch-<os> role)")
+    except (LimitError, gate.NothingSelected, UnusableEnvironment) as exc:
         usage_error(str(exc))
+    if say:
+        for skipped in ready.skipped:
+            click.echo(f"schoolnet: {skipped.line()}", err=True)
+    return ready
 
 
 def _jobs(ready: Ready, environment: str, offline: bool = False,
           ledger: Ledger | None = None) -> tuple[list[Job], dict[str, str]]:
-    if environment not in ready.fleet.environments:
-        usage_error(f"no environment {environment!r} in environments/ (the lab's is written by `schoolnet lab up`)")
     try:
         return jobs(ready.fleet, environment, ready.hosts, ready.build, ready.manifest, ready.secrets, offline,
                     ledger)
@@ -79,7 +84,8 @@ def print_audits(results: list[Audit]) -> None:
 
 def plan_switches(inventory: Path, build: Path, environment: str, limits: tuple[str, ...], parallel: int) -> bool:
     """For `plan`: each selected switch's audit, the lines a push would send; True when any switch failed."""
-    results = audits(_ready(inventory, build, environment, limits), environment, parallel, inventory.resolve().parent)
+    results = audits(_ready(inventory, build, environment, limits, say=False), environment, parallel,
+                     inventory.resolve().parent)  # `plan` said which hosts it skipped
     print_audits(results)
     return any(a.status == "failed" for a in results)
 
@@ -182,7 +188,8 @@ def push(inventory: Path, environment: str, limits: tuple[str, ...], build: Path
     found, refused = _jobs(ready, environment, ledger=ledger)
     pushed = counter("pushed", in_logs=True)
     try:
-        done = run_all(found, lambda job: push_one(ready.fleet, job, TIMEOUT, root, ledger),
+        locks = lock_dir(root, environment)
+        done = run_all(found, lambda job: push_one(ready.fleet, job, TIMEOUT, locks, ledger),
                        lambda job, why: HostOutcome(job.hostname, "failed", reason=why), parallel, pushed)
     finally:
         ledger.save()
@@ -190,7 +197,8 @@ def push(inventory: Path, environment: str, limits: tuple[str, ...], build: Path
     for name, why in refused.items():
         by_name[name] = HostOutcome(name, "failed", reason=why)
     outcomes = [by_name[h.hostname] for h in ready.hosts]
-    entry = record.append(root, environment, list(limits), outcomes, kind="switches")
+    entry = record.append(root, environment, list(limits), outcomes, kind="switches",
+                          skipped={s.hostname: s.status for s in ready.skipped})
     if fmt == "json":
         click.echo(json.dumps(entry, indent=2))
     else:
@@ -225,11 +233,10 @@ def onboard(inventory: Path, environment: str, limits: tuple[str, ...], parallel
     if fleet is None or blocking:
         raise InventoryError(blocking or problems)  # SN507 (a switch not onboarded yet) is what this fixes
     fleet.validated = True
-    if environment not in fleet.environments:
-        usage_error(f"no environment {environment!r} in environments/ (the lab's is written by `schoolnet lab up`)")
     try:
+        usable_environment(fleet, environment, key=False)  # switches log in with a password, not the key
         selected = switches(select_hosts(fleet, limits) if limits else fleet.hosts)
-    except LimitError as exc:
+    except (LimitError, UnusableEnvironment) as exc:
         usage_error(str(exc))
     targets: list[tuple[Host, Onboarding]] = []
 
@@ -298,14 +305,16 @@ def rotate(inventory: Path, environment: str, limits: tuple[str, ...], build: Pa
     by_job = {job.hostname: (old, new) for job, old, new in todo}
     try:
         done = run_all([job for job, _, _ in todo],
-                       lambda job: rotate_one(job, *by_job[job.hostname], TIMEOUT, root, ledger),
+                       lambda job: rotate_one(job, *by_job[job.hostname], TIMEOUT, lock_dir(root, environment),
+                                              ledger),
                        lambda job, why: HostOutcome(job.hostname, "failed", reason=why), parallel,
                        counter("rotated", in_logs=True))
     finally:
         ledger.save()
     outcomes |= {o.hostname: o for o in done}
     ordered = [outcomes[h.hostname] for h in ready.hosts]
-    entry = record.append(root, environment, list(limits), ordered, kind="switches")
+    entry = record.append(root, environment, list(limits), ordered, kind="switches",
+                          skipped={s.hostname: s.status for s in ready.skipped})
     finished = _finish_rotations(ready, ledger, ready.fleet.environments[environment].switch_user)
     if fmt == "json":
         click.echo(json.dumps(entry, indent=2))

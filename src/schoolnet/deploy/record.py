@@ -21,9 +21,10 @@ def _git(root: Path, *args: str) -> str:
 
 
 def append(root: Path, environment: str, limits: list[str], outcomes: list[HostOutcome],
-           interrupted: bool = False, kind: str = "servers") -> dict[str, Any]:
+           interrupted: bool = False, kind: str = "servers", skipped: dict[str, str] | None = None) -> dict[str, Any]:
     """One line for the run: every selected host with its outcome (never a silent default); `kind` says
-    what acted (servers: `deploy`; switches: `switches push`)."""
+    what acted (servers: `deploy`; switches: `switches push`); `skipped`: the hosts the limits selected
+    that were left out because they are not installed yet, with their status."""
     unsettled = [o.hostname for o in outcomes if o.status not in ("changed", "unchanged", "failed")]
     if unsettled:  # a bug, not an input: refuse to record a host as anything it was not
         raise ValueError(f"no outcome for {', '.join(unsettled)}")
@@ -38,6 +39,8 @@ def append(root: Path, environment: str, limits: list[str], outcomes: list[HostO
         "interrupted": interrupted,
         "hosts": [o.as_dict() for o in outcomes],
     }
+    if skipped:
+        entry["skipped"] = [{"host": name, "status": status} for name, status in skipped.items()]
     log = root / LOG
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a", encoding="utf-8") as handle:

@@ -8,16 +8,14 @@ record is written.
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import signal
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import gevent
 from pyinfra.api.config import Config
@@ -29,13 +27,12 @@ from pyinfra.api.state import BaseStateCallback, State, StateStage
 from pyinfra.context import ctx_config, ctx_host, ctx_inventory, ctx_state
 from pyinfra_cli.util import exec_file
 
-from schoolnet.contained import child
 from schoolnet.deploy.bridge import groups, host_data
 from schoolnet.deploy.connection import connections, known_hosts
+from schoolnet.deploy.locks import host_locks, lock_dir, locked_reason
 from schoolnet.deploy.outcome import Collector, DeployResult, HostOutcome, collect
 from schoolnet.model.fleet import Fleet, Host
 
-LOCK_DIR = Path(os.environ.get("SCHOOLNET_LOCK_DIR", "/run/schoolnet/locks"))
 SITE = Path(__file__).resolve().parents[3] / "deploy" / "site.py"
 
 
@@ -57,22 +54,6 @@ class _Progress(BaseStateCallback):
         self.say(f"  {host.name}: cannot connect")
 
 
-@contextmanager
-def host_locks(hostnames: list[str]) -> Iterator[dict[str, bool]]:
-    """One lock file per host: a second deploy to the same host at once finds it held and skips that host."""
-    LOCK_DIR.mkdir(parents=True, exist_ok=True)
-    held: dict[str, bool] = {}
-    with ExitStack() as stack:
-        for name in hostnames:
-            handle: IO[str] = stack.enter_context(open(child(LOCK_DIR, f"{name}.lock"), "w"))
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                held[name] = True
-            except BlockingIOError:
-                held[name] = False
-        yield held
-
-
 def run_deploy(fleet: Fleet, environment: str, hosts: list[Host], build: Path, dry: bool,
                parallel: int = 10, say: Callable[[str], None] = lambda _: None,
                manifest: dict[str, Any] | None = None) -> DeployResult:
@@ -81,10 +62,14 @@ def run_deploy(fleet: Fleet, environment: str, hosts: list[Host], build: Path, d
     fleet.require_validated("deploy")
     outcomes = {h.hostname: HostOutcome(h.hostname) for h in hosts}
     result = DeployResult([outcomes[h.hostname] for h in hosts])
-    with host_locks(list(outcomes)) as held, tempfile.TemporaryDirectory(prefix="schoolnet-deploy-") as tmp:
-        for name in (n for n, ok in held.items() if not ok):
-            outcomes[name].fail("another deploy to this host is running (locked)")
-        locked = [h for h in hosts if held[h.hostname]]
+    with ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="schoolnet-deploy-"))
+        held = {h.hostname: "" for h in hosts} if dry else stack.enter_context(
+            host_locks(lock_dir(fleet.root.resolve().parent, environment), list(outcomes), "deploy"))
+        for name, holder in held.items():
+            if holder:
+                outcomes[name].fail(locked_reason(holder))
+        locked = [h for h in hosts if not held[h.hostname]]
         if not locked:
             return result
         known = Path(tmp) / "known_hosts"

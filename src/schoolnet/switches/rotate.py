@@ -19,9 +19,10 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from schoolnet.deploy.locks import host_lock, locked_reason
 from schoolnet.outcome import HostOutcome
 from schoolnet.switches.ledger import Ledger
-from schoolnet.switches.run import Job, locked, login_slot, read_switch, remember
+from schoolnet.switches.run import Job, login_slot, read_switch, remember
 from schoolnet.switches.secret_lines import is_login, slot_of
 from schoolnet.switches.session import Session, SwitchError
 
@@ -38,7 +39,7 @@ def password_line(job: Job) -> str | None:
     return None
 
 
-def rotate_one(job: Job, old: str, new: str, timeout: float, root: Path, ledger: Ledger) -> HostOutcome:
+def rotate_one(job: Job, old: str, new: str, timeout: float, locks: Path, ledger: Ledger) -> HostOutcome:
     outcome = HostOutcome(job.hostname)
     line = password_line(job)
     if line is None or new not in line:
@@ -48,9 +49,9 @@ def rotate_one(job: Job, old: str, new: str, timeout: float, root: Path, ledger:
         outcome.status = "unchanged"
         return outcome
     os = job.dialect.os
-    with locked(root, job.hostname) as mine:
-        if not mine:
-            outcome.fail("another push to this switch is running: try again when it ends")
+    with host_lock(locks, job.hostname, "switches rotate") as holder:
+        if holder:
+            outcome.fail(locked_reason(holder))
             return outcome
         with Session(replace(job.target, password=old), job.dialect, timeout) as session:
             _, refusal = session.configure([*ENTER[os], line, *LEAVE[os]])

@@ -5,18 +5,16 @@ on.  A push counts as done only when the switch, read again after saving, is com
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from schoolnet.contained import beneath, child
 from schoolnet.deploy.connection import ConnectionError_, connections
+from schoolnet.deploy.locks import host_lock, locked_reason
 from schoolnet.model.fleet import Fleet, Host
 from schoolnet.outcome import HostOutcome
 from schoolnet.secrets.manage import PREVIOUS
@@ -31,7 +29,6 @@ from schoolnet.switches.platforms import Dialect, UnknownDialect, dialect
 from schoolnet.switches.secret_lines import FORMS, Proof, SecretLines, is_login, printed_secrets, slot_of, snmp_users
 from schoolnet.switches.session import Session, SwitchError, Target
 
-LOCKS = Path("deploys") / ".locks"
 Result = TypeVar("Result")
 
 
@@ -119,7 +116,7 @@ def _job(fleet: Fleet, environment: str, user: str, host: Host, build: Path, man
     if offline:
         target = Target(host.hostname, "", 0, "", user, "")
     else:
-        conn = connections(fleet, environment, [host])[host.hostname]
+        conn = connections(fleet, environment, [host], need_key=False)[host.hostname]  # switches: a password
         assert host.school is not None
         target = Target(host.hostname, conn.address, conn.port, conn.host_key, user,
                         login_password(store, ledger, host.hostname, user, switch_admin(host.school.id)))
@@ -221,28 +218,12 @@ def audit_one(fleet: Fleet, job: Job, timeout: float, ledger: Ledger) -> Audit:
         return Audit(job.hostname, "failed", job.masker.prose(str(exc)))
 
 
-@contextmanager
-def locked(root: Path, hostname: str) -> Iterator[bool]:
-    """Hold this switch's lock, or say (False) that another push holds it: never two at once."""
-    directory = root / LOCKS
-    directory.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(child(directory, hostname), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
-    finally:
-        os.close(descriptor)
-
-
-def push_one(fleet: Fleet, job: Job, timeout: float, root: Path, ledger: Ledger) -> HostOutcome:
+def push_one(fleet: Fleet, job: Job, timeout: float, locks: Path, ledger: Ledger) -> HostOutcome:
+    """Push one switch, holding its lock in `locks` (its repository's and environment's: deploy.locks)."""
     outcome = HostOutcome(job.hostname)
-    with locked(root, job.hostname) as mine:
-        if not mine:
-            outcome.fail("another push to this switch is running: try again when it ends")
+    with host_lock(locks, job.hostname, "switches push") as holder:
+        if holder:
+            outcome.fail(locked_reason(holder))
             return outcome
         try:
             with Session(job.target, job.dialect, timeout) as session:

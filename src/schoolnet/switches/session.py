@@ -6,6 +6,7 @@ This is the fact-reading and line-typing half; what to type is decided by compli
 from __future__ import annotations
 
 import base64
+import logging
 import re
 import time
 from dataclasses import dataclass
@@ -14,6 +15,10 @@ from types import TracebackType
 import paramiko
 
 from schoolnet.switches.platforms import Dialect
+
+# paramiko's transport thread logs a failed handshake with its traceback; with no logging set up that reaches
+# stderr.  The failure is this switch's outcome (SwitchError, one line), so the log says nothing more.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 READ_CHUNK = 1 << 16
 MAX_QUESTIONS = 3  # a command that keeps asking is not one schoolnet typed: it times out instead
