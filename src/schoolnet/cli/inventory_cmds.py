@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
 import click
@@ -17,8 +18,9 @@ from schoolnet.delta.held import Declined, validate_fast
 from schoolnet.delta.state import hash_inventory, record_validated, validated_name
 from schoolnet.ipam import Addressing, LedgerError, allocate
 from schoolnet.model import load_fleet_or_raise
+from schoolnet.model.fleet import Fleet
 from schoolnet.model.schema import SCHEMAS, schema_text, write_schemas
-from schoolnet.model.stats import find, fleet_stats
+from schoolnet.model.stats import Found, close_names, find, fleet_stats
 from schoolnet.problems import Problem, Severity
 from schoolnet.rulebook import RULES
 from schoolnet.validate import validate_inventory
@@ -113,25 +115,84 @@ def stats(inventory: Path, fmt: str) -> None:
 @inventory_option
 @format_option("text", "json")
 def show(name: str, inventory: Path, fmt: str) -> None:
-    """Show a school (id), a device (hostname) or a tablet (serial), and where it is defined.
+    """Show what NAME is and where it is written: a school id, a hostname, any serial (edge server, switch,
+    server, tablet), a MAC in any notation, an asset tag, a tablet's name (nx-ord-012-t007), a handover
+    certificate or a school's acceptance certificate number; case does not matter.
 
     \b
-    Example:
+    Examples:
       schoolnet inventory show nx-ord-012-edge
+      schoolnet inventory show 02-5C-4A-51-0B-63        # a tablet's MAC, as a sticker prints it
+      schoolnet inventory show NX-AC-NX-ORD-012-6F1D09A2 # the acceptance certificate on file
     """
-    found = find(load_fleet_or_raise(inventory), name)
+    from schoolnet.handover.certificate import certificate_number  # how the certificates' numbers are made
+
+    fleet = load_fleet_or_raise(inventory)
+    found = find(fleet, name, certificate_number)
     if not found:
-        click.echo(f"schoolnet: nothing is called {name!r} (try a school id, a hostname or a tablet serial)",
-                   err=True)
+        close = close_names(fleet, name, certificate_number)
+        hint = (f"did you mean {_one_of(close)}?" if close else
+                "try a school id, a hostname, a serial, a MAC, an asset tag or a certificate number")
+        click.echo(f"schoolnet: nothing is called {name!r} ({hint})", err=True)
         sys.exit(EXIT_PROBLEMS)
     if fmt == "json":
-        click.echo(json.dumps([{"kind": f.kind, "name": f.name, "defined_at": str(f.location), **f.fields}
-                               for f in found], indent=2))
+        shown = []
+        for item in found:
+            top = {"kind": item.kind, "name": item.name, "defined_at": str(item.location), "matched": item.matched}
+            shown.append(top | {key: value for key, value in item.fields.items() if key not in top})
+        click.echo(json.dumps(shown, indent=2))
         return
     for item in found:
-        click.echo(f"{item.kind} {item.name}  (defined at {item.location})")
+        by = "" if item.name.lower() == name.strip().lower() else f"; found by its {item.matched}"
+        click.echo(f"{item.kind} {item.name}  (defined at {item.location}{by})")
         for key, value in item.fields.items():
-            click.echo(f"  {key}: {json.dumps(value) if isinstance(value, (dict, list)) else value}")
+            if key == "handover" and isinstance(value, dict):
+                click.echo(f"  handover: {_handover_words(fleet, item, value)}")
+            elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+                click.echo(f"  {key}:")
+                for entry in value:
+                    click.echo(f"    - {_pairs(entry)}")
+            else:
+                click.echo(f"  {key}: {_words(key, value)}")
+
+
+def _one_of(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def _words(key: str, value: object) -> str:
+    if isinstance(value, dict):
+        return _pairs(value)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "none"
+    if key == "status" and isinstance(value, str):
+        return value.replace("_", " ")
+    return str(value)
+
+
+def _pairs(entry: dict[str, object]) -> str:
+    return ", ".join(f"{k.replace('_', ' ')} {_words(k, v)}" for k, v in entry.items() if v not in ("", None))
+
+
+def _handover_words(fleet: Fleet, item: Found, record: dict[str, object]) -> str:
+    """A tablet's handover record as a sentence: when, by whom, to whom, under which certificate, and its
+    status now when that is no longer `handed_over`."""
+    parties = fleet.programme.handover
+    giver = "the programme" if parties is None else (
+        f"the {parties.handing_over.role}" + (f" ({parties.handing_over.organisation})"
+                                               if parties.handing_over.organisation else ""))
+    school = fleet.schools_by_id.get(str(item.fields.get("school", "")))
+    role = str(record.get("received_by", "school")).replace("-", " ")
+    receiver = f"the {'IT ' + role[3:] if role.startswith('it ') else role}"
+    receiver += f" of {school.name}" if school is not None else ""
+    try:
+        when = date.fromisoformat(str(record.get("date")))
+        on = f"{when.day} {when:%B %Y}"
+    except ValueError:
+        on = str(record.get("date"))
+    status = str(item.fields.get("status", ""))
+    now = "" if status == "handed_over" else f"; now {status.replace('_', ' ')}"
+    return f"handed over on {on} by {giver} to {receiver}, certificate {record.get('certificate')}{now}"
 
 
 @click.group()
