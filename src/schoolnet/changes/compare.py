@@ -11,19 +11,22 @@ too, so a reviewer never wonders whether a diff was missed.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from schoolnet.changes.hosts import Affected, RenderFailed, Side, affected_hosts
-from schoolnet.changes.kinds import KINDS, Kind, Record, counted
+from schoolnet.changes.hosts import Affected, HostFacts, RenderFailed, Side, affected_hosts
+from schoolnet.changes.kinds import KINDS, TABLET_STATES, Kind, Record, counted
 from schoolnet.changes.model import Change, SideError, relabelled
-from schoolnet.changes.revisions import ROLES, TEMPLATES, Snapshot
+from schoolnet.changes.revisions import ROLES, TEMPLATES, Commit, Snapshot
 from schoolnet.changes.secrets import compare_secrets
 from schoolnet.model.fleet import Fleet
+from schoolnet.model.school import School
 from schoolnet.problems import InventoryError, Location
-from schoolnet.render.templates import discover
+from schoolnet.render.templates import PLACEHOLDER, discover
 from schoolnet.rulebook import problem
 from schoolnet.secrets.store import SECRETS_FILE, SopsSecrets
 from schoolnet.validate import load_for_action
@@ -41,17 +44,21 @@ class Report:
     changes: list[Change]
     hosts: dict[str, list[str]]  # every affected host -> the paths of its files that differ
     titles: dict[str, str]  # area -> heading
+    commits: list[Commit] = field(default_factory=list)  # base..head, newest first
 
 
-def compare(base: Snapshot, head: Snapshot, workdir: Path, prune: bool = True) -> Report:
-    """Every change from `base` to `head`; `workdir` is private scratch space for the renders."""
+def compare(base: Snapshot, head: Snapshot, workdir: Path, prune: bool = True,
+            progress: Callable[[str, int, int], None] | None = None) -> Report:
+    """Every change from `base` to `head`; `workdir` is private scratch space for the renders.  `progress` is
+    told (stage, done, total) as each side is loaded and its hosts digested and rendered."""
     secrets = f"{base.repository.inventory}/{SECRETS_FILE}"
     store = SopsSecrets(base.inventory / SECRETS_FILE)  # decrypted once when both sides hold the same file
     stores = (store, store if base.files.get(secrets) == head.files.get(secrets) else
               SopsSecrets(head.inventory / SECRETS_FILE))
-    old, new = load(base, "base", stores[0]), load(head, "head", stores[1])
+    old = load(base, "base", stores[0], progress)
+    new = load(head, "head", stores[1], progress)
     touched = touched_schools(old.fleet, new.fleet, base, head)
-    changes = entity_changes(old, new, base, head, touched)
+    changes = with_notes(entity_changes(old, new, base, head, touched), old.fleet, new.fleet)
     secret_changes, changed_secrets = compare_secrets(base, head, *stores)
     template_changes = file_changes(base, head, TEMPLATES, _template_sentence, "templates", "template")
     changes += secret_changes + template_changes + file_changes(base, head, ROLES, _role_sentence, "roles", "none")
@@ -62,19 +69,23 @@ def compare(base: Snapshot, head: Snapshot, workdir: Path, prune: bool = True) -
     inventory_changed = any(kind in ("school", "site", "fleet") for c in changes for kind, _ in c.scopes)
     try:
         affected = affected_hosts(old, new, changed_secrets, changed_templates, workdir, prune, only,
-                                  inventory_changed)
+                                  inventory_changed, progress)
     except RenderFailed as exc:
         snapshot = base if exc.side is old else head
         raise SideError(snapshot, [relabelled(p, snapshot) for p in exc.problems]) from None
-    changes = attribute(changes, affected)
+    changes = attribute(changes, affected, school_items(old, new))
     changes += leftover_files(base, head, old.fleet, new.fleet, changes)
     changes += unexplained(changes, affected)
     changes.sort(key=_order)
-    return Report(base, head, changes, affected.paths, titles(old.fleet, new.fleet, changes))
+    commits = base.repository.commits(base.commit, head.commit) if base.commit else []
+    return Report(base, head, changes, affected.paths, titles(old.fleet, new.fleet, changes), commits)
 
 
-def load(snapshot: Snapshot, name: str, store: SopsSecrets) -> Side:
+def load(snapshot: Snapshot, name: str, store: SopsSecrets,
+         progress: Callable[[str, int, int], None] | None = None) -> Side:
     """The revision's fleet, validated like any command that acts; problems name repository paths."""
+    if progress is not None:
+        progress(f"loading {name} ({snapshot.label})", 0, 1)
     try:
         fleet = load_for_action(snapshot.inventory)
         specs = discover(snapshot.templates)
@@ -84,6 +95,8 @@ def load(snapshot: Snapshot, name: str, store: SopsSecrets) -> Side:
         source, _, message = str(exc).partition(":1: ")
         found = problem("SN703", Location(source, 1, 1), message, "see docs/templates.md")
         raise SideError(snapshot, [found]) from None
+    if progress is not None:
+        progress(f"loading {name} ({snapshot.label})", 1, 1)
     return Side(name, fleet, snapshot.templates, specs, store)
 
 
@@ -160,6 +173,50 @@ def entity_changes(old: Side, new: Side, base: Snapshot, head: Snapshot, touched
     return changes
 
 
+def with_notes(changes: list[Change], old: Fleet, new: Fleet) -> list[Change]:
+    """What follows from a change that no rendered file says: where a removed school's tablets went, and the
+    steps a replaced switch needs before it is managed (its host key pinned, its configuration pushed)."""
+    result = []
+    for change in changes:
+        if change.kind == "school" and change.action == "removed" and change.subject in old.schools_by_id:
+            trail = tablet_trail(old.schools_by_id[change.subject], new)
+            notes = tuple(line for _, line in trail)
+            details = change.details | {"tablets": [[serial for serial, _ in trail],
+                                                    [line.partition(": ")[2].rstrip(".") for _, line in trail]]}
+            change = replace(change, notes=notes, details=details)
+        elif change.kind == "device" and change.action == "replaced" and change.sentence.startswith("Switch "):
+            limit = f"host:{change.subject}"
+            change = replace(change, notes=(
+                f"The new switch is not managed until its host key is pinned and its configuration pushed: "
+                f"schoolnet switches onboard --env ENV --limit {limit}, then "
+                f"schoolnet switches push --env ENV --limit {limit}.",))
+        result.append(change)
+    return result
+
+
+def tablet_trail(school: School, new: Fleet) -> list[tuple[str, str]]:
+    """(serial, "Tablet SERIAL (slot N, STATUS): where it is now") for each of a removed school's tablets, as the
+    new side has it: at another school, in a data center's stock, or not in the inventory any more."""
+    if not school.tablets:
+        return []
+    at_school = {t.serial: (s.id, t) for s in new.schools for t in s.tablets}
+    in_stock = {t.serial: (d.site, t) for d in new.datacenters for t in getattr(d, "stock", [])}
+    trail = []
+    for tablet in sorted(school.tablets, key=lambda t: t.slot):
+        was = f"Tablet {tablet.serial} (slot {tablet.slot}, {TABLET_STATES.get(tablet.status, tablet.status)})"
+        if tablet.serial in at_school:
+            where, now = at_school[tablet.serial]
+            said = f"now at {where}, slot {now.slot}, {TABLET_STATES.get(now.status, now.status)}"
+        elif tablet.serial in in_stock:
+            site, stocked = in_stock[tablet.serial]
+            said = f"now in the stock of {site}" + ("" if stocked.status == "in_stock" else
+                                                     f", {TABLET_STATES.get(stocked.status, stocked.status)}")
+        else:
+            said = "not in the inventory any more"
+        trail.append((tablet.serial, f"{was}: {said}."))
+    return trail
+
+
 def _one(kind: Kind, was: Record | None, now: Record | None, action: str, sentence: str, before: _Sources,
          after: _Sources, attribute: str | None = None, details: dict[str, list[Any]] | None = None) -> Change:
     record = now or was
@@ -223,30 +280,116 @@ def _differing(base: Snapshot, head: Snapshot, prefix: str) -> Iterable[tuple[st
 # --- hosts, leftovers, order --------------------------------------------------------------------------
 
 
-def attribute(changes: list[Change], affected: Affected) -> list[Change]:
-    """Give each change the affected hosts in its scope: an inventory change those its scope holds (a school's
-    own and the data center's), a template or secret change those whose changed files come from it or hold it.
-    Several changes in one scope each name every host of the scope that changes."""
+def attribute(changes: list[Change], affected: Affected, items: dict[str, tuple[str, str]]) -> list[Change]:
+    """Credit each changed file of each affected host to the changes that caused it.
+
+    A file is in a change's scope when the change's scope holds its host (a school's own hosts and the data
+    center's; a data-center file rendered once per school, such as the MDM's `enrollment/<school>.json`, only
+    for that school's changes), or, for a template or secret, when the file comes from that template or holds
+    that secret.  When several inventory changes hold a file in scope, each run of differing lines (with the
+    lines around it) is credited to the changes it names (a serial, a hostname, a MAC, a port, a circuit:
+    `_markers`), among those of the school it names; a run that names none is credited to all of them."""
+    inventory = [i for i, c in enumerate(changes) if any(k in ("school", "site", "fleet") for k, _ in c.scopes)]
+    others = [i for i, c in enumerate(changes) if any(k in ("template", "secret") for k, _ in c.scopes)]
+    schools = {i: {key for kind, key in changes[i].scopes if kind == "school"} for i in inventory}
+    markers = {i: _markers(changes[i]) for i in inventory}
+    credited: dict[int, dict[str, list[str]]] = {}
+    for host, paths in affected.paths.items():
+        facts = affected.facts[host]
+        for path in paths:
+            files = [f for f in affected.files.get(host, {}).get(path, (None, None)) if f is not None]
+            templates, secrets = {f.template for f in files}, {s for f in files for s in f.secrets}
+            item = next((_item_key(path, items[t]) for t in sorted(templates) if t in items), None)
+            found = set()
+            if facts.by_others:
+                found |= {i for i in others if any(key in (templates if k == "template" else secrets)
+                                                   for k, key in changes[i].scopes)}
+            if facts.by_inventory:
+                held = [i for i in inventory if any(_holds(k, key, facts, item, affected.shared_changed)
+                                                    for k, key in changes[i].scopes)]
+                if host in affected.one_sided:  # a host added or removed: by its school's or its own entry, if said
+                    held = [i for i in held if _makes(changes[i], host, facts)] or held
+                found |= _by_lines(held, schools, markers, functools.partial(affected.hunks, host, path))
+            for index in found:
+                credited.setdefault(index, {}).setdefault(host, []).append(path)
     result = []
-    for change in changes:
-        hosts = {h for kind, key in change.scopes for h in _in_scope(kind, key, affected)}
-        result.append(replace(change, hosts=tuple(sorted(hosts))))
+    for index, change in enumerate(changes):
+        rendered = {h: tuple(p) for h, p in sorted(credited.get(index, {}).items())}
+        result.append(replace(change, hosts=tuple(rendered), rendered=rendered))
     return result
 
 
-def _in_scope(kind: str, key: str, affected: Affected) -> list[str]:
-    facts = affected.facts
+def _makes(change: Change, host: str, facts: HostFacts) -> bool:
+    """Whether the change adds or removes the host itself: its school's or its device's entry."""
+    return change.action in ("added", "removed") and (
+        (change.kind == "school" and change.subject == facts.school) or change.subject == host)
+
+
+def _holds(kind: str, key: str, facts: HostFacts, item: str | None, shared_changed: bool) -> bool:
+    """Whether an inventory change of this scope can have changed this file of this host."""
     if kind == "school":
-        return [h for h, f in facts.items() if f.by_inventory and f.school in (key, None)]
+        return facts.school == key or (facts.school is None and item in (None, key))
     if kind == "site":
-        return [h for h, f in facts.items() if f.by_inventory and (f.school is None or affected.shared_changed)]
-    if kind == "fleet":
-        return [h for h, f in facts.items() if f.by_inventory]
-    if kind == "template":
-        return [h for h, f in facts.items() if f.by_others and key in f.templates]
-    if kind == "secret":
-        return [h for h, f in facts.items() if f.by_others and key in f.secrets]
-    return []
+        return facts.school is None or shared_changed
+    return kind == "fleet"
+
+
+def _item_key(path: str, pattern: tuple[str, str]) -> str | None:
+    """The school a per-school file is rendered for (`enrollment/__item__.json`), from its path."""
+    prefix, suffix = pattern
+    if path.startswith(prefix) and path.endswith(suffix) and len(path) > len(prefix) + len(suffix):
+        return path[len(prefix):len(path) - len(suffix)]
+    return None
+
+
+def school_items(*sides: Side) -> dict[str, tuple[str, str]]:
+    """Templates rendered once per school (`each=schools`): source -> (path before, after the school id)."""
+    found = {}
+    for side in sides:
+        for specs in side.specs.values():
+            for spec in specs:
+                if spec.each == "schools" and PLACEHOLDER in spec.destination:
+                    prefix, _, suffix = spec.destination.partition(PLACEHOLDER)
+                    found[spec.source] = (prefix, suffix)
+    return found
+
+
+IDENTIFYING = re.compile(r"[0-9:/.]")  # a value with a digit, a colon, a slash or a dot names one thing
+
+
+def _markers(change: Change) -> frozenset[str]:
+    """What a changed line that this change caused would show: its subject (a serial, a hostname, a circuit)
+    and its values that name one thing (a MAC, a port, an address); a school's own fields as written."""
+    values = [] if change.kind in ("school", "address") else [change.subject.rsplit("/", 1)[-1]]
+    for attribute, pair in change.details.items():
+        if attribute in ("school", "site"):  # where it is, not what it is: its scope says that
+            continue
+        for value in pair:
+            if isinstance(value, str) and len(value) >= 4 and (change.kind == "school" or IDENTIFYING.search(value)):
+                values.append(value)
+    return frozenset(v.lower() for v in values)
+
+
+def _by_lines(held: list[int], schools: dict[int, set[str]], markers: dict[int, frozenset[str]],
+              hunks: Callable[[], list[str]]) -> set[int]:
+    """Which of the changes that hold a file in scope its differing runs of lines name, each with the lines around
+    it (all of them when a run names none): the file is read only when more than one could have changed it."""
+    if len(held) <= 1:
+        return set(held)
+    named = sorted({s for i in held for s in schools[i]}, key=len, reverse=True)
+    pattern = re.compile("|".join(f"{re.escape(s)}(?![0-9])" for s in named)) if len(named) > 1 else None
+    found: set[int] = set()
+    for line in hunks() or [""]:
+        pool = held
+        if pattern is not None:
+            mentioned = set(pattern.findall(line))
+            if mentioned:
+                pool = [i for i in held if not schools[i] or schools[i] & mentioned]
+        low = line.lower()
+        found.update([i for i in pool if any(m in low for m in markers[i])] or pool)
+        if len(found) == len(held):
+            break
+    return found
 
 
 def leftover_files(base: Snapshot, head: Snapshot, old: Fleet, new: Fleet, changes: list[Change]) -> list[Change]:

@@ -11,8 +11,9 @@ At 5,000 schools that renders a few dozen hosts instead of 17,000 twice.
 
 from __future__ import annotations
 
+import difflib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -27,6 +28,7 @@ from schoolnet.render.templates import TemplateSpec
 from schoolnet.secrets.store import SecretStore
 
 FileState = tuple[str, str, str, str]  # sha256, mode, owner, group
+CONTEXT = 3  # lines around each differing run, as `diff -U3`
 
 
 @dataclass
@@ -77,6 +79,23 @@ class Affected:
     paths: dict[str, list[str]] = field(default_factory=dict)
     facts: dict[str, HostFacts] = field(default_factory=dict)
     shared_changed: bool = False  # the data center's services or hub, which every host's context holds
+    files: dict[str, dict[str, tuple[Rendered | None, Rendered | None]]] = field(default_factory=dict)  # each side's
+    roots: dict[str, Path] = field(default_factory=dict)  # side name -> its render's `hosts/` directory
+    one_sided: set[str] = field(default_factory=set)  # hosts only one side has
+
+    def hunks(self, host: str, path: str) -> list[str]:
+        """Each run of lines of a changed file that differs between the sides, with the 3 lines around it on both
+        sides (as `diff -U3` shows it, so a changed status comes with the serial above it), as one text."""
+        texts = []
+        for side in ("base", "head"):
+            try:
+                texts.append((self.roots[side] / host / path.lstrip("/")).read_text(encoding="utf-8", errors="replace"))
+            except (KeyError, OSError):
+                texts.append("")
+        before, after = texts[0].splitlines(), texts[1].splitlines()
+        matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+        return ["\n".join([*before[group[0][1]:group[-1][2]], *after[group[0][3]:group[-1][4]]])
+                for group in matcher.get_grouped_opcodes(CONTEXT)]
 
 
 class RenderFailed(Exception):
@@ -96,7 +115,8 @@ class _Digests:
 
 
 def affected_hosts(base: Side, head: Side, changed_secrets: set[str], changed_templates: set[str], into: Path,
-                   prune: bool = True, only: set[str] | None = None, inventory_changed: bool = True) -> Affected:
+                   prune: bool = True, only: set[str] | None = None, inventory_changed: bool = True,
+                   progress: Callable[[str, int, int], None] | None = None) -> Affected:
     """Render what may differ on both sides into `into`/<side> and compare the files host by host.
 
     `only`: the hosts that can differ at all, when the caller knows (the others' inputs are the same).
@@ -104,22 +124,27 @@ def affected_hosts(base: Side, head: Side, changed_secrets: set[str], changed_te
     changed too, the host is rendered a third time, from the new inventory with the old templates and
     secrets, to tell which of the two changes its files."""
     old, new = base.hosts, head.hosts
-    before, after = _digests(base, changed_secrets, only, prune), _digests(head, changed_secrets, only, prune)
+    before = _digests(base, changed_secrets, only, prune, progress)
+    after = _digests(head, changed_secrets, only, prune, progress)
     if prune:
         candidates = {name for name in old.keys() | new.keys()
                       if before.inputs.get(name) != after.inputs.get(name)
                       or before.mentions.get(name) or after.mentions.get(name)}
     else:
         candidates = set(old) | set(new)
-    files_before = _render(base, [old[n] for n in sorted(candidates) if n in old], into)
-    files_after = _render(head, [new[n] for n in sorted(candidates) if n in new], into)
-    affected = Affected(shared_changed=before.shared != after.shared)
+    files_before = _render(base, [old[n] for n in sorted(candidates) if n in old], into, progress)
+    files_after = _render(head, [new[n] for n in sorted(candidates) if n in new], into, progress)
+    affected = Affected(shared_changed=before.shared != after.shared,
+                        roots={side.name: into / side.name / "hosts" for side in (base, head)})
     for name in sorted(candidates):
         was, now = files_before.get(name, {}), files_after.get(name, {})
         paths = sorted(p for p in was.keys() | now.keys()
                        if (was[p].state if p in was else None) != (now[p].state if p in now else None))
         if name in old.keys() ^ new.keys() or paths:
             affected.paths[name] = paths
+            affected.files[name] = {p: (was.get(p), now.get(p)) for p in paths}
+            if name in old.keys() ^ new.keys():
+                affected.one_sided.add(name)
             host = new.get(name) or old[name]
             changed = [f for p in paths for f in (was.get(p), now.get(p)) if f is not None]
             affected.facts[name] = HostFacts(
@@ -154,7 +179,8 @@ def _separate(affected: Affected, hosts: list[str], base: Side, head: Side, file
             by_others=states != {p: f.state for p, f in files_after.get(name, {}).items()})
 
 
-def _digests(side: Side, changed_secrets: set[str], only: set[str] | None, each: bool = True) -> _Digests:
+def _digests(side: Side, changed_secrets: set[str], only: set[str] | None, each: bool = True,
+             progress: Callable[[str, int, int], None] | None = None) -> _Digests:
     """Each host's inputs digest without secrets, and which changed secrets its context or templates name;
     and what every host's context shares (the data center's services, the VPN hub)."""
     contexts = ContextBuilder(side.fleet)
@@ -167,9 +193,10 @@ def _digests(side: Side, changed_secrets: set[str], only: set[str] | None, each:
     digests: dict[str, str] = {}
     mentions: dict[str, frozenset[str]] = {}
     shared_cache: dict[int, frozenset[str]] = {}
-    for host in side.fleet.hosts:
-        if only is not None and host.hostname not in only:
-            continue
+    hosts = [h for h in side.fleet.hosts if only is None or h.hostname in only]
+    for done, host in enumerate(hosts, 1):
+        if progress is not None:
+            progress(f"digested ({side.name} hosts)", done, len(hosts))
         context = contexts.for_host(host)
         digests[host.hostname] = inputs.digest(host, [], context)
         if changed_secrets:
@@ -209,14 +236,17 @@ def _strings_in(value: Any, names: set[str]) -> set[str]:
     return set()
 
 
-def _render(side: Side, hosts: Iterable[Host], into: Path) -> dict[str, HostFiles]:
+def _render(side: Side, hosts: Iterable[Host], into: Path,
+            progress: Callable[[str, int, int], None] | None = None) -> dict[str, HostFiles]:
     """Each host's files as render writes them and records them in its manifest."""
     hosts = list(hosts)
     if not hosts:
         return {}
     out = into / side.name
     try:
-        render_fleet(side.fleet, hosts, out, side.templates, side.store)
+        render_fleet(side.fleet, hosts, out, side.templates, side.store,
+                     progress=(lambda done, total: progress(f"rendered ({side.name} hosts)", done, total))
+                     if progress is not None else None)
     except InventoryError as exc:
         raise RenderFailed(side, exc.problems) from None
     return {hostname: {f["path"]: Rendered((f["sha256"], f["mode"], f["owner"], f["group"]), f["template"],

@@ -485,5 +485,25 @@ ENVIRONMENT_HOST = Kind(
     lambda r: f"Environment {r.info['environment']}: {r.info['host']} no longer pinned.",
     generic_change(lambda r: f"Environment {r.info['environment']}, host {r.info['host']}"))
 
+def _stock(fleet: Fleet, schools: list[School]) -> Iterator[Record]:
+    for site in fleet.datacenters:
+        for index, tablet in enumerate(getattr(site, "stock", [])):
+            yield Record(tablet.serial, dumped(tablet) | {"site": site.site}, f"datacenter:{site.site}", site,
+                         ("stock", index), parent=("datacenter", site.site))
+
+
+def _stocked(record: Record) -> str:
+    values = record.values
+    came = f", returned from {values['returned_from']}" if values.get("returned_from") else ""
+    on = f" on {values['returned_on']}" if values.get("returned_on") else ""
+    return f"{TABLET_STATES.get(values['status'], values['status'])}{came}{on}"
+
+
+STOCK = Kind("stock", "serial", ("site", "model", "mac", "status", "asset_tag", "returned_from", "returned_on"), _stock,
+             lambda r: f"Tablet {r.key} put in the stock of {r.values['site']} ({_stocked(r)}).",
+             lambda r: f"Tablet {r.key} taken from the stock of {r.values['site']} (was {_stocked(r)}).",
+             generic_change(lambda r: f"Tablet {r.key} in the stock of {r.values['site']}"), paths={"site": ()},
+             inert=frozenset({"*"}))
+
 KINDS: tuple[Kind, ...] = (PROGRAMME, LEDGER, VLAN, DISTRICT, PROVIDER, DEFAULTS, HARDWARE, DATACENTER, RACK, NETWORK,
-                           DC_DEVICE, SCHOOL, ADDRESS, DEVICE, TABLET, CIRCUIT, ENVIRONMENT, ENVIRONMENT_HOST)
+                           DC_DEVICE, STOCK, SCHOOL, ADDRESS, DEVICE, TABLET, CIRCUIT, ENVIRONMENT, ENVIRONMENT_HOST)

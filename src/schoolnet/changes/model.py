@@ -25,10 +25,13 @@ class Change:
     # none for what renders nothing, two for a tablet that moved between schools.
     scopes: tuple[tuple[str, str], ...] = ()
     files: frozenset[str] = frozenset()  # the inventory files it is written in, on either side
+    rendered: dict[str, tuple[str, ...]] = field(default_factory=dict)  # host -> the changed files credited to it
+    notes: tuple[str, ...] = ()  # what follows from it that no rendered file says: a step to take, a trail
 
     def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "action": self.action, "subject": self.subject, "area": self.area,
-                "sentence": self.sentence, "details": self.details, "source": self.source, "hosts": list(self.hosts)}
+                "sentence": self.sentence, "details": self.details, "source": self.source, "hosts": list(self.hosts),
+                "rendered": {h: list(p) for h, p in sorted(self.rendered.items())}, "notes": list(self.notes)}
 
 
 class SideError(Exception):

@@ -71,6 +71,32 @@ class Repository:
     def paths(self) -> tuple[str, str, str]:
         return (self.inventory, TEMPLATES, ROLES)
 
+    def commits(self, base: str, head: str | None) -> list[Commit]:
+        """The commits in `base..head` (HEAD for the working tree), newest first: what the range is made of."""
+        found = self.git("log", "-z", "--no-show-signature", "--format=%H%x1f%an%x1f%aI%x1f%s", "--end-of-options",
+                         f"{base}..{head or 'HEAD'}")
+        if found.returncode != 0:
+            return []
+        commits = []
+        for entry in found.stdout.decode(errors="replace").split("\0"):
+            parts = entry.strip("\n").split("\x1f")
+            if len(parts) == 4:
+                commits.append(Commit(*parts))
+        return commits
+
+
+@dataclass(frozen=True)
+class Commit:
+    """One commit of the range, as `git log` says it: who wrote it, when, and its subject line."""
+
+    commit: str
+    author: str
+    date: str  # ISO 8601 with the author's offset
+    subject: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"commit": self.commit, "author": self.author, "date": self.date, "subject": self.subject}
+
 
 def _git(args: list[str], stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     try:

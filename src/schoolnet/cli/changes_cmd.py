@@ -21,6 +21,7 @@ from schoolnet.changes.revisions import (
 )
 from schoolnet.changes.text import FORMATS
 from schoolnet.cli.common import EXIT_PROBLEMS, fail, inventory_option, usage_error
+from schoolnet.cli.progress import stages
 
 
 @click.command("changes")
@@ -36,6 +37,7 @@ def changes(base: str | None, head: str | None, inventory: Path, fmt: str) -> No
     master); HEAD defaults to the working tree. Revisions are read from git without a checkout:
     the working tree is never touched. Both sides must validate. Exit 0 when it ran, whether or
     not anything changed; 1 if a side does not load, validate or render; 2 for an unknown revision.
+    At a terminal, progress is shown on stderr; in a log or a pipe, nothing but the report.
 
     \b
     Examples:
@@ -55,10 +57,14 @@ def changes(base: str | None, head: str | None, inventory: Path, fmt: str) -> No
     workdir = private_directory()
     try:
         _ended_by_signals()  # a CI timeout's SIGTERM or a closed terminal's SIGHUP still removes the tree
+        progress = stages()  # at a terminal only, on stderr
+        progress("read from git (revisions)", 0, 2)
         old = materialise(repository, base_commit, name, workdir / "base")
+        progress("read from git (revisions)", 1, 2)
         new: Snapshot = materialise(repository, head_commit, head, workdir / "head") \
             if head is not None and head_commit is not None else work_tree(repository)
-        report = compare(old, new, workdir / "build")
+        progress("read from git (revisions)", 2, 2)
+        report = compare(old, new, workdir / "build", progress=progress)
     except RevisionError as exc:
         usage_error(str(exc))
     except SideError as exc:

@@ -35,3 +35,15 @@ def counter(verb: str, in_logs: bool = False, interval: float = 0.1) -> Progress
             click.echo(f"  {verb} {done:,}/{total:,}", err=True)
 
     return report
+
+
+def stages(in_logs: bool = False) -> Callable[[str, int, int], None]:
+    """Progress of several stages, each its own `counter` line: `report(stage, done, total)`."""
+    lines: dict[str, Progress] = {}
+
+    def report(stage: str, done: int, total: int) -> None:
+        if stage not in lines:
+            lines[stage] = counter(stage, in_logs)
+        lines[stage](done, total)
+
+    return report
