@@ -235,6 +235,17 @@ def test_a_deploy_key_that_cannot_be_used_is_one_line_and_exit_2(
     assert "no host was contacted" in output
 
 
+def test_a_host_refused_by_name_is_said_before_the_key_it_would_need(repo: Path) -> None:
+    """Nothing is left to reach, so the key is not asked for: the refusal that says what to do comes first."""
+    environment = repo / "inventory/environments/loop.yaml"
+    environment.write_text(environment.read_text().replace(str(repo / "deploy_ed25519"), "/nonexistent/key"))
+    for command in (("plan",), ("deploy", "--yes")):
+        code, output = invoke(*command, "--env", "loop", "--limit", f"host:{EDGE}")
+        assert code == 1 and f"SN821 not-installed: {EDGE} is planned" in output and "ssh_key" not in output
+    code, output = invoke("deploy", "--yes", "--env", "loop", "--limit", f"host:{EDGE2}")
+    assert code == 2 and "ssh_key /nonexistent/key does not exist" in output
+
+
 def test_switches_log_in_with_a_password_and_never_need_the_deploy_key(rendered: Path) -> None:
     environment = rendered / "inventory/environments/loop.yaml"
     environment.write_text(environment.read_text().replace(str(rendered / "deploy_ed25519"), "/nonexistent/key"))

@@ -121,10 +121,11 @@ def plan(inventory: Path, environment: str, limits: tuple[str, ...], build: Path
         usage_error(str(exc))
     if not deployable(selected) and not switches(selected):
         usage_error("--limit selects no deployable host or managed switch")
-    # Whether hosts not installed yet are refused or skipped is decided over servers and switches together.
+    # Whether hosts not installed yet are refused or skipped is decided over servers and switches together;
+    # then the deploy key, once there are servers to reach (switches log in with a password).
     acted, skipped = gate.installed(fleet, deployable(selected) + switches(selected), limits)
     try:
-        usable_environment(fleet, environment, key=bool(deployable(acted)))  # servers log in with the key
+        usable_environment(fleet, environment, key=bool(deployable(acted)))
     except UnusableEnvironment as exc:
         usage_error(str(exc))
     say_skipped(skipped)

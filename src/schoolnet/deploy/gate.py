@@ -1,11 +1,11 @@
 """What must hold before any host is touched, for `schoolnet plan|deploy` and plain pyinfra alike.
 
-The inventory validates (every rule); the environment exists and its deploy key can be read
-(`schoolnet.deploy.connection.usable_environment`); no host selected by name is still planned or
-staged (see `installed`); each selected host's build is fresh (made from its inputs as they are
-now, see `schoolnet.render.freshness`); and every selected file passes `check`.  Anything else
-raises InventoryError with file:line problems (UnusableEnvironment for the environment), naming
-each host, before a connection is opened.
+The inventory validates (every rule); the environment exists; no host selected by name is still
+planned or staged (see `installed`); the deploy key can be read, for the hosts left to reach
+(`schoolnet.deploy.connection.usable_environment`); each selected host's build is fresh (made
+from its inputs as they are now, see `schoolnet.render.freshness`); and every selected file passes
+`check`.  Anything else raises InventoryError with file:line problems (UnusableEnvironment for the
+environment), naming each host, before a connection is opened.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def prepare(inventory: Path, build: Path, limits: tuple[str, ...] | list[str],
     yet (`installed`), and hold the selected hosts' builds to freshness and check.  Raises InventoryError
     (problems), UnusableEnvironment, LimitError or NothingSelected."""
     fleet = load_for_action(inventory)
-    env = usable_environment(fleet, environment, need_key) if environment is not None else None
+    env = usable_environment(fleet, environment, key=False) if environment is not None else None
     hosts = targets(select_hosts(fleet, limits))
     if only is not None:
         hosts = [h for h in hosts if h.hostname in only]
@@ -119,6 +119,8 @@ def prepare(inventory: Path, build: Path, limits: tuple[str, ...] | list[str],
     if not hosts:
         raise NothingSelected(nothing)
     hosts, skipped = installed(fleet, hosts, limits)
+    if environment is not None and need_key:  # the key matters once there are hosts to reach
+        usable_environment(fleet, environment, key=True)
     where = Location(display_name(build / "manifest.json"))
     try:
         manifest = load_manifest(build)
