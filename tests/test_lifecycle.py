@@ -129,3 +129,24 @@ def test_closing_a_school_keeps_every_tablet_and_frees_its_prefix(inventory: Pat
     kept = {str(t["serial"]) for t in tablets_of(inventory, "nx-sad-001")} | {str(t["serial"]) for t in
                                                                                stock_of(inventory)}
     assert set(serials) <= kept
+
+
+def test_a_render_after_a_school_closed_and_its_secrets_pruned_renders_what_changed(inventory: Path,
+                                                                                  templates: Path) -> None:
+    """The VPN hub's last render used the closed school's WireGuard public key: that secret is gone, so the
+    hub's inputs changed and it is rendered again (once, this ended in a traceback)."""
+    code, out = invoke("render", "--inventory", str(inventory))
+    assert code == 0, out
+    serials = [str(t["serial"]) for t in tablets_of(inventory, "nx-bab-001")]
+    assert invoke("tablets", "move", *serials, "--to", "stock", "--inventory", str(inventory))[0] == 0
+    school_file(inventory, "nx-bab-001").unlink()
+    programme = inventory / "programme.yaml"
+    expected = yaml.safe_load(programme.read_text())["expected"]["schools"]
+    programme.write_text(programme.read_text().replace(f"schools: {expected}", f"schools: {expected - 1}"))
+    assert invoke("ipam", "release", "nx-bab-001", "--inventory", str(inventory))[0] == 0
+    code, out = invoke("secrets", "prune", "--yes", "--inventory", str(inventory))
+    assert code == 0 and "wireguard/nx-bab-001-edge/private_key" in out, out
+    code, out = invoke("render", "--inventory", str(inventory))
+    assert code == 0, out
+    hub = next(p for p in (inventory.parent / "build" / "hosts").glob("*vpn*/**/*") if p.is_file() and "wg" in p.name)
+    assert "nx-bab-001" not in hub.read_text()

@@ -198,7 +198,7 @@ def _unchanged(inputs: Inputs, hosts: list[Host], previous: dict[str, Any], stat
         if known is None:
             names = [name for spec in entry["files"] for name in (*spec.get("secrets", []), *spec.get("derived", []))]
             known = inputs.digest(host, names)
-            if memo is not None:
+            if memo is not None and known:  # "" (a secret it used is gone) is not worth remembering
                 memo.put(host, known)
         if known == recorded and all(_holds(stats, root, host.hostname, f) for f in entry["files"]):
             kept[host.hostname] = entry

@@ -20,7 +20,7 @@ from typing import Any
 from schoolnet.model.fleet import Fleet, Host
 from schoolnet.render.context import ContextBuilder
 from schoolnet.render.templates import TemplateSpec
-from schoolnet.secrets.store import SecretStore
+from schoolnet.secrets.store import SecretError, SecretStore
 
 
 def _json_digest(value: Any) -> bytes:
@@ -53,7 +53,11 @@ class Inputs:
             for spec in self.specs.get(role, []):
                 digest.update(b"\0template\0" + spec.name.encode() + b"\0" + self._template_digest(spec.name))
         for name in sorted(set(secret_names)):
-            digest.update(b"\0secret\0" + name.encode() + b"\0" + self.secrets.get(name).encode())
+            try:
+                value = self.secrets.get(name)
+            except SecretError:  # a secret the last render used is gone: the host's inputs changed
+                return ""
+            digest.update(b"\0secret\0" + name.encode() + b"\0" + value.encode())
         return digest.hexdigest()
 
     def _value_digest(self, value: Any) -> bytes:
