@@ -731,3 +731,15 @@ def test_without_git_installed_changes_says_so_in_one_line(clone: Path, tmp_path
     assert result.returncode in (1, 2), result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("schoolnet: git is not installed here"), result.stderr
+
+
+def test_progress_shows_at_a_terminal_and_not_in_a_log(clone: Path, base: str) -> None:
+    from tests.test_handover import _on_a_terminal
+    hand_over_tablet(clone)
+    head = commit(clone, "one tablet")
+    os.environ.setdefault("SOPS_AGE_KEY_FILE", str(DEMO_KEY))
+    terminal = _on_a_terminal([sys.executable, "-m", "schoolnet.cli.changes_cmd", base, head], clone)
+    for stage in ("read from git (revisions) 2/2", "loading head", "digested (base hosts)", "digested (head hosts)"):
+        assert stage in terminal, terminal
+    logged = changes(clone, base, head)
+    assert logged.returncode == 0 and logged.stderr == ""
