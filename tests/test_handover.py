@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -246,3 +247,86 @@ def test_a_page_that_never_loads_fails_in_time_and_chromium_is_gone(tmp_path: Pa
         for _ in range(50):
             os.killpg(group, 0)
             time.sleep(0.1)
+
+
+def _handover_dates(inventory: Path, school: str) -> list[str]:
+    data = yaml.safe_load(school_file(inventory, school).read_text())
+    return sorted(str(t["handover"]["date"]) for t in data["tablets"] if "handover" in t)
+
+
+def _one_date(inventory: Path) -> Path:
+    """nx-sad-002's tablets all handed over on one day."""
+    path = school_file(inventory, "nx-sad-002")
+    path.write_text(re.sub(r"date: \d{4}-\d{2}-\d{2}", "date: 2025-09-17", path.read_text()))
+    return inventory
+
+
+def _none_handed_over(inventory: Path) -> Path:
+    """nx-sad-002's tablets all back in stock, with no handover record."""
+    path = school_file(inventory, "nx-sad-002")
+    text = re.sub(r"(?m)^    handover: .*\n", "", path.read_text())
+    path.write_text(text.replace("status: handed_over", "status: in_stock"))
+    return inventory
+
+
+# (how the school's file is edited, the "Date of handover" the paper reads): from the records, never today.
+HANDOVER_DATES = [
+    ("several days: the first to the last", lambda inventory: inventory, None),
+    ("one day", _one_date, "2025-09-17"),
+    ("no tablet handed over", _none_handed_over, "not handed over: no tablet has a handover record"),
+]
+
+
+@pytest.mark.parametrize(("make", "expected"), [c[1:] for c in HANDOVER_DATES], ids=[c[0] for c in HANDOVER_DATES])
+def test_the_date_of_handover_comes_from_the_tablets_records_never_from_today(
+        make: Callable[[Path], Path], expected: str | None, tmp_path: Path) -> None:
+    import shutil
+    inventory = tmp_path / "inventory"
+    shutil.copytree(REFERENCE, inventory, ignore=shutil.ignore_patterns("lab.yaml"))
+    make(inventory)
+    if expected is None:
+        dates = _handover_dates(inventory, "nx-sad-002")
+        assert dates[0] != dates[-1], "the reference school's tablets were handed over on several days"
+        expected = f"{dates[0]} to {dates[-1]}"
+    code, output = invoke("handover", "nx-sad-002", "--inventory", str(inventory), "--out", str(tmp_path / "out"),
+                          "--date", "2026-12-24")
+    assert code == 0, output
+    words = " ".join(pdf_text(tmp_path / "out" / "nx-sad-002.pdf").split())
+    assert f"Date of handover {expected}" in words
+    assert "Date of handover 2026-12-24" not in words and datetime.now(UTC).date().isoformat() not in words
+
+
+def _on_a_terminal(args: list[str], cwd: Path) -> str:
+    """What the command writes to a pseudo-terminal (stdout and stderr both)."""
+    import pty
+    import select
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(args, cwd=cwd, stdin=follower, stdout=follower, stderr=follower, close_fds=True)
+    os.close(follower)
+    seen = b""
+    while True:
+        ready, _, _ = select.select([leader], [], [], 120)
+        if not ready:
+            break
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed: the process ended
+            break
+        if not chunk:
+            break
+        seen += chunk
+    process.wait(timeout=120)
+    os.close(leader)
+    return seen.decode(errors="replace")
+
+
+def test_all_shows_progress_at_a_terminal_and_none_in_a_log(tmp_path: Path) -> None:
+    from tests.conftest import SCHOOLNET, generate
+    inventory = generate(tmp_path / "programme" / "inventory", 12, 24)
+    command = [SCHOOLNET, "handover", "--all", "--inventory", str(inventory), "--date", "2026-09-01", "--jobs", "1"]
+    terminal = _on_a_terminal([*command, "--out", str(tmp_path / "a")], tmp_path)
+    assert "printed 12/12" in terminal, terminal
+    logged = subprocess.run([*command, "--out", str(tmp_path / "b")], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=300)
+    assert logged.returncode == 0, logged.stderr
+    assert "printed" not in logged.stderr and "\r" not in logged.stderr

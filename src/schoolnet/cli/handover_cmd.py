@@ -23,7 +23,8 @@ from schoolnet.validate import load_for_action
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("handover"), show_default=True,
               help="Where OUT/<school>.html and OUT/<school>.pdf go.")
 @click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
-              help="The certificate's date (default: today, UTC); fix it and a reprint is identical.")
+              help="The date the certificate is printed on (default: today, UTC); fix it and a reprint is "
+                   "identical. The date of handover is never this: it is the tablets' handover records'.")
 @click.option("--jobs", type=click.IntRange(1, 16), default=None,
               help="Chromiums printing side by side with --all (default: one per core, at most 4).")
 def handover(school: str | None, every: bool, inventory: Path, out: Path, on: datetime | None,
@@ -49,7 +50,7 @@ def handover(school: str | None, every: bool, inventory: Path, out: Path, on: da
         fleet = load_for_action(inventory)  # problems: file:line lines and exit 1, through the CLI's group
         schools = None if every else [find_school(fleet, school or "")]
         made = write_certificates(fleet, schools, out, day, chromium, jobs=jobs,
-                                  progress=counter("printed", in_logs=True) if every else None)
+                                  progress=counter("printed") if every else None)  # at a terminal only
     except (ChromiumError, HandoverError) as exc:
         click.echo(f"schoolnet: {exc}", err=True)
         sys.exit(EXIT_PROBLEMS)

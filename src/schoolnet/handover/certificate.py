@@ -17,6 +17,7 @@ request (Content-Security-Policy); headless Chromium prints it to PDF (handover/
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import hashlib
 import os
@@ -116,6 +117,12 @@ class Certificate:
     tablets: tuple[TabletLine, ...]
     handing_over: Signatory
     receiving: Signatory
+    # the first and last of the tablets' handover records' dates; None when none has one
+    handed_over: tuple[datetime.date, datetime.date] | None = None
+
+    @property
+    def handover_date(self) -> str:
+        return handover_words(self.handed_over)
 
     @property
     def tablets_handed_over(self) -> int:
@@ -128,6 +135,41 @@ class Certificate:
 
 def certificate_number(prefix: str, school_id: str, sha256: str) -> str:
     return f"{prefix}-{school_id.upper()}-{sha256[:HASH_DIGITS].upper()}"
+
+
+NOT_HANDED_OVER = "not handed over: no tablet has a handover record"
+PRINTED_NUMBER = re.compile(r"<title>([A-Za-z0-9._-]+): acceptance certificate")
+
+
+def handover_period(school: School) -> tuple[date, date] | None:
+    """The dates of the school's handover: the first and the last of its tablets' handover records (the same
+    date twice when there is one), or None when no tablet has one.  Never today: a paper people sign says
+    when the handover happened, and the inventory's records are where that is written."""
+    dates = sorted(t.handover.date for t in school.tablets if t.handover is not None)
+    return (dates[0], dates[-1]) if dates else None
+
+
+def handover_words(period: tuple[date, date] | None) -> str:
+    """`2026-09-01`, `2025-09-17 to 2025-10-04` when tablets were handed over on several days, or that none was."""
+    if period is None:
+        return NOT_HANDED_OVER
+    first, last = period
+    return first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
+
+
+def school_number(fleet: Fleet, school: School) -> str | None:
+    """The number the school's certificate has now (from its file's bytes), or None without a `handover:`."""
+    parties = fleet.programme.handover
+    if parties is None:
+        return None
+    digest = hashlib.sha256(fleet.doc(school).path.read_bytes()).hexdigest()
+    return certificate_number(parties.certificate_prefix, school.id, digest)
+
+
+def printed_number(html: str) -> str | None:
+    """The certificate number of a printed certificate page (its title), or None when it is not one."""
+    found = PRINTED_NUMBER.search(html[:4096])
+    return found.group(1) if found else None
 
 
 def find_school(fleet: Fleet, wanted: str) -> School:
@@ -190,7 +232,8 @@ def certificates(fleet: Fleet, schools: Sequence[School], on: date) -> list[Cert
             source_path=path, source_sha256=digest, commit=commits.get(path, ""), repository=repository,
             uplinks=tuple(uplinks), devices=tuple(devices), tablets=tuple(tablets),
             handing_over=Signatory(parties.handing_over.role, parties.handing_over.organisation or ""),
-            receiving=Signatory(receiving.role, receiving.organisation or school.name)))
+            receiving=Signatory(receiving.role, receiving.organisation or school.name),
+            handed_over=handover_period(school)))
     return made
 
 
