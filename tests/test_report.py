@@ -208,3 +208,57 @@ def test_a_failed_report_keeps_the_previous_site_and_leaves_nothing(repository: 
     assert code == 1 and "deploys/log.jsonl:3: not a deploy record" in output and "Traceback" not in output
     assert _tree(tmp_path / "site") == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["repo", "site"]  # no staging directory left
+
+
+# (school, what its printed certificate holds: "current", "older" or nothing, what its page says of it)
+CERTIFICATES = [
+    ("nx-sad-001", "current", "printed"),
+    ("nx-sad-002", "older", "from an earlier version of the school's file"),
+    ("nx-sad-003", None, "not printed: print it with <code>schoolnet handover nx-sad-003</code>"),
+]
+
+
+def test_a_school_page_shows_and_links_its_acceptance_certificate(repository: Path, tmp_path: Path) -> None:
+    import hashlib
+
+    from schoolnet.handover.certificate import certificate_number
+    handover = tmp_path / "handover"
+    handover.mkdir()
+    numbers = {}
+    for school, printed, _ in CERTIFICATES:
+        digest = hashlib.sha256(next((repository / "inventory/schools").glob(f"*/{school}.yaml")).read_bytes())
+        numbers[school] = certificate_number("NX-AC", school, digest.hexdigest())
+        if printed:
+            number = numbers[school] if printed == "current" else f"NX-AC-{school.upper()}-00000000"
+            (handover / f"{school}.html").write_text(f"<!DOCTYPE html><title>{number}: acceptance certificate, "
+                                                     "x</title>", encoding="utf-8")
+            (handover / f"{school}.pdf").write_bytes(b"%PDF-1.4\n")
+    code, output = write_site(repository, tmp_path / "site", "--handover", str(handover))
+    assert code == 0, output
+    for school, printed, said in CERTIFICATES:
+        page = (tmp_path / "site" / "schools" / f"{school}.html").read_text(encoding="utf-8")
+        section = page[page.index('<dl class="facts" id="certificate">'):]
+        section = section[:section.index("</dl>")]
+        assert f"<code>{numbers[school]}</code>" in section
+        dates = sorted(str(t["handover"]["date"]) for t in yaml.safe_load(_school_file(school).read_text())["tablets"]
+                       if "handover" in t)
+        span = dates[0] if dates[0] == dates[-1] else f"{dates[0]} to {dates[-1]}"
+        assert f"<dt>Date of handover</dt><dd>{span}</dd>" in section
+        assert said in section
+        if printed:
+            assert f'href="../../handover/{school}.pdf"' in section, "relative, from site/schools/"
+        else:
+            assert "href" not in section
+
+
+def test_progress_shows_at_a_terminal_and_not_in_a_log(repository: Path, tmp_path: Path) -> None:
+    from tests.conftest import SCHOOLNET
+    from tests.test_handover import _on_a_terminal
+    command = [SCHOOLNET, "report", "--inventory", str(repository / "inventory"), "--build",
+               str(repository / "build")]
+    terminal = _on_a_terminal([*command, "--out", str(tmp_path / "a")], tmp_path)
+    assert "written (school pages) 216/216" in terminal, terminal
+    import subprocess
+    logged = subprocess.run([*command, "--out", str(tmp_path / "b")], capture_output=True, text=True, timeout=300)
+    assert logged.returncode == 0, logged.stderr
+    assert "school pages" not in logged.stderr and "\r" not in logged.stderr

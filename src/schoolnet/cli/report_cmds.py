@@ -10,6 +10,7 @@ import click
 
 from schoolnet.cli import output
 from schoolnet.cli.common import EXIT_PROBLEMS, fail, inventory_option, limit_option, usage_error
+from schoolnet.cli.progress import counter
 from schoolnet.model.build import NON_BLOCKING
 from schoolnet.model.select import LimitError
 from schoolnet.problems import Severity
@@ -28,8 +29,10 @@ NAME_RULES = "SN5"  # names become the site's file names: never written from nam
               help="Where the site goes (replaced whole, atomically; only a previous report is replaced).")
 @click.option("--build", type=click.Path(path_type=Path, file_okay=False), default=Path("build"),
               show_default=True, help="The rendered tree whose manifest gives each host's files and sha256.")
+@click.option("--handover", type=click.Path(path_type=Path, file_okay=False), default=Path("handover"),
+              show_default=True, help="Where `schoolnet handover` wrote certificates: each school page links its own.")
 @limit_option
-def report(inventory: Path, out: Path, build: Path, limits: tuple[str, ...]) -> None:
+def report(inventory: Path, out: Path, build: Path, handover: Path, limits: tuple[str, ...]) -> None:
     """Write the auditors' static site: overview, districts, schools, data center, tablets, deploys, CSV.
 
     Works from the file system or any static web server and asks nothing of the network. The same
@@ -50,7 +53,8 @@ def report(inventory: Path, out: Path, build: Path, limits: tuple[str, ...]) -> 
     if fleet is None or unsafe or not loaded:
         fail(problems)
     try:
-        summary = write_report(fleet, problems, out, build, limits)
+        summary = write_report(fleet, problems, out, build, limits, handover=handover,
+                               progress=counter("written (school pages)"))  # at a terminal only
     except LimitError as exc:
         usage_error(str(exc))
     except (ReportRefused, LogError) as exc:

@@ -121,6 +121,20 @@ class TabletRow:
 
 
 @dataclass(frozen=True)
+class CertificateView:
+    """The school's acceptance certificate as the report shows it: its number now, the date of handover from
+    the tablets' records, how many are handed over, and whether (and where) the certificate was printed."""
+
+    number: str
+    handover_date: str
+    handed_over: int
+    tablets: int
+    status: str  # "printed", "outdated" (printed from an earlier version of the file) or "not printed"
+    printed_number: str  # the number on the printed paper, when one is found
+    link: str  # relative to the school's page: the PDF (or the HTML when no PDF was printed); "" when none
+
+
+@dataclass(frozen=True)
 class VlanRow:
     name: str
     vid: int
@@ -147,6 +161,7 @@ class SchoolView:
     devices: list[DeviceRow]
     uplinks: list[CircuitRow]
     tablets: list[TabletRow]
+    certificate: CertificateView | None = None  # None when programme.yaml names no signatories
 
     @property
     def uplink_status(self) -> str:

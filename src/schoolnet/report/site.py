@@ -9,9 +9,11 @@ with one rename, so a reader never sees half of it.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -23,13 +25,15 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from schoolnet.atomic import exchange, locked
 from schoolnet.contained import child
+from schoolnet.handover.certificate import handover_period, handover_words, printed_number, school_number
 from schoolnet.model.fleet import Fleet
+from schoolnet.model.school import School
 from schoolnet.model.select import select_hosts
 from schoolnet.model.stats import TABLET_STATUSES
 from schoolnet.problems import Problem
 from schoolnet.render.engine import MANIFEST, load_manifest
 from schoolnet.report import exports, svg
-from schoolnet.report.facts import CIRCUIT_STATUSES, FactBuilder, SchoolView, Sources
+from schoolnet.report.facts import CIRCUIT_STATUSES, CertificateView, FactBuilder, SchoolView, Sources
 from schoolnet.report.history import DeployRun, last_deploys, read_log
 
 MARKER = ".schoolnet-report"  # a directory holding this may be replaced by the next report; nothing else is
@@ -69,8 +73,11 @@ def _prepare(out: Path) -> None:
 
 
 def write_report(fleet: Fleet, problems: list[Problem], out: Path, build: Path, limits: tuple[str, ...] = (),
-                 repository: Path | None = None) -> ReportSummary:
-    """Write the site for the hosts `limits` select (all when empty); `problems` are what validate found."""
+                 repository: Path | None = None, handover: Path | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> ReportSummary:
+    """Write the site for the hosts `limits` select (all when empty); `problems` are what validate found.
+    `handover`: where `schoolnet handover` writes certificates, linked from each school's page when printed.
+    `progress` is told (done, total) as the pages are rendered."""
     repository = repository or fleet.root.resolve().parent
     selected = select_hosts(fleet, limits)
     school_ids = {h.school.id for h in selected if h.school is not None}
@@ -81,6 +88,9 @@ def write_report(fleet: Fleet, problems: list[Problem], out: Path, build: Path, 
     runs = read_log(repository / DEPLOY_LOG, DEPLOY_LOG.as_posix())
     facts = FactBuilder(fleet, Sources(fleet, repository), manifest, last_deploys(runs))
     schools = [facts.school(s) for s in fleet.schools if not limits or s.id in school_ids]
+    by_id = fleet.schools_by_id
+    for view in schools:
+        view.certificate = certificate_view(fleet, by_id[view.id], handover, out)
     datacenters = [facts.datacenter(d) for d in fleet.datacenters if not limits or d.site in site_ids]
     districts = facts.districts(schools)
     hubs = sorted(h.hostname for h in fleet.hosts if "vpn-hub" in h.roles)
@@ -102,14 +112,35 @@ def write_report(fleet: Fleet, problems: list[Problem], out: Path, build: Path, 
     files["deploys.html"] = pages.render("deploys.html.j2", "")
     for district in districts:
         files[f"districts/{district.id}.html"] = pages.render("district.html.j2", "../", district=district)
-    for school in schools:
+    for done, school in enumerate(schools, 1):
         files[f"schools/{school.id}.html"] = pages.render("school.html.j2", "../", school=school)
+        if progress is not None:
+            progress(done, len(schools))
     for dc in datacenters:
         racks = [(rack, svg.rack_elevation(rack)) for rack in dc.racks]
         files[f"datacenter/{dc.site}.html"] = pages.render("datacenter.html.j2", "../", dc=dc, racks=racks)
     _write_tree(out, files)
     return ReportSummary(out, sum(1 for name in files if name.endswith(".html")), len(files), len(schools),
                          sum(len(s.tablets) for s in schools), len(problems))
+
+
+def certificate_view(fleet: Fleet, school: School, handover: Path | None, out: Path) -> CertificateView | None:
+    """What the school's page says of its certificate; the link is relative, from `out/schools/`."""
+    number = school_number(fleet, school)
+    if number is None:
+        return None
+    html = pdf = None
+    if handover is not None:
+        html, pdf = handover / f"{school.id}.html", handover / f"{school.id}.pdf"
+    printed = None
+    if html is not None and html.is_file():
+        printed = printed_number(html.read_text(encoding="utf-8", errors="replace")) or ""
+    status = "not printed" if printed is None else "printed" if printed == number else "outdated"
+    target = pdf if pdf is not None and pdf.is_file() else html if printed is not None else None
+    link = Path(os.path.relpath(target.resolve(), (out / "schools").resolve())).as_posix() if target else ""
+    handed = sum(1 for t in school.tablets if t.handover is not None)
+    return CertificateView(number, handover_words(handover_period(school)), handed, len(school.tablets), status,
+                           printed or "", link)
 
 
 class _Pages:
