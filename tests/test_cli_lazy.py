@@ -13,11 +13,12 @@ from schoolnet.cli.main import COMMANDS, cli
 from tests.conftest import ROOT
 
 NAMES = ["changes", "check", "ci", "deploy", "handover", "inventory", "ipam", "lab", "netbox", "plan", "render",
-         "report", "schema", "secrets", "switches", "validate"]
+         "report", "schema", "secrets", "switches", "tablets", "validate"]
 
 # What only the remote, NetBox and report commands need; a light command must not pay for it at start.
 HEAVY = ["paramiko", "pynetbox", "pyinfra", "schoolnet.deploy", "schoolnet.switches", "schoolnet.netbox",
-         "schoolnet.report", "schoolnet.lab", "schoolnet.cli.switches_cmds", "schoolnet.cli.netbox_cmds",
+         "schoolnet.report", "schoolnet.changes", "schoolnet.handover", "schoolnet.lab",
+         "schoolnet.cli.switches_cmds", "schoolnet.cli.netbox_cmds",
          "schoolnet.cli.report_cmds", "schoolnet.cli.changes_cmd", "schoolnet.cli.deploy_cmds",
          "schoolnet.cli.handover_cmd", "schoolnet.cli.lab_cmds"]
 
