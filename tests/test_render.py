@@ -235,3 +235,11 @@ def test_unknown_role_points_at_the_inventory(inventory: Path) -> None:
     programme.write_text(programme.read_text().replace("roles: [base, network, dhcp,", "roles: [base, network, dchp,"))
     code, out = invoke("render", "--templates", str(ROOT / "templates"))
     assert code == 1 and "SN702 unknown-role" in out and "'dchp'" in out
+    # every edge server has the role: one line for the role, counting the hosts, not one per host
+    assert sum("SN702" in line for line in out.splitlines()) == 1 and "more host(s)" in out
+
+
+def test_a_missing_templates_directory_is_one_line(inventory: Path, tmp_path: Path) -> None:
+    code, out = invoke("render", "--templates", str(tmp_path / "no-templates"))
+    problems = [line for line in out.splitlines() if "error SN702" in line]
+    assert code == 1 and len(problems) == 1 and "the templates directory does not exist" in problems[0]

@@ -174,6 +174,10 @@ def _renderer(fleet: Fleet, hosts: list[Host], templates_dir: Path, secrets: Sec
     """A renderer for `hosts`, once the fleet is validated, the templates' headers read and every role of
     theirs has templates; raises InventoryError otherwise, before anything is written."""
     fleet.require_validated("render")  # names become paths here: never from an unvalidated fleet
+    if not templates_dir.is_dir():  # one line, not one per role of every host
+        raise InventoryError([problem("SN702", Location(display_name(templates_dir)),
+                                      "the templates directory does not exist, so no role has templates",
+                                      "run from the repository, or pass --templates DIR")])
     try:
         specs = discover(templates_dir)
     except ValueError as exc:
@@ -232,13 +236,19 @@ def _remove_unlisted(out: Path, listed: set[str]) -> None:
 
 
 def _check_roles(fleet: Fleet, hosts: list[Host], specs: dict[str, list[TemplateSpec]]) -> None:
-    problems = []
+    """One problem per role without templates, where its first host names it, counting the others."""
+    missing: dict[str, list[tuple[Host, int]]] = {}
     for host in hosts:
         for index, role in enumerate(host.roles):
             if role not in specs:
-                where = fleet.host_location(host, "roles", index) if host.device.roles else fleet.host_location(host)
-                problems.append(problem("SN702", where, f"{host.hostname} has role {role!r}, which has no templates",
-                                        f"add templates/{role}/ or fix the role name"))
+                missing.setdefault(role, []).append((host, index))
+    problems = []
+    for role, users in missing.items():
+        host, index = users[0]
+        where = fleet.host_location(host, "roles", index) if host.device.roles else fleet.host_location(host)
+        others = f" (and {len(users) - 1} more host(s))" if len(users) > 1 else ""
+        problems.append(problem("SN702", where, f"{host.hostname}{others} has role {role!r}, which has no templates",
+                                f"add templates/{role}/ or fix the role name"))
     if problems:
         raise InventoryError(problems)
 
