@@ -38,7 +38,8 @@ except ImportError:  # pragma: no cover - depends on the PyYAML build
 
 SOPS_CONFIG = ".sops.yaml"
 declare("SN904", "secret-unused", "The encrypted file holds a secret nothing refers to any more.",
-        bad="wireguard/nx-ord-099-edge/private_key   # school closed", good="schoolnet secrets rotate ... / remove it",
+        bad="wireguard/nx-ord-099-edge/private_key   # school closed",
+        good="schoolnet secrets prune   # removes what nothing uses",
         stage="secrets")
 declare("SN905", "sops-config", "inventory/.sops.yaml is missing or names no age recipient.",
         bad="creation_rules: []", good="creation_rules:\n  - path_regex: secrets\\.sops\\.yaml$\n    age: age1...",
