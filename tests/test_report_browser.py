@@ -18,7 +18,7 @@ import pytest
 import yaml
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, invoke
 from tests.report_site import reference_repository, write_site
 
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's package, installed by `make test`'s set-up
@@ -29,6 +29,9 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repository = reference_repository(tmp_path_factory.mktemp("repo"))
+    code, output = invoke("handover", "nx-sad-001", "--inventory", str(repository / "inventory"), "--out",
+                          str(repository / "handover"), "--date", "2026-09-01")
+    assert code == 0, output  # one printed certificate beside the site, as `schoolnet handover` writes it
     code, output = write_site(repository, repository / "site")
     assert code == 0, output
     return repository / "site"
@@ -189,8 +192,30 @@ def test_every_internal_link_resolves(site: Path) -> None:
                 continue
             target, fragment = urldefrag(link)
             path = (page.parent / unquote(target)).resolve() if target else page
-            assert path.is_file() and site in path.parents, f"{page.relative_to(site)}: {link} does not resolve"
+            inside = site in path.parents or path.parent == site.parent / "handover"  # a printed certificate
+            assert path.is_file() and inside, f"{page.relative_to(site)}: {link} does not resolve"
             if fragment and path.suffix == ".html":
                 assert unquote(fragment) in parse(path).ids, f"{page.relative_to(site)}: {link}: no such anchor"
             checked += 1
     assert len(pages) == 229 and checked > 5_000  # every page's navigation, every school, tablet and device link
+
+
+def test_a_school_page_shows_its_certificate_and_links_the_printed_paper(site: Path, browser: Browser) -> None:
+    import hashlib
+    school = site.parent / "inventory" / "schools" / "sadarak"
+    number = f"NX-AC-NX-SAD-001-{hashlib.sha256((school / 'nx-sad-001.yaml').read_bytes()).hexdigest()[:8].upper()}"
+    page = browser.new_page()
+    try:
+        for name, status in (("nx-sad-001", "printed"), ("nx-sad-002", "not printed")):
+            page.goto((site / "schools" / f"{name}.html").as_uri())
+            certificate = page.locator("#certificate")
+            assert certificate.is_visible()
+            text = " ".join(certificate.inner_text().split())
+            assert "Date of handover" in text and f"Status {status}" in text, text
+        page.goto((site / "schools" / "nx-sad-001.html").as_uri())
+        assert number in page.locator("#certificate").inner_text()
+        href = page.locator("#certificate a").evaluate("a => a.href")
+        assert href == (site.parent / "handover" / "nx-sad-001.pdf").as_uri()
+        assert (site.parent / "handover" / "nx-sad-001.pdf").read_bytes().startswith(b"%PDF-")
+    finally:
+        page.close()

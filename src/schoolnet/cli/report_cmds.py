@@ -29,10 +29,11 @@ NAME_RULES = "SN5"  # names become the site's file names: never written from nam
               help="Where the site goes (replaced whole, atomically; only a previous report is replaced).")
 @click.option("--build", type=click.Path(path_type=Path, file_okay=False), default=Path("build"),
               show_default=True, help="The rendered tree whose manifest gives each host's files and sha256.")
-@click.option("--handover", type=click.Path(path_type=Path, file_okay=False), default=Path("handover"),
-              show_default=True, help="Where `schoolnet handover` wrote certificates: each school page links its own.")
+@click.option("--handover", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Where `schoolnet handover` wrote certificates, each linked from its school's page "
+                   "(default: handover/ beside the inventory).")
 @limit_option
-def report(inventory: Path, out: Path, build: Path, handover: Path, limits: tuple[str, ...]) -> None:
+def report(inventory: Path, out: Path, build: Path, handover: Path | None, limits: tuple[str, ...]) -> None:
     """Write the auditors' static site: overview, districts, schools, data center, tablets, deploys, CSV.
 
     Works from the file system or any static web server and asks nothing of the network. The same
@@ -53,7 +54,7 @@ def report(inventory: Path, out: Path, build: Path, handover: Path, limits: tupl
     if fleet is None or unsafe or not loaded:
         fail(problems)
     try:
-        summary = write_report(fleet, problems, out, build, limits, handover=handover,
+        summary = write_report(fleet, problems, out, build, limits, handover=handover or inventory.parent / "handover",
                                progress=counter("written (school pages)"))  # at a terminal only
     except LimitError as exc:
         usage_error(str(exc))
