@@ -32,8 +32,7 @@ from schoolnet.lab.lab import available_memory_mib
 
 ENV = {**os.environ, "SCHOOLNET_LAB_DIR": "/var/lib/schoolnet-lab-bench",
        "SCHOOLNET_LAB_RUN": "/run/schoolnet-lab-bench",
-       "SCHOOLNET_LAB_PREFIX": "snb", "SCHOOLNET_LAB_LOOPBACK": "23", "SCHOOLNET_LAB_APT_PORT": "3145",
-       "SCHOOLNET_LOCK_DIR": "/run/schoolnet-bench/locks"}
+       "SCHOOLNET_LAB_PREFIX": "snb", "SCHOOLNET_LAB_LOOPBACK": "23", "SCHOOLNET_LAB_APT_PORT": "3145"}
 
 
 def outcomes(result: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:

@@ -22,8 +22,7 @@ import yaml
 from tests.conftest import ROOT, SCHOOLNET
 
 LAB_ENV = {"SCHOOLNET_LAB_DIR": "/var/lib/schoolnet-lab-test", "SCHOOLNET_LAB_RUN": "/run/schoolnet-lab-test",
-           "SCHOOLNET_LAB_PREFIX": "snt", "SCHOOLNET_LAB_LOOPBACK": "21", "SCHOOLNET_LAB_APT_PORT": "3143",
-           "SCHOOLNET_LOCK_DIR": "/run/schoolnet-test/locks"}
+           "SCHOOLNET_LAB_PREFIX": "snt", "SCHOOLNET_LAB_LOOPBACK": "21", "SCHOOLNET_LAB_APT_PORT": "3143"}
 # a second, separate lab for the tests that take one down or purge one while the first runs
 OTHER_LAB_ENV = {"SCHOOLNET_LAB_DIR": "/var/lib/schoolnet-lab-test2", "SCHOOLNET_LAB_RUN": "/run/schoolnet-lab-test2",
                  "SCHOOLNET_LAB_PREFIX": "snu", "SCHOOLNET_LAB_LOOPBACK": "22", "SCHOOLNET_LAB_APT_PORT": "3144"}

@@ -25,8 +25,7 @@ HOWTO = ROOT / "docs" / "howto"
 PAGES = sorted(p for p in HOWTO.glob("*.md") if p.name != "README.md")
 FENCE = re.compile(r"^```sh(?P<info>[^\n]*)\n(?P<body>.*?)^```$", re.MULTILINE | re.DOTALL)
 HOWTO_LAB = {"SCHOOLNET_LAB_DIR": "/var/lib/schoolnet-lab-howto", "SCHOOLNET_LAB_RUN": "/run/schoolnet-lab-howto",
-             "SCHOOLNET_LAB_PREFIX": "snh", "SCHOOLNET_LAB_LOOPBACK": "26", "SCHOOLNET_LAB_APT_PORT": "3148",
-             "SCHOOLNET_LOCK_DIR": "/run/schoolnet-howto/locks"}
+             "SCHOOLNET_LAB_PREFIX": "snh", "SCHOOLNET_LAB_LOOPBACK": "26", "SCHOOLNET_LAB_APT_PORT": "3148"}
 
 
 @dataclass(frozen=True)

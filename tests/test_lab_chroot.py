@@ -22,7 +22,7 @@ from tests.labs import fresh_lab, pinned, ssh
 
 CHROOT_LAB_ENV = {"SCHOOLNET_LAB_DIR": "/var/lib/schoolnet-lab-test3", "SCHOOLNET_LAB_RUN": "/run/schoolnet-lab-test3",
                   "SCHOOLNET_LAB_PREFIX": "snv", "SCHOOLNET_LAB_LOOPBACK": "24", "SCHOOLNET_LAB_APT_PORT": "3146",
-                  "SCHOOLNET_LAB_RUNNER": "chroot", "SCHOOLNET_LOCK_DIR": "/run/schoolnet-test3/locks"}
+                  "SCHOOLNET_LAB_RUNNER": "chroot"}
 EDGE = "nx-sad-001-edge"
 
 
