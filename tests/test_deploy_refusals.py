@@ -280,6 +280,8 @@ def test_a_deploy_lock_holds_one_host_in_one_environment_of_one_repository(rende
         assert reason.startswith("locked by another run in this environment from this repository (deploy by ")
         assert f"pid {os.getpid()}, since " in reason and reason.endswith("not touched; try again when it ends")
     assert "unreachable" in deploy_reason(rendered, "loop", EDGE2)  # released
+    # a programme repository commits deploys/log.jsonl; the locks beside it stay out of git
+    assert (rendered / "deploys" / ".locks" / ".gitignore").read_text().splitlines()[-1] == "*"
 
 
 def test_a_switch_push_lock_holds_one_switch_in_one_environment(rendered: Path) -> None:

@@ -55,6 +55,9 @@ def host_locks(directory: Path, hostnames: list[str], what: str) -> Iterator[dic
     """Hold the lock of every host of `hostnames` that is free; yields, per host, "" when this run holds
     it, else who does (`what` says what this run is, for whoever finds it held)."""
     directory.mkdir(parents=True, exist_ok=True)
+    ignore = directory.parent / ".gitignore"  # a programme repository commits deploys/, never its locks
+    if not ignore.exists():
+        ignore.write_text("# run-time locks of deploys and switch pushes: never committed\n*\n")
     with ExitStack() as stack:
         yield {name: _take(stack, directory, name, what) for name in hostnames}
 
