@@ -86,12 +86,10 @@ def secrets_list(unused: bool, fmt: str, inventory: Path) -> None:
     store = open_store(inventory)
     found = audit(fleet, store)
     uses = secret_uses(fleet)
-    if unused:
-        rows = {name: "unused" for name in found.unused}
-    else:
-        rows = {name: "used" for name in uses} | {n: "missing" for n in found.missing}
-        rows |= {n: "used" for n in referenced_secrets(fleet) if n in store.values}
-        rows |= {n: "unused" for n in found.unused} | {n: "pending" for n in found.pending}
+    every = {name: "used" for name in uses} | {n: "missing" for n in found.missing}
+    every |= {n: "used" for n in referenced_secrets(fleet) if n in store.values}
+    every |= {n: "unused" for n in found.unused} | {n: "pending" for n in found.pending}
+    rows = {n: s for n, s in every.items() if s == "unused"} if unused else every
     if fmt == "json":
         click.echo(json.dumps([{"name": name, "state": state,
                                 "hosts": [u.hostname for u in uses.get(name, []) if u.how != DERIVES],
@@ -105,7 +103,7 @@ def secrets_list(unused: bool, fmt: str, inventory: Path) -> None:
         for name, state in sorted(rows.items()):
             named = referenced_secrets(fleet).get(name)
             click.echo(f"{name:<{width}}  {f'named by {named}' if named else _users(name, state, uses.get(name, []))}")
-    counts = {state: sum(s == state for s in rows.values()) for state in ("used", "missing", "unused", "pending")}
+    counts = {state: sum(s == state for s in every.values()) for state in ("used", "missing", "unused", "pending")}
     click.echo(f"{'✗' if found.missing or found.unused else '✓'} {len(store.values)} secrets in "
                f"{display_name(store.path)}: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n or s == "used"),
                err=True)
