@@ -150,3 +150,14 @@ def test_a_render_after_a_school_closed_and_its_secrets_pruned_renders_what_chan
     assert code == 0, out
     hub = next(p for p in (inventory.parent / "build" / "hosts").glob("*vpn*/**/*") if p.is_file() and "wg" in p.name)
     assert "nx-bab-001" not in hub.read_text()
+
+
+def test_inventory_stats_count_the_stock_apart_from_the_schools(inventory: Path) -> None:
+    import json
+
+    before = json.loads(invoke("inventory", "stats", "--format", "json", "--inventory", str(inventory))[1])
+    serial = str(tablets_of(inventory, "nx-sad-001")[0]["serial"])
+    assert invoke("tablets", "move", serial, "--to", "stock", "--inventory", str(inventory))[0] == 0
+    after = json.loads(invoke("inventory", "stats", "--format", "json", "--inventory", str(inventory))[1])
+    assert before["tablets_in_stock_at_the_data_center"] == 0
+    assert (after["tablets"], after["tablets_in_stock_at_the_data_center"]) == (before["tablets"] - 1, 1)

@@ -33,8 +33,9 @@ def fleet_stats(fleet: Fleet) -> dict[str, Any]:
         "switches": kinds["switch"],
         "servers": kinds["server"],
         "other_devices": sum(n for k, n in kinds.items() if k not in {"edge", "switch", "server"}),
-        "tablets": sum(tablets.values()),
+        "tablets": sum(tablets.values()),  # at schools; the data center's stock is counted apart
         "tablets_by_status": {status: tablets[status] for status in TABLET_STATUSES},
+        "tablets_in_stock_at_the_data_center": sum(len(d.stock) for d in fleet.datacenters),
         "circuits": len(circuits),
         "circuits_by_status": dict(sorted(Counter(c.status for c in circuits).items())),
         "students": sum(s.students for s in fleet.schools),
