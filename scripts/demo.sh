@@ -60,8 +60,8 @@ fi
 
 auditors() {
     step "10/11 the auditors' view: the report site and a school's handover certificate"
+    schoolnet handover nx-sad-001 --out handover   # first, so the report's school page links it
     schoolnet report --out site
-    schoolnet handover nx-sad-001 --out handover
     echo "   report:      site/index.html (open it in a browser, or publish site/ on any static web server)"
     echo "   certificate: handover/nx-sad-001.pdf (and .html)"
 }
