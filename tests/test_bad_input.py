@@ -282,6 +282,10 @@ CASES = [
     Case("switch-feature-os", "SN611",
          sub("programme.yaml", "      cisco-ios: ['^snmp-server group ', '^snmp-server user ']",
              "      cisco-nxos: ['^snmp-server ']"), "programme.yaml", "cisco-nxos:"),
+    Case("time-zone", "SN508", sub("programme.yaml", "school_prefix_length:", "time_zone: GMT+4\n"
+                                   "school_prefix_length:"), "programme.yaml", "time_zone: GMT+4"),
+    Case("no-active-circuit", "SN612", regex_sub(SCHOOL, r"^    status: active$", "    status: planned"), SCHOOL,
+         "uplinks:", strict=True),
     Case("stock-with-record", "SN609", regex_sub(SCHOOL, r"^    status: handed_over$", "    status: in_stock"),
          SCHOOL, "handover:", strict=True),
 ]
@@ -367,14 +371,20 @@ def _found(output: str) -> set[tuple[str, str]]:
     return {(m["code"], m["file"].removeprefix("inventory/")) for m in map(LINE.match, output.splitlines()) if m}
 
 
+def _as_generated() -> set[tuple[str, str]]:
+    """What the unedited programme reports (warnings the generated data raises, SN612): not the edits' doing."""
+    return _found(CliRunner().invoke(cli, ["validate", "--no-cache"]).output)
+
+
 @pytest.mark.parametrize(("edit", "expected"), [c[1:] for c in TOGETHER], ids=[c[0] for c in TOGETHER])
 @pytest.mark.parametrize("command", ["validate", "render", "ci"])
 def test_one_run_shows_every_file_problem(edit: Edit, expected: set[tuple[str, str]], command: str,
                                           inventory: Path) -> None:
+    before = _as_generated()
     edit(inventory)
     result = CliRunner().invoke(cli, [command, "--no-cache"])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
-    assert _found(result.output) == expected, result.output
+    assert _found(result.output) - before == expected, result.output
     assert not {code for code, _ in _found(result.output)} & COUNTING
 
 
@@ -382,6 +392,7 @@ def test_a_partial_run_is_the_same_warm_and_cold(inventory: Path, tmp_path: Path
     """After clean runs recorded their state (validate's and ci's fast paths), a broken file is found the
     same with the cache as without it."""
     (tmp_path / "templates").symlink_to(ROOT / "templates")
+    before = _as_generated()
     for command in ("validate", "ci"):
         assert CliRunner().invoke(cli, [command]).exit_code == 0
     TOGETHER[0][1](inventory)
@@ -390,5 +401,5 @@ def test_a_partial_run_is_the_same_warm_and_cold(inventory: Path, tmp_path: Path
         again = CliRunner().invoke(cli, [command])
         cold = CliRunner().invoke(cli, [command, "--no-cache"])
         lines = [[line for line in r.output.splitlines() if LINE.match(line)] for r in (warm, again, cold)]
-        assert lines[0] == lines[1] == lines[2] and _found(warm.output) == TOGETHER[0][2], warm.output
+        assert lines[0] == lines[1] == lines[2] and _found(warm.output) - before == TOGETHER[0][2], warm.output
         assert warm.exit_code == again.exit_code == cold.exit_code == 1

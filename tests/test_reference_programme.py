@@ -16,11 +16,15 @@ def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run([SCHOOLNET, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
-def test_reference_programme_validates_clean() -> None:
+def test_reference_programme_validates_with_only_the_circuit_question() -> None:
+    """No error; the one warning is SN612, on the 22 schools whose devices are active ahead of their uplink
+    (nx-bab-001's is planned): a question the data raises for the people who know the sites, left as it is."""
     result = run("validate")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout == ""
-    assert "inventory valid: 216 schools" in result.stderr
+    codes = [line.split()[2] for line in result.stdout.splitlines()]
+    assert codes == ["SN612"] * 22, result.stdout
+    assert "inventory/schools/babek/nx-bab-001.yaml:10:1: warning SN612 no-active-circuit" in result.stdout
+    assert "inventory valid: 216 schools" in result.stderr and "(22 warning(s))" in result.stderr
 
 
 def test_stats_report_the_contract_numbers() -> None:

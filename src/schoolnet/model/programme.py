@@ -131,6 +131,7 @@ class Programme(Strict):
     synthetic: bool = False
     description: MultilineText = ""
     domain: Name = Field(description="DNS domain of the programme; each school is <school-id>.<domain>")
+    time_zone: Text = Field("Asia/Baku", description="IANA time zone of every school and data center (NetBox sites)")
     vpn: VpnHub
     supernets: Supernets
     school_prefix_length: int = Field(ge=16, le=28)

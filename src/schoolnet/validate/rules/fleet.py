@@ -168,3 +168,22 @@ def switch_feature_patterns(ctx: Context) -> Iterator[Problem]:
                                                      os_name, number),
                                   f"feature {feature.name}: {pattern!r} is not a regular expression ({exc})",
                                   "fix the pattern (Python regular expression syntax)")
+
+
+@rule("SN612", "no-active-circuit", "A school has active devices and no active uplink: either the circuit is live "
+      "and its status is stale, or the devices are not in service yet.", severity=Severity.WARNING,
+      bad="uplinks: [{..., status: planned}]\ndevices: [{kind: edge, ...}]   # status: active by default",
+      good="uplinks: [{..., status: active}]\ndevices: [{kind: edge, ...}]")
+def active_devices_without_circuit(ctx: Context) -> Iterator[Problem]:
+    # A warning, not an error: the inventory may be right about both (devices installed ahead of the fiber,
+    # running on a temporary line); it is a question for whoever knows the site, which the data raised.
+    fleet = ctx.fleet
+    for school in fleet.schools:
+        active = [d for d in school.devices if d.status == "active"]
+        if not active or any(u.status == "active" for u in school.uplinks):
+            continue
+        uplinks = ", ".join(f"{u.circuit_id} is {u.status}" for u in school.uplinks) or "none is listed"
+        where = fleet.loc(school, "uplinks") if "uplinks" in fleet.doc(school).data else fleet.loc(school, "id")
+        yield problem("SN612", where, f"{school.id} has {len(active)} active device(s) and no active uplink "
+                      f"({uplinks})", "set the circuit's status to active if it is live, or the devices' status to "
+                      "planned or staged until it is")

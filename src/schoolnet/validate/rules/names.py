@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import zoneinfo
 from collections.abc import Iterator
 from typing import Any
 
@@ -175,6 +176,18 @@ def switch_host_keys(ctx: Context) -> Iterator[Problem]:
                "staged until then")
         yield problem("SN507", fleet.host_location(host), f"switch {host.hostname} is active with no pinned "
                       "ssh_host_key: audits and pushes refuse it", fix)
+
+
+@rule("SN508", "time-zone", "programme.yaml's time_zone is not an IANA time zone name (NetBox refuses any other).",
+      bad="time_zone: GMT+4", good="time_zone: Asia/Baku")
+def time_zone(ctx: Context) -> Iterator[Problem]:
+    # zoneinfo's own list, not ZoneInfo(name): that also opens files such as `localtime`, which NetBox refuses
+    fleet = ctx.fleet
+    name = fleet.programme.time_zone
+    if name not in zoneinfo.available_timezones():
+        near = sorted(z for z in zoneinfo.available_timezones() if z.lower() == name.lower())
+        yield problem("SN508", fleet.loc(fleet.programme, "time_zone"), f"time zone {name!r} is not an IANA name",
+                      f"write {near[0]}" if near else "write an IANA name such as Asia/Baku or UTC")
 
 
 def host_key_problem(key: str) -> str:
