@@ -53,7 +53,8 @@ def test_reference_counts_equal_the_inventory(fleet: Fleet, desired: Desired) ->
     for device in devices:
         roles[device.attrs["role"][0]] = roles.get(device.attrs["role"][0], 0) + 1  # type: ignore[index]
     circuits = sum(len(s.uplinks) for s in fleet.schools) + sum(len(d.circuits) for d in fleet.datacenters)
-    assert counts["dcim.region"] == 8
+    assert counts["dcim.region"] == 8 + 1  # the districts and the data centers' region
+    assert counts["ipam.role"] == 1 + len(fleet.programme.vlans) + 3  # school prefixes, the VLAN plan, DC networks
     assert counts["dcim.site"] == 216 + 1
     assert roles["tablet"] == 2300 == sum(len(s.tablets) for s in fleet.schools)
     assert roles["switch"] == 541 and roles["edge"] == 216
@@ -348,3 +349,83 @@ def test_an_owned_twin_is_deleted(desired: Desired) -> None:
     state.twins.append(Current(mac.type, 999_002, mac.key, dict(mac.attrs), True, dict(mac.applied)))
     plan = make_plan(desired, state)
     assert [(c.action, c.type, c.id) for c in plan.changes] == [("delete", "dcim.macaddress", 999_002)]
+
+
+# --- IPAM roles, containers, DNS names, sites' time zone, facility and region ------------------------------------
+
+
+def zone_names(fleet: Fleet, school_id: str, out: Path) -> dict[str, set[str]]:
+    """Address -> the names the rendered zone files give it: the programme zone and the reverse zones (on a
+    data-center DNS server) and one school's unbound zone (on its edge server)."""
+    from schoolnet.render.engine import render_fleet
+    from schoolnet.secrets.demo import DemoSecrets
+
+    dns = next(h for h in fleet.hosts if "dns-authoritative" in h.roles)
+    edge = next(h for h in fleet.hosts if h.hostname == f"{school_id}-edge")
+    render_fleet(fleet, [dns, edge], out, ROOT / "templates", DemoSecrets(), limited=True)
+    names: dict[str, set[str]] = {}
+    domain = fleet.programme.domain
+    for zone in (out / f"hosts/{dns.hostname}/etc/bind/zones").iterdir():
+        origin = ""
+        for line in zone.read_text().splitlines():
+            parts = line.split()
+            if parts[:1] == ["$ORIGIN"]:
+                origin = parts[1].rstrip(".")
+            elif parts[1:3] == ["IN", "A"] and origin == domain:
+                names.setdefault(parts[3], set()).add(f"{parts[0]}.{domain}")
+            elif parts[1:3] == ["IN", "PTR"]:
+                octets = [*reversed(origin.removesuffix(".in-addr.arpa").split(".")),
+                          *reversed(parts[0].split("."))]
+                names.setdefault(".".join(octets), set()).add(parts[3].rstrip("."))
+    unbound = (out / f"hosts/{edge.hostname}/etc/unbound/unbound.conf.d/school.conf").read_text()
+    for name, address in re.findall(r'local-data: "(\S+)\. IN A (\S+)"', unbound):
+        names.setdefault(address, set()).add(name)
+    return names
+
+
+def test_an_address_in_netbox_has_the_name_its_zones_give_it(fleet: Fleet, desired: Desired, tmp_path: Path) -> None:
+    """dns_name is what DNS answers: the PTR of an edge, switch or data-center host, a tablet's school-zone name;
+    an address no zone names (a lost tablet's, the edge's gateways on other VLANs) has none."""
+    zones = zone_names(fleet, "nx-sad-001", tmp_path / "build")
+    addresses = {k[0].split("/")[0]: d.attrs for k, d in desired.objects["ipam.ipaddress"].items()
+                 if d.attrs["assigned_object"][0].startswith(("nx-sad-001-", "nx-dc1-"))}  # type: ignore[index]
+    named = {address: attrs["dns_name"] for address, attrs in addresses.items() if attrs["dns_name"]}
+    for address, name in named.items():
+        assert name in zones.get(address, set()), (address, name, zones.get(address))
+    assert {a for a in zones if a in addresses} == set(named), "every address a zone names is named in NetBox"
+    cases = {"nx-sad-001-edge": "nx-sad-001-edge.nx.schoolnet.internal",
+             "nx-sad-001-sw1": "nx-sad-001-sw1.nx.schoolnet.internal",
+             "nx-sad-001-t001": "nx-sad-001-t001.nx-sad-001.nx.schoolnet.internal",
+             "nx-dc1-dns-01": "nx-dc1-dns-01.nx.schoolnet.internal"}
+    for device, name in cases.items():
+        assert name in {a["dns_name"] for a in addresses.values() if a["assigned_object"][0] == device}, device  # type: ignore[index]
+    lost = next(t for t in fleet.schools_by_id["nx-sad-001"].tablets if t.status in ("lost", "retired"))
+    assert {a["dns_name"] for a in addresses.values()
+            if a["assigned_object"][0] == f"nx-sad-001-t{lost.slot:03d}"} == {""}  # type: ignore[index]
+
+
+def test_school_prefix_is_a_container_and_every_network_has_its_role(fleet: Fleet, desired: Desired) -> None:
+    prefixes = desired.objects["ipam.prefix"]
+    school = prefixes[("10.66.0.0/22",)].attrs
+    assert (school["status"], school["role"], school["vlan"]) == ("container", ("school",), None)
+    containers = [p for p in prefixes.values() if p.attrs["status"] == "container"]
+    assert len(containers) == len(fleet.schools) and {p.attrs["role"] for p in containers} == {("school",)}
+    roles = {(p.attrs["prefix"], p.attrs["role"]) for p in prefixes.values()}
+    assert {("10.66.2.0/23", ("tablets",)), ("10.66.0.0/26", ("management",)), ("10.0.20.0/24", ("dc-servers",))} \
+        <= roles
+    for vlan in desired.objects["ipam.vlan"].values():  # a VLAN and its subnet have one role
+        subnets = [p for p in prefixes.values() if p.attrs["vlan"] == (*vlan.attrs["group"], str(vlan.attrs["vid"]))]  # type: ignore[misc]
+        assert vlan.attrs["role"] and [p.attrs["role"] for p in subnets] == [vlan.attrs["role"]], vlan.key
+    assert set(desired.objects["ipam.role"]) == {("school",), *((v.name,) for v in fleet.programme.vlans),
+                                                 ("dc-mgmt",), ("dc-servers",), ("dc-storage",)}
+    assert all(p.attrs["role"] for p in prefixes.values())
+
+
+def test_sites_carry_the_time_zone_a_facility_and_the_data_center_a_region(fleet: Fleet, desired: Desired) -> None:
+    sites = desired.objects["dcim.site"]
+    assert {s.attrs["time_zone"] for s in sites.values()} == {"Asia/Baku"} == {fleet.programme.time_zone}
+    assert sites[("nx-bab-001",)].attrs["facility"] == "NX-BAB-001"  # the asset tags' prefix: NX-BAB-001-SW1
+    dc = sites[("nx-dc1",)].attrs
+    assert (dc["facility"], dc["region"]) == ("NX-DC1", ("datacenters",))
+    assert desired.objects["dcim.region"][("datacenters",)].attrs["name"] == "Data centers"
+    assert all(s.attrs["region"] for s in sites.values())

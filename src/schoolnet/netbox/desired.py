@@ -33,6 +33,7 @@ from schoolnet.netbox.mapping import (
     key_of,
 )
 from schoolnet.problems import Location
+from schoolnet.render.context import ContextBuilder
 
 # schoolnet's tablet states in NetBox's device statuses.
 TABLET_STATUS = {"in_stock": "inventory", "handed_over": "active", "in_repair": "failed", "lost": "offline",
@@ -45,6 +46,10 @@ PORT_TYPES = ((r"^XGigabitEthernet|^10GE|^TenGigabitEthernet", "10gbase-x-sfpp")
               (r"^wlan", "ieee802.11ac"))
 EDGE_PORTS = ("uplink to the provider", "trunk to the school's switches")
 CIRCUIT_TYPES = {"school-uplink": "School uplink", "datacenter-line": "Data-center line"}
+# A school's whole prefix is a container (its VLAN subnets are the active prefixes) with this role; a VLAN and
+# its subnet have the role of the VLAN's name in the plan, a data-center network "dc-" and its name.
+SCHOOL_ROLE = "school"
+DC_REGION = ("datacenters", "Data centers")  # the data centers' region: they serve every district, in none
 
 
 def port_type(name: str) -> str:
@@ -131,6 +136,7 @@ class _Builder:
         self.out = Desired()
         self.addressing = Addressing(fleet)
         self.top = fleet.loc(fleet.programme)
+        self.dns_names = ContextBuilder(fleet).dns_names()
         self.hosts: dict[int, list[Host]] = {}
         for host in fleet.hosts:
             self.hosts.setdefault(id(host.owner), []).append(host)
@@ -158,7 +164,8 @@ class _Builder:
     def address(self, location: Location, interface: Key, value: IPv4Address, network: IPv4Network,
                 primary: bool) -> None:
         key = self.out.add("ipam.ipaddress", location, address=f"{value}/{network.prefixlen}",
-                           assigned_object=interface, status="active", description="")
+                           assigned_object=interface, status="active", dns_name=self.dns_names.get(value, ""),
+                           description="")
         if primary:
             device = self.out.objects["dcim.device"][interface[:-1]]
             device.attrs["primary_ip4"] = key
@@ -188,6 +195,11 @@ class _Builder:
         for index, provider in enumerate(fleet.programme.providers):
             self.out.add("circuits.provider", fleet.loc(fleet.programme, "providers", index), name=provider.name,
                          slug=provider.id)
+        self.out.add("ipam.role", fleet.loc(fleet.programme, "supernets", "schools"), name=SCHOOL_ROLE,
+                     slug=SCHOOL_ROLE, description="a school's whole prefix (ipam.yaml), its VLANs' subnets inside")
+        for index, vlan in enumerate(fleet.programme.vlans):
+            self.out.add("ipam.role", fleet.loc(fleet.programme, "vlans", index), name=vlan.name,
+                         slug=slugify(vlan.name), description=vlan.purpose)
         for slug, name in CIRCUIT_TYPES.items():
             self.out.add("circuits.circuittype", self.top, name=name, slug=slug)
         for index, district in enumerate(fleet.programme.districts):
@@ -215,6 +227,7 @@ class _Builder:
                        slug=school.id, status="active",
                        region=(school.district,), physical_address=school.address,
                        latitude=school.coordinates.lat, longitude=school.coordinates.lon,
+                       time_zone=fleet.programme.time_zone, facility=school.id.upper(),
                        schoolnet_synthetic=school.synthetic)
         plan = self.addressing.school(school)
         if plan is not None:
@@ -229,13 +242,15 @@ class _Builder:
         fleet = self.fleet
         group = self.vlan_group(fleet.loc(fleet.ledger, "allocations", school.id), school.id)
         self.out.add("ipam.prefix", fleet.loc(fleet.ledger, "allocations", school.id), prefix=str(plan.prefix),
-                     scope=(school.id,), vlan=None, status="active", description=f"{school.id} (ipam.yaml)")
+                     scope=(school.id,), vlan=None, status="container", role=(SCHOOL_ROLE,),
+                     description=f"{school.id} (ipam.yaml)")
         for index, subnet in enumerate(plan.vlans):
             location = fleet.loc(fleet.programme, "vlans", index)
+            role = (slugify(subnet.vlan.name),)
             vlan = self.out.add("ipam.vlan", location, group=group, vid=subnet.vlan.vid, name=subnet.vlan.name,
-                                status="active", description=subnet.vlan.purpose)
+                                status="active", role=role, description=subnet.vlan.purpose)
             self.out.add("ipam.prefix", location, prefix=str(subnet.network), scope=(school.id,), vlan=vlan,
-                         status="active", description=subnet.vlan.purpose)
+                         status="active", role=role, description=subnet.vlan.purpose)
 
     def school_host(self, school: School, host: Host, plan: SchoolAddressing | None) -> None:
         fleet = self.fleet
@@ -279,9 +294,10 @@ class _Builder:
 
     def datacenter(self, dc: Datacenter) -> None:
         fleet, out = self.fleet, self.out
-        out.add("dcim.site", fleet.loc(dc, "site"), name=dc.name, slug=dc.site, status="active", region=None,
+        region = out.add("dcim.region", fleet.loc(dc, "site"), slug=DC_REGION[0], name=DC_REGION[1])
+        out.add("dcim.site", fleet.loc(dc, "site"), name=dc.name, slug=dc.site, status="active", region=region,
                 physical_address=dc.address, latitude=dc.coordinates.lat, longitude=dc.coordinates.lon,
-                schoolnet_synthetic=dc.synthetic)
+                time_zone=fleet.programme.time_zone, facility=dc.site.upper(), schoolnet_synthetic=dc.synthetic)
         for index, rack in enumerate(dc.racks):
             out.add("dcim.rack", fleet.loc(dc, "racks", index), site=(dc.site,), name=rack.name, status="active",
                     u_height=rack.u_height)
@@ -290,10 +306,12 @@ class _Builder:
             group = self.vlan_group(fleet.loc(dc, "networks"), dc.site)
             for index, net in enumerate(dc.networks):
                 location = fleet.loc(dc, "networks", index)
-                vlan = out.add("ipam.vlan", location, group=group, vid=net.vid, name=net.name, status="active",
+                role = out.add("ipam.role", location, name=f"dc-{net.name}", slug=f"dc-{slugify(net.name)}",
                                description=net.purpose)
+                vlan = out.add("ipam.vlan", location, group=group, vid=net.vid, name=net.name, status="active",
+                               role=role, description=net.purpose)
                 out.add("ipam.prefix", location, prefix=str(net.prefix), scope=(dc.site,), vlan=vlan,
-                        status="active", description=net.purpose)
+                        status="active", role=role, description=net.purpose)
                 networks[net.name] = net.prefix
         for host in self.hosts.get(id(dc), []):
             self.dc_host(dc, host, networks)

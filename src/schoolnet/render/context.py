@@ -216,6 +216,23 @@ class ContextBuilder:
                 "monitoring_targets": self._monitoring_targets(schools, dc_hosts),
                 "mdm": self.programme.mdm.model_dump(mode="json")}
 
+    def dns_names(self) -> dict[IPv4Address, str]:
+        """The name DNS gives each address a zone names, read off the very records the templates render:
+        an infrastructure address its PTR (the db.<a.b> reverse zones: host.<domain>, the name db.programme
+        gives too), an active tablet its school zone's (unbound's local-data: tablet.<school>.<domain>).
+        NetBox's dns_name is this, so NetBox and the zones cannot disagree."""
+        names: dict[IPv4Address, str] = {}
+        for zone in self.fleet_wide["reverse_zones"]:
+            for record in zone["records"]:
+                fourth, third = record["name"].split(".")
+                names[IPv4Address(f"{zone['key']}.{third}.{fourth}")] = record["target"].rstrip(".")
+        for school in self.fleet.schools:
+            domain = self._school_summary(school)["domain"]
+            for tablet in self._tablets(school, self._plan(school)):
+                if tablet["active"]:
+                    names[IPv4Address(tablet["address"])] = f"{tablet['hostname']}.{domain}"
+        return names
+
     @staticmethod
     def _monitoring_targets(schools: list[dict[str, Any]], dc_hosts: list[dict[str, Any]]) -> dict[str, Any]:
         """Prometheus file_sd target groups: one group per school, one per data-center server."""
