@@ -143,7 +143,7 @@ def test_every_object_of_the_programme_is_in_netbox(published: Published) -> Non
     api = published.api
     desired = published.desired()
     assert _count(api, "dcim.site", tag="schoolnet") == 7 + 1  # seven schools and the data center
-    assert _count(api, "dcim.region", tag="schoolnet") == 2
+    assert _count(api, "dcim.region", tag="schoolnet") == 2 + 1  # the districts and the data centers'
     tablets = sum(1 for d in desired.objects["dcim.device"].values() if d.attrs["role"] == ("tablet",))
     assert _count(api, "dcim.device", tag="schoolnet", role="tablet") == tablets == 87
     assert {d.status.value for d in api.dcim.devices.filter(role="tablet")} == {
@@ -164,6 +164,35 @@ def test_every_object_of_the_programme_is_in_netbox(published: Published) -> Non
     # the hand-made objects are untouched
     printer = api.dcim.devices.get(name="noc-printer")
     assert printer is not None and not printer.tags
+
+
+def test_networks_have_roles_addresses_names_and_sites_their_zone(published: Published, tmp_path: Path) -> None:
+    """Read back through the API: what a network team filters and automates on."""
+    from tests.test_netbox_mapping import zone_names
+
+    api = published.api
+    fleet = load_for_action(published.inventory)
+    school = fleet.schools_by_id["nx-sad-001"]
+    desired = published.desired()
+    supernet = next(k[0] for k, p in desired.objects["ipam.prefix"].items() if p.attrs["scope"] == ("nx-sad-001",)
+                    and p.attrs["vlan"] is None)
+    container = api.ipam.prefixes.get(prefix=supernet)
+    assert (container.status.value, container.role.slug) == ("container", "school")
+    for vlan in fleet.programme.vlans:
+        netbox_vlan = api.ipam.vlans.get(group="nx-sad-001", vid=vlan.vid)
+        subnet = api.ipam.prefixes.get(vlan_id=netbox_vlan.id)
+        assert netbox_vlan.role.slug == subnet.role.slug == vlan.name and subnet.status.value == "active"
+    assert api.ipam.prefixes.get(prefix="10.0.20.0/24").role.slug == "dc-servers"
+    zones = zone_names(fleet, school.id, tmp_path / "build")
+    for device in ("nx-sad-001-edge", "nx-sad-001-sw1", "nx-sad-001-t001", "nx-dc1-dns-01"):
+        named = [a for a in api.ipam.ip_addresses.filter(device=device) if a.dns_name]
+        assert named, device
+        for address in named:
+            assert address.dns_name in zones[str(address.address).split("/")[0]], (device, address.dns_name)
+    site, dc = api.dcim.sites.get(slug="nx-sad-001"), api.dcim.sites.get(slug="nx-dc1")
+    assert (site.time_zone, site.facility, site.region.slug) == ("Asia/Baku", "NX-SAD-001", "sadarak")
+    assert (dc.time_zone, dc.facility, dc.region.slug, dc.region.name) == (
+        "Asia/Baku", "NX-DC1", "datacenters", "Data centers")
 
 
 def test_a_second_plan_is_empty_and_apply_writes_nothing(published: Published) -> None:
