@@ -60,9 +60,11 @@ class Published:
         return self.cli("apply", "--yes", "--format", "json", *extra)
 
     def changes_logged(self) -> int:
-        """Changes NetBox logged, but those of tags: an apply takes and gives back its lock (a tag) each time."""
-        return int(self.api.core.object_changes.count()) - int(
-            self.api.core.object_changes.count(changed_object_type="extras.tag"))
+        """Changes NetBox logged, but those of tags and config contexts: an apply takes and gives back its lock (a
+        tag) each time, and rewrites the books (config contexts) of what it wrote."""
+        return int(self.api.core.object_changes.count()) - sum(
+            int(self.api.core.object_changes.count(changed_object_type=name))
+            for name in ("extras.tag", "extras.configcontext"))
 
     def desired(self) -> Desired:
         return build_desired(load_for_action(self.inventory))
