@@ -197,6 +197,7 @@ def _ansible_hosts(published: Published) -> dict[str, dict[str, Any]]:
         "config_context": True, "flatten_config_context": True, "group_by": ["platforms", "device_roles"]}))
     result = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(config), "--list"],
                             env={**os.environ, "ANSIBLE_INVENTORY_ENABLED": "netbox.netbox.nb_inventory",
+                                 "ANSIBLE_INVENTORY_UNPARSED_FAILED": "true",  # else a failed load is 0 hosts
                                  "ANSIBLE_LOCAL_TEMP": str(folder / "tmp"), "ANSIBLE_HOME": str(folder)},
                             capture_output=True, text=True, timeout=600, check=False)
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
