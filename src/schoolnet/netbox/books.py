@@ -13,10 +13,10 @@ So the digests live in NetBox beside the objects, in config contexts of their ow
   devices it applies to).
 
 A write of a type rewrites only the books of the ids it touched, four to a request; a no-change plan
-reads them in one request per 1,000 books.  A book of 1,000 devices is about 230 kB: NetBox takes a
-request body of up to 2.5 MB (Django's DATA_UPLOAD_MAX_MEMORY_SIZE), and its change log keeps the whole
-book before and after each write (about 0.5 MB for a day's change to one tablet of the reference
-programme), where the custom field's log entry was the object's.
+reads them in one request per 1,000 books.  The reference programme's books are about 2 MB in all; one of
+1,000 devices about 290 kB: NetBox takes a request body of up to 2.5 MB (Django's
+DATA_UPLOAD_MAX_MEMORY_SIZE), and its change log keeps the whole book before and after each write (about
+0.6 MB for a change to one tablet), where the custom field's log entry was the object's.
 """
 
 from __future__ import annotations
