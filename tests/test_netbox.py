@@ -201,8 +201,18 @@ def _ansible_hosts(published: Published) -> dict[str, dict[str, Any]]:
                                  "ANSIBLE_LOCAL_TEMP": str(folder / "tmp"), "ANSIBLE_HOME": str(folder)},
                             capture_output=True, text=True, timeout=600, check=False)
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
-    hostvars: dict[str, dict[str, Any]] = json.loads(result.stdout)["_meta"]["hostvars"]
+    hostvars: dict[str, dict[str, Any]] = _plain(json.loads(result.stdout)["_meta"]["hostvars"])
     return hostvars
+
+
+def _plain(value: Any) -> Any:
+    """ansible-inventory's JSON with its {"__ansible_unsafe": text} wrappings (untrusted text) taken off."""
+    if isinstance(value, dict):
+        return value["__ansible_unsafe"] if set(value) == {"__ansible_unsafe"} else {
+            k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _nornir_hosts(published: Published, **options: Any) -> dict[str, Any]:
