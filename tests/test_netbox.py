@@ -10,7 +10,9 @@ programme's publication is benchmarks/netbox.py's.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +20,13 @@ from typing import Any
 
 import pynetbox
 import pytest
+from netmiko.ssh_dispatcher import CLASS_MAPPER
 
 from schoolnet.model.school import tablet_name
+from schoolnet.netbox import books
 from schoolnet.netbox.desired import Desired, build_desired
-from schoolnet.netbox.mapping import TYPES, key_text
+from schoolnet.netbox.mapping import APPLIED, FIELD_DESCRIPTION, TYPES, key_text
+from schoolnet.netbox.platforms import PLATFORMS
 from schoolnet.netbox.scope import Anchors
 from schoolnet.validate import load_for_action
 from tests.conftest import SCHOOLNET
@@ -55,9 +60,11 @@ class Published:
         return self.cli("apply", "--yes", "--format", "json", *extra)
 
     def changes_logged(self) -> int:
-        """Changes NetBox logged, but those of tags: an apply takes and gives back its lock (a tag) each time."""
-        return int(self.api.core.object_changes.count()) - int(
-            self.api.core.object_changes.count(changed_object_type="extras.tag"))
+        """Changes NetBox logged, but those of tags and config contexts: an apply takes and gives back its lock (a
+        tag) each time, and rewrites the books (config contexts) of what it wrote."""
+        return int(self.api.core.object_changes.count()) - sum(
+            int(self.api.core.object_changes.count(changed_object_type=name))
+            for name in ("extras.tag", "extras.configcontext"))
 
     def desired(self) -> Desired:
         return build_desired(load_for_action(self.inventory))
@@ -148,7 +155,7 @@ def test_every_object_of_the_programme_is_in_netbox(published: Published) -> Non
     assert _count(api, "dcim.device", tag="schoolnet", role="tablet") == tablets == 87
     assert {d.status.value for d in api.dcim.devices.filter(role="tablet")} == {
         "active", "inventory", "failed", "offline", "decommissioning"}, "a tablet of each status"
-    assert {d.platform.slug for d in api.dcim.devices.filter(role="switch")} == {"huawei-vrp", "cisco-ios"}
+    assert {d.platform.slug for d in api.dcim.devices.filter(role="switch")} == {"huawei_vrp", "cisco_ios"}
     # every type: what NetBox holds (read back through the API) is what the inventory describes
     for object_type in TYPES:
         want = len(desired.objects.get(object_type.name, {}))
@@ -205,6 +212,112 @@ def test_a_second_plan_is_empty_and_apply_writes_nothing(published: Published) -
     assert "nothing to write" in result.stderr
     assert json.loads(result.stdout)["requests"] == 0
     assert published.changes_logged() == before
+
+
+def _ansible_hosts(published: Published) -> dict[str, dict[str, Any]]:
+    """Every host and its variables as Ansible's netbox.netbox.nb_inventory loads them (ansible-inventory --list),
+    configured as its documentation suggests for network automation: config contexts as host variables."""
+    folder = published.inventory.parent / "ansible"
+    folder.mkdir(exist_ok=True)
+    config = folder / "schoolnet.netbox.yml"  # the plugin reads files named *netbox.yml
+    config.write_text(json.dumps({
+        "plugin": "netbox.netbox.nb_inventory", "api_endpoint": published.netbox.url, "validate_certs": False,
+        "token": {"type": "Bearer", "value": published.netbox.token},  # NetBox 4.7's v2 token
+        "config_context": True, "flatten_config_context": True, "group_by": ["platforms", "device_roles"]}))
+    result = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(config), "--list"],
+                            env={**os.environ, "ANSIBLE_INVENTORY_ENABLED": "netbox.netbox.nb_inventory",
+                                 "ANSIBLE_INVENTORY_UNPARSED_FAILED": "true",  # else a failed load is 0 hosts
+                                 "ANSIBLE_LOCAL_TEMP": str(folder / "tmp"), "ANSIBLE_HOME": str(folder)},
+                            capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    hostvars: dict[str, dict[str, Any]] = _plain(json.loads(result.stdout)["_meta"]["hostvars"])
+    return hostvars
+
+
+def _plain(value: Any) -> Any:
+    """ansible-inventory's JSON with its {"__ansible_unsafe": text} wrappings (untrusted text) taken off."""
+    if isinstance(value, dict):
+        return value["__ansible_unsafe"] if set(value) == {"__ansible_unsafe"} else {
+            k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _nornir_hosts(published: Published, **options: Any) -> dict[str, Any]:
+    """Every host as Nornir's NetBoxInventory2 loads it."""
+    from nornir_netbox.plugins.inventory.netbox import NetBoxInventory2
+
+    loader = NetBoxInventory2(nb_url=published.netbox.url, nb_token=published.netbox.token, **options)
+    loader.session.headers["Authorization"] = f"Bearer {published.netbox.token}"  # 0.3 sends v1's "Token"
+    return dict(loader.load().hosts)
+
+
+def test_automation_tools_reach_only_active_servers_and_switches_by_platform_names_they_know(
+        published: Published) -> None:
+    """Ansible's nb_inventory and Nornir's NetBoxInventory2, as a network team sets them up: the hosts with an
+    address are the active servers and switches (no tablet, nothing offline), their platforms are netmiko's
+    device types and Ansible's network_os with no table written by hand, and no host carries schoolnet's books."""
+    school = published.inventory / "schools" / "kangarli" / "nx-kan-008.yaml"
+    _edit(school, "asset_tag: NX-KAN-008-SW2\n", "asset_tag: NX-KAN-008-SW2\n    status: offline\n")
+    assert published.apply().returncode == 0
+    desired = published.desired()
+    devices = desired.objects["dcim.device"]
+    addressed = {a.attrs["assigned_object"][0] for a in desired.objects["ipam.ipaddress"].values()}  # type: ignore[index]
+    reachable = {key[0] for key, d in devices.items()
+                 if d.attrs["status"] == "active" and d.attrs["role"] != ("tablet",) and key[0] in addressed}
+    assert "nx-kan-008-sw2" in addressed and "nx-kan-008-sw2" not in reachable
+    assert {devices[(name,)].attrs["role"] for name in reachable} >= {("edge",), ("server",), ("switch",)}
+    ansible = _ansible_hosts(published)
+    nornir = _nornir_hosts(published)
+    by_slug = _nornir_hosts(published, use_platform_slug=True)
+    mine = {key[0] for key in devices}
+    assert mine <= set(ansible) and mine <= set(nornir), "both load every device"
+    assert {name for name in mine if "ansible_host" in ansible[name]} == reachable
+    assert {name for name in mine if nornir[name].data.get("primary_ip")} == reachable
+    assert {name for name in mine if nornir[name].hostname != name} == reachable, "Nornir connects by name else"
+    for name in reachable:
+        assert nornir[name].platform in CLASS_MAPPER and by_slug[name].platform == nornir[name].platform, name
+        platforms = ansible[name]["platforms"]
+        assert len(platforms) == 1 and platforms[0] == nornir[name].platform, name
+        known = next(p for p in PLATFORMS.values() if p.netmiko == platforms[0])
+        assert ansible[name].get("ansible_network_os") == (known.network_os or None), name
+    assert ansible["nx-kan-008-sw1"]["ansible_network_os"] == "cisco.ios.ios"
+    for hosts in ({n: ansible[n] for n in mine}, {n: nornir[n].data for n in mine}):
+        text = json.dumps(hosts, default=str)
+        assert "schoolnet_applied" not in text and books.PREFIX.strip() not in text, "no bookkeeping in a host"
+    _edit(school, "asset_tag: NX-KAN-008-SW2\n    status: offline\n", "asset_tag: NX-KAN-008-SW2\n")
+    assert published.apply().returncode == 0
+    assert published.api.dcim.devices.get(name="nx-kan-008-sw2").primary_ip4 is not None
+    assert published.plan()["changes"] == []
+
+
+def test_a_netbox_of_an_earlier_version_moves_its_digests_into_the_books(published: Published) -> None:
+    """Earlier versions kept the digests in a custom field on every object: a full apply books them and deletes
+    the field, drift keeps working, and the next plan is empty."""
+    api = published.api
+    contexts = list(api.extras.config_contexts.filter(name__isw=books.PREFIX))
+    assert contexts and all(not c.is_active for c in contexts), "the books apply to no device"
+    device_book = next(c for c in contexts if c.name.startswith(f"{books.PREFIX}dcim.device "))
+    old = {int(k): v for k, v in device_book.data["applied"].items()}
+    api.extras.custom_fields.create(name=APPLIED, type="text", object_types=[t.name for t in TYPES if t.tagged],
+                                    label="Applied by schoolnet", description=FIELD_DESCRIPTION,
+                                    ui_visible="hidden", ui_editable="hidden")
+    api.dcim.devices.update([{"id": oid, "custom_fields": {APPLIED: text}} for oid, text in old.items()])
+    api.extras.config_contexts.delete([c.id for c in contexts])
+    edge = api.dcim.devices.get(name="nx-sad-001-edge")
+    edge.update({"serial": "HANDEDIT02"})  # a hand edit made under the earlier version is still drift
+    drift = published.cli("drift", "--format", "json")
+    assert drift.returncode == 1 and [d["field"] for d in json.loads(drift.stdout)] == ["serial"], drift.stderr
+    plan = published.plan()
+    assert ("delete", "extras.customfield", APPLIED) in {(c["action"], c["type"], c["key"]) for c in plan["changes"]}
+    assert not [c for c in plan["changes"] if c["type"] == "dcim.device" and c["action"] != "update"]
+    assert published.apply("--overwrite-drift").returncode == 0
+    assert api.extras.custom_fields.get(name=APPLIED) is None
+    assert api.dcim.devices.get(name="nx-sad-001-edge").serial != "HANDEDIT02"
+    assert published.plan()["changes"] == [] and published.cli("drift").returncode == 0
+    assert {int(k) for c in api.extras.config_contexts.filter(name__isw=f"{books.PREFIX}dcim.device ")
+            for k in c.data["applied"]} == {d.id for d in api.dcim.devices.filter(tag="schoolnet")}
 
 
 def test_what_another_team_made_under_a_name_is_left_alone(published: Published) -> None:

@@ -86,15 +86,16 @@ def test_tablet_is_a_device_with_its_mac_address_and_handover(desired: Desired) 
     assert wlan.attrs["primary_mac_address"] == ("02:5c:22:55:ce:7e",)
     mac = desired.objects["dcim.macaddress"][("02:5c:22:55:ce:7e",)]
     assert mac.attrs["assigned_object"] == ("nx-sad-001-t007", "wlan0")
-    address = tablet.attrs["primary_ip4"]
-    assert isinstance(address, tuple)
-    assert desired.objects["ipam.ipaddress"][address].attrs["assigned_object"] == ("nx-sad-001-t007", "wlan0")
+    assert tablet.attrs["primary_ip4"] is None, "a tablet is no automation target"
+    reserved = [a for a in desired.objects["ipam.ipaddress"].values()
+                if a.attrs["assigned_object"] == ("nx-sad-001-t007", "wlan0")]
+    assert [a.attrs["status"] for a in reserved] == ["dhcp"], "its reserved address stays, leased by DHCP"
 
 
 def test_switch_edge_and_racked_dc_gear(desired: Desired) -> None:
     devices, interfaces = desired.objects["dcim.device"], desired.objects["dcim.interface"]
     switch = devices[("nx-sad-001-sw1",)]
-    assert switch.attrs["platform"] == ("huawei-vrp",)
+    assert switch.attrs["platform"] == ("huawei_vrp",)
     primary = switch.attrs["primary_ip4"]
     assert isinstance(primary, tuple)
     management = desired.objects["ipam.ipaddress"][primary]

@@ -10,6 +10,7 @@ tag, a site name) that a doomed object holds and git gives to another is release
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -18,12 +19,11 @@ from typing import Any
 
 import pynetbox
 
-from schoolnet.netbox import applied
+from schoolnet.netbox import applied, books
 from schoolnet.netbox.client import endpoint, request_count, tags_of, talking
 from schoolnet.netbox.desired import Desired
 from schoolnet.netbox.errors import NetboxError
 from schoolnet.netbox.mapping import (
-    APPLIED,
     BY_NAME,
     STEPS,
     TAG,
@@ -70,6 +70,8 @@ class _Writer:
         self.ids: dict[str, dict[Key, int]] = {
             name: {key: current.id for key, current in objects.items()} for name, objects in plan.state.objects.items()}
         self.tags: dict[int, list[int]] = {}  # current tags of objects being adopted
+        self.books = plan.state.books
+        self.marks: dict[tuple[str, Key], dict[str, str]] = {}  # digests of what a body being sent writes
 
     def resolve(self, target: str, key: Key, change: Change) -> int:
         oid = self.ids.get(target, {}).get(key)
@@ -98,16 +100,48 @@ class _Writer:
                 body[name] = value or ""
             elif attr.kind is Kind.LIST:
                 body[name] = list(value) if isinstance(value, tuple) else []
+            elif attr.kind is Kind.REFS:
+                body[name] = [self.resolve(attr.target or "", (v,), change) for v in value] \
+                    if isinstance(value, tuple) else []
+            elif attr.kind is Kind.JSON:
+                body[name] = json.loads(value) if isinstance(value, str) else {}
             else:
                 body[name] = value
         if custom:
             body["custom_fields"] = custom
         return body
 
-    def mark(self, object_type: ObjectType, body: dict[str, Any], written: dict[str, str]) -> None:
-        """Record, on the object, the digests of what it holds once this write lands."""
+    def mark(self, object_type: ObjectType, change: Change, written: dict[str, str]) -> None:
+        """Note the digests of what the object holds once this write lands; booked when NetBox took it."""
         if object_type.tagged:
-            body.setdefault("custom_fields", {})[APPLIED] = applied.render(written)
+            self.marks[(object_type.name, change.key)] = written
+
+    def book(self, object_type: ObjectType, changes: list[Change]) -> None:
+        """Book what NetBox took (books.py), and write the books it changed: a run that stops after this type
+        leaves books that match what NetBox holds."""
+        for change in changes:
+            written = self.marks.pop((object_type.name, change.key), None)
+            oid = self.ids.get(object_type.name, {}).get(change.key)
+            if written is not None and oid is not None:
+                self.books.record(object_type.name, oid, written)
+        self.flush()
+
+    def flush(self) -> None:
+        """Write the changed books: one request per book (created the first time)."""
+        documents = self.books.documents()
+        if not documents:
+            return
+        contexts = self.api.extras.config_contexts
+        with talking(self.api, "writing schoolnet's books"):
+            updates = [{"id": self.books.ids[name], "data": data} for name, data in documents.items()
+                       if name in self.books.ids]
+            creates = [{"name": name, "description": books.DESCRIPTION, "is_active": False, "weight": 0,
+                        "data": data} for name, data in documents.items() if name not in self.books.ids]
+            for start in range(0, len(updates), 4):  # a book is up to a megabyte: a few per request
+                contexts.update(updates[start:start + 4])
+            for start in range(0, len(creates), 4):
+                for record in contexts.create(creates[start:start + 4]):
+                    self.books.ids[str(record.name)] = int(record.id)
 
     def early(self, object_type: ObjectType, change: Change) -> dict[str, Any]:
         """The first write of a change: everything but references to types not written yet."""
@@ -132,7 +166,7 @@ class _Writer:
             body = {"id": change.id, **self.body(object_type, attrs, change)}
             if change.action == "adopt" and object_type.tagged:  # a set-up object is adopted by its description
                 body["tags"] = sorted({*self.tags.get(change.id or 0, []), self.tag_id()})
-        self.mark(object_type, body, written)
+        self.mark(object_type, change, written)
         return body
 
     def late(self, object_type: ObjectType, change: Change) -> dict[str, Any] | None:
@@ -146,7 +180,7 @@ class _Writer:
         if not attrs:
             return None
         body = {"id": self.ids[object_type.name][change.key], **self.body(object_type, attrs, change)}
-        self.mark(object_type, body, applied.digests(change.want.attrs))
+        self.mark(object_type, change, applied.digests(change.want.attrs))
         return body
 
     def tag_id(self) -> int:
@@ -222,6 +256,10 @@ def apply_plan(api: Any, plan: Plan, say: Say, overwrite_drift: bool = False) ->
     by_type: dict[str, list[Change]] = {}
     for change in plan.changes:
         by_type.setdefault(change.type, []).append(change)
+    for held in plan.state.objects.values():  # digests an earlier version kept on the objects: into the books
+        for current in held.values():
+            if current.legacy:
+                writer.books.record(current.type, current.id, current.applied)
     _release(writer, by_type, plan.desired)
     for step in STEPS:
         object_type = BY_NAME[step.type]
@@ -231,6 +269,7 @@ def apply_plan(api: Any, plan: Plan, say: Say, overwrite_drift: bool = False) ->
             if late:
                 say(f"{step.type}: setting {', '.join(a.name for a in object_type.attrs if a.late)} on {len(late)}")
                 writer.send(object_type, "update", [b for _, b in late], [c for c, _ in late])
+                writer.book(object_type, [c for c, _ in late])
             continue
         _write_type(writer, object_type, changes)
     for object_type in reversed(TYPES):
@@ -239,6 +278,9 @@ def apply_plan(api: Any, plan: Plan, say: Say, overwrite_drift: bool = False) ->
             say(f"{object_type.name}: deleting {len(deletes)}")
             writer.send(object_type, "delete", [c.id for c in deletes], deletes)
             writer.result.count(object_type.name, "delete", len(deletes))
+            for change in deletes:
+                writer.books.forget(object_type.name, change.id or 0)
+    writer.flush()
     writer.result.requests = request_count(api) - before
     writer.result.seconds = time.monotonic() - started
     return writer.result
@@ -279,13 +321,14 @@ def _release(writer: _Writer, by_type: dict[str, list[Change]], desired: Desired
                         freed.append(attr.name)
             if len(body) > 1:
                 if freed and object_type.tagged:
-                    written = {**change.have.applied, **{n: applied.digest(None) for n in freed}}
-                    body["custom_fields"] = {APPLIED: applied.render(written)}
+                    writer.marks[(object_type.name, change.key)] = {
+                        **change.have.applied, **{n: applied.digest(None) for n in freed}}
                 bodies.append(body)
                 released.append(change)
         if bodies:
             writer.say(f"{object_type.name}: releasing what {len(bodies)} object(s) hold, before it moves")
             writer.send(object_type, "update", bodies, released)
+            writer.book(object_type, released)
 
 
 def _released(attr: Attr, change: Change) -> Any:
@@ -303,12 +346,18 @@ def _write_type(writer: _Writer, object_type: ObjectType, changes: list[Change])
         records = writer.send(object_type, "create", bodies, creates)
         for change, record in zip(creates, records, strict=True):
             writer.ids.setdefault(object_type.name, {})[change.key] = int(record.id)
+        writer.book(object_type, creates)
         writer.result.count(object_type.name, "create", len(creates))
     for action in ("update", "adopt"):
         updates = [c for c in changes if c.action == action]
         if updates and action == "adopt" and object_type.tagged:
             writer.tags = tags_of(writer.api, object_type, [c.id for c in updates if c.id is not None])
         if updates:
-            writer.say(f"{object_type.name}: {'updating' if action == 'update' else 'adopting'} {len(updates)}")
-            writer.send(object_type, "update", [writer.early(object_type, c) for c in updates], updates)
+            bodies = [writer.early(object_type, c) for c in updates]
+            # an update that only books digests (NetBox holds git's values already) writes no object
+            sent = [(c, b) for c, b in zip(updates, bodies, strict=True) if set(b) != {"id"}]
+            if sent:
+                writer.say(f"{object_type.name}: {'updating' if action == 'update' else 'adopting'} {len(sent)}")
+                writer.send(object_type, "update", [b for _, b in sent], [c for c, _ in sent])
+            writer.book(object_type, updates)
             writer.result.count(object_type.name, action, len(updates))

@@ -23,7 +23,7 @@ import requests
 from pynetbox.core.query import Request
 from requests.adapters import HTTPAdapter
 
-from schoolnet.netbox import applied
+from schoolnet.netbox import applied, books
 from schoolnet.netbox.errors import NetboxError
 from schoolnet.netbox.mapping import (
     APPLIED,
@@ -137,6 +137,7 @@ class Current:
     attrs: dict[str, Value]
     owned: bool
     applied: dict[str, str]
+    legacy: bool = False  # its digests came from the custom field of earlier versions: the next apply books them
 
 
 @dataclass
@@ -149,6 +150,7 @@ class State:
     # owned objects NetBox holds twice under one key (two applies at once used to create both of a MAC, which
     # NetBox does not hold unique): the one kept in `objects` is the oldest, these are to delete
     twins: list[Current] = field(default_factory=list)
+    books: books.Books = field(default_factory=books.Books)  # what schoolnet last wrote (books.py)
 
     def counts(self) -> dict[str, int]:
         return {name: sum(1 for c in objects.values() if c.owned) for name, objects in self.objects.items()}
@@ -168,6 +170,9 @@ def value_of(attr: Attr, row: dict[str, Any], ids: dict[str, dict[int, Key]]) ->
         content_type, oid = row.get(f"{attr.name}_type"), row.get(f"{attr.name}_id")
         return None if oid is None else _ref(ids, attr.target or "", str(content_type), oid)
     raw = row.get(attr.name)
+    if attr.kind is Kind.REFS:  # a list of nested objects; the target is identified by one field
+        return canonical(attr, [_ref(ids, attr.target or "", attr.target or "",
+                                     r.get("id") if isinstance(r, dict) else r)[0] for r in raw or []])
     if attr.kind is Kind.REF:
         if raw is None:
             return None
@@ -176,12 +181,16 @@ def value_of(attr: Attr, row: dict[str, Any], ids: dict[str, dict[int, Key]]) ->
     return canonical(attr, raw)
 
 
-def _read_type(api: Any, object_type: ObjectType, tagged: bool) -> tuple[list[dict[str, Any]], set[int]]:
+def _read_type(api: Any, object_type: ObjectType, tagged: bool, legacy: bool) -> tuple[list[dict[str, Any]], set[int]]:
     """A type's rows (only the compared fields) and the ids of the ones tagged schoolnet (none if the tag is not
-    there yet: NetBox refuses a filter by a tag it does not have)."""
+    there yet: NetBox refuses a filter by a tag it does not have).  `legacy`: the custom field of earlier
+    versions still holds digests, so custom fields are read for every tagged type."""
+    names = object_type.fields
+    if legacy and object_type.tagged and "custom_fields" not in names:
+        names = [*names, "custom_fields"]
     with talking(api, f"reading {object_type.name}"):
         url = endpoint(api, object_type).url
-        found = list(rows(api, url, {"fields": ",".join(object_type.fields)}))
+        found = list(rows(api, url, {"fields": ",".join(names), **dict(object_type.read_filter)}))
         owned = {r["id"] for r in rows(api, url, {"tag": TAG, "fields": "id"})} if tagged else set()
     return found, owned
 
@@ -191,10 +200,16 @@ def read_state(api: Any, types: Sequence[ObjectType] = TYPES, workers: int = REA
     before = request_count(api)
     with talking(api, "reading extras.tag"):
         tag = any(True for _ in rows(api, api.extras.tags.url, {"slug": TAG, "fields": "id"}))
+    with talking(api, "reading schoolnet's books"):
+        legacy = any(True for _ in rows(api, api.extras.custom_fields.url, {"name": APPLIED, "fields": "id"}))
+        state = State()
+        for row in rows(api, api.extras.config_contexts.url,
+                        {"name__isw": books.PREFIX, "fields": "id,name,description,data"}):
+            if row.get("description") == books.DESCRIPTION:
+                state.books.load(str(row["name"]), int(row["id"]), row.get("data"))
     with ThreadPoolExecutor(max_workers=workers) as pool:  # NetBox serves reads on several workers
-        results = pool.map(lambda t: _read_type(api, t, tag and t.tagged), types)
+        results = pool.map(lambda t: _read_type(api, t, tag and t.tagged, legacy), types)
         read = dict(zip([t.name for t in types], results, strict=True))
-    state = State()
     for object_type in types:  # keys first, in order: an identifier may be a reference to an earlier type
         index = state.ids.setdefault(object_type.name, {})
         for row in read[object_type.name][0]:
@@ -205,7 +220,7 @@ def read_state(api: Any, types: Sequence[ObjectType] = TYPES, workers: int = REA
         found, owned = read[object_type.name]
         for row in found:
             mine = row["id"] in owned if object_type.tagged else row.get("description") in SETUP_MARKS
-            current = _current(object_type, row, state.ids, mine)
+            current = _current(object_type, row, state.ids, mine, state.books)
             earlier = objects.get(current.key)
             if earlier is None or (current.owned and not earlier.owned):  # an owned twin wins
                 objects[current.key] = current
@@ -215,10 +230,15 @@ def read_state(api: Any, types: Sequence[ObjectType] = TYPES, workers: int = REA
     return state
 
 
-def _current(object_type: ObjectType, row: dict[str, Any], ids: dict[str, dict[int, Key]], owned: bool) -> Current:
+def _current(object_type: ObjectType, row: dict[str, Any], ids: dict[str, dict[int, Key]], owned: bool,
+             kept: books.Books) -> Current:
     attrs = {attr.name: value_of(attr, row, ids) for attr in object_type.attrs}
-    written = applied.parse((row.get("custom_fields") or {}).get(APPLIED))
-    return Current(object_type.name, row["id"], ids[object_type.name][row["id"]], attrs, owned, written)
+    written = kept.get(object_type.name, row["id"])
+    legacy = written is None and APPLIED in (row.get("custom_fields") or {})
+    if written is None:  # not booked yet: an object written by an earlier version carries them itself
+        written = applied.parse((row.get("custom_fields") or {}).get(APPLIED))
+    return Current(object_type.name, row["id"], ids[object_type.name][row["id"]], attrs, owned, written,
+                   legacy and owned and bool(written))
 
 
 def tags_of(api: Any, object_type: ObjectType, ids: list[int]) -> dict[int, list[int]]:

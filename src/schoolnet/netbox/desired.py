@@ -7,6 +7,7 @@ from, so a plan line, a NetBox error or a drift report can point at the file:lin
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
@@ -32,9 +33,11 @@ from schoolnet.netbox.mapping import (
     check_names,
     key_of,
 )
+from schoolnet.netbox.platforms import CONTEXT_PREFIX, CONTEXT_WEIGHT, PLATFORMS, context_data
 from schoolnet.problems import Location
 from schoolnet.render.context import ContextBuilder
 
+TABLET_ROLE = "tablet"
 # schoolnet's tablet states in NetBox's device statuses.
 TABLET_STATUS = {"in_stock": "inventory", "handed_over": "active", "in_repair": "failed", "lost": "offline",
                  "retired": "decommissioning"}
@@ -146,8 +149,9 @@ class _Builder:
                handover: tuple[str, str, str] = ("", "", ""),
                origin: tuple[Document, tuple[Any, ...]] | None = None) -> Key:
         os = self.fleet.catalog[model].os if model in self.fleet.catalog else ""
+        platform = PLATFORMS[os].netmiko if os in PLATFORMS else None
         return self.out.add("dcim.device", location, origin, name=name, device_type=(model,), role=(slugify(kind),),
-                            platform=(os,) if os else None, site=(site,), status=status, serial=serial,
+                            platform=(platform,) if platform else None, site=(site,), status=status, serial=serial,
                             asset_tag=asset_tag, rack=rack, position=position,
                             face="front" if position is not None else None,
                             schoolnet_handover_certificate=handover[0], schoolnet_handover_date=handover[1],
@@ -163,11 +167,18 @@ class _Builder:
 
     def address(self, location: Location, interface: Key, value: IPv4Address, network: IPv4Network,
                 primary: bool) -> None:
+        """An address on its interface; the device's primary IPv4 only when automation should reach it.
+
+        Ansible's nb_inventory and Nornir's NetBoxInventory2 connect to a device's primary address, and
+        with it Ansible's usual `has_primary_ip` filter makes it a target: so only an active device that
+        is not a tablet holds one.  A tablet's reserved address stays, with the DHCP status (the edge
+        server leases it), and an inactive device's addresses stay on their interfaces."""
+        device = self.out.objects["dcim.device"][interface[:-1]]
+        tablet = device.attrs["role"] == (TABLET_ROLE,)
         key = self.out.add("ipam.ipaddress", location, address=f"{value}/{network.prefixlen}",
-                           assigned_object=interface, status="active", dns_name=self.dns_names.get(value, ""),
-                           description="")
-        if primary:
-            device = self.out.objects["dcim.device"][interface[:-1]]
+                           assigned_object=interface, status="dhcp" if tablet else "active",
+                           dns_name=self.dns_names.get(value, ""), description="")
+        if primary and not tablet and device.attrs["status"] == "active":
             device.attrs["primary_ip4"] = key
 
     def setup(self) -> None:
@@ -176,6 +187,19 @@ class _Builder:
             self.out.add("extras.customfield", self.top, name=name, type=kind, object_types=object_types,
                          label=label, description=FIELD_DESCRIPTION,
                          ui_visible="always" if visible else "hidden", ui_editable="no" if visible else "hidden")
+
+    def platform(self, location: Location, os: str) -> None:
+        """A platform named by netmiko's device type, with Ansible's names in a config context (platforms.py)."""
+        known = PLATFORMS.get(os)
+        if known is None:
+            raise NetboxError(f"{location}: os {os!r} names no platform schoolnet can publish; known: "
+                              f"{', '.join(sorted(PLATFORMS))} (add it to schoolnet/netbox/platforms.py)")
+        slug = self.out.add("dcim.platform", location, name=known.netmiko, slug=known.netmiko,
+                            description=f"{known.label} (os: {os} in hardware.yaml)")
+        if known.network_os:
+            self.out.add("extras.configcontext", location, name=CONTEXT_PREFIX + known.netmiko,
+                         description=FIELD_DESCRIPTION, weight=CONTEXT_WEIGHT, is_active=True, platforms=slug,
+                         data=json.dumps(context_data(known)))
 
     def catalog(self) -> None:
         fleet = self.fleet
@@ -190,8 +214,7 @@ class _Builder:
             self.out.add("dcim.devicetype", location, manufacturer=vendor, model=model.model, slug=model.id,
                          u_height=model.u_height, schoolnet_power_draw_w=model.power_w or None)
             if model.os:
-                self.out.add("dcim.platform", fleet.loc(fleet.hardware, "models", index, "os"), name=model.os,
-                             slug=model.os)
+                self.platform(fleet.loc(fleet.hardware, "models", index, "os"), model.os)
         for index, provider in enumerate(fleet.programme.providers):
             self.out.add("circuits.provider", fleet.loc(fleet.programme, "providers", index), name=provider.name,
                          slug=provider.id)

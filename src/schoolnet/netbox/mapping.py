@@ -9,18 +9,22 @@ writes the difference; none of them names a NetBox field on its own.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
 
 from schoolnet.netbox.errors import NetboxError
+from schoolnet.netbox.platforms import CONTEXT_PREFIX
 
 Value = str | int | float | bool | None | tuple[str, ...]
 Key = tuple[str, ...]
 
 TAG = "schoolnet"  # the tag that marks an object as schoolnet's: the only objects it changes or deletes
-APPLIED = "schoolnet_applied"  # hidden custom field: per-field digest of what schoolnet last wrote
+# the custom field in which earlier versions kept their per-field digests on every object: it reached every
+# consumer's host variables, so they are kept in books.py now; a full apply moves them there and deletes it
+APPLIED = "schoolnet_applied"
 # The set-up objects (the tag, the custom fields) carry no tag: they are schoolnet's when their description is
 # the one it writes.  One someone else made under the same name is never changed unless adopted (--adopt).
 TAG_DESCRIPTION = "managed by schoolnet: edit the inventory in git, not this object"
@@ -41,6 +45,8 @@ class Kind(StrEnum):
     GENERIC = "generic"    # a generic foreign key (<name>_type, <name>_id) to one mapped type
     MAC = "mac"            # compared in lower case
     LIST = "list"          # an order-free list of strings
+    REFS = "refs"          # many-to-many references to a type identified by one field (a context's platforms)
+    JSON = "json"          # a JSON document (a config context's data), compared in canonical JSON text
 
 
 @dataclass(frozen=True)
@@ -55,7 +61,7 @@ class Attr:
 
     @property
     def is_ref(self) -> bool:
-        return self.kind in (Kind.REF, Kind.GENERIC)
+        return self.kind in (Kind.REF, Kind.GENERIC, Kind.REFS)
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,8 @@ class ObjectType:
     # device; an attr: where the object it points at belongs; "TYPE.ATTR": where the TYPE objects pointing at it
     # through ATTR belong (a circuit is where its terminations are)
     owner: str = ""
+    # a filter on every read of the type: only the objects whose names schoolnet gives (config contexts)
+    read_filter: tuple[tuple[str, str], ...] = ()
 
     def attr(self, name: str) -> Attr:
         return next(a for a in self.attrs if a.name == name)
@@ -86,8 +94,8 @@ class ObjectType:
             if attr.custom:
                 continue
             names += [f"{attr.name}_type", f"{attr.name}_id"] if attr.kind is Kind.GENERIC else [attr.name]
-        if self.tagged:
-            names.append("custom_fields")  # ownership is read apart: ?tag=schoolnet&fields=id costs far less
+        if any(attr.custom for attr in self.attrs):  # ownership is read apart: ?tag=schoolnet&fields=id costs less
+            names.append("custom_fields")
         return names
 
 
@@ -122,7 +130,13 @@ TYPES: tuple[ObjectType, ...] = (
                 _a("u_height", Kind.NUMBER), _cf("schoolnet_power_draw_w", Kind.INT))),
     ObjectType("dcim.devicerole", "dcim", "device_roles", ("slug",),
                (*NAME_SLUG, _a("color"), _a("vm_role", Kind.BOOL))),
-    ObjectType("dcim.platform", "dcim", "platforms", ("slug",), NAME_SLUG),
+    ObjectType("dcim.platform", "dcim", "platforms", ("slug",), (*NAME_SLUG, _a("description"))),
+    # Ansible's names for a platform (platforms.py); owned by its description, like the custom fields: a config
+    # context's tags say which devices it applies to, so schoolnet's tag on it would mean every device
+    ObjectType("extras.configcontext", "extras", "config_contexts", ("name",),
+               (_a("name"), _a("description"), _a("weight", Kind.INT), _a("is_active", Kind.BOOL),
+                _a("platforms", Kind.REFS, "dcim.platform"), _a("data", Kind.JSON)), tagged=False,
+               read_filter=(("name__isw", CONTEXT_PREFIX),)),
     ObjectType("dcim.device", "dcim", "devices", ("name",),
                (_a("name"), _a("device_type", Kind.REF, "dcim.devicetype"), _a("role", Kind.REF, "dcim.devicerole"),
                 _a("platform", Kind.REF, "dcim.platform"), _a("site", Kind.REF, "dcim.site"),
@@ -194,7 +208,6 @@ CUSTOM_FIELDS: dict[str, tuple[str, tuple[str, ...], str, bool]] = {
     "schoolnet_handover_certificate": ("text", ("dcim.device",), "Handover certificate", True),
     "schoolnet_handover_date": ("date", ("dcim.device",), "Handover date", True),
     "schoolnet_handover_received_by": ("text", ("dcim.device",), "Handover received by", True),
-    APPLIED: ("text", tuple(t.name for t in TYPES if t.tagged), "Applied by schoolnet", False),
 }
 
 
@@ -229,6 +242,10 @@ def canonical(attr: Attr, value: object) -> Value:
     if kind is Kind.MAC:
         return str(value).lower()
     if kind is Kind.LIST and isinstance(value, list | tuple):
+        return tuple(sorted(str(v) for v in value))
+    if kind is Kind.JSON:
+        return json.dumps(json.loads(value) if isinstance(value, str) else value, sort_keys=True)
+    if kind is Kind.REFS and isinstance(value, list | tuple):
         return tuple(sorted(str(v) for v in value))
     if kind in (Kind.REF, Kind.GENERIC) and isinstance(value, list | tuple):
         return tuple(str(v) for v in value)

@@ -26,7 +26,7 @@ from typing import Protocol
 from schoolnet.model.fleet import Fleet
 from schoolnet.model.select import LimitError, parse_limit, select_hosts
 from schoolnet.netbox.desired import Desired
-from schoolnet.netbox.mapping import BY_NAME, Key, Value
+from schoolnet.netbox.mapping import BY_NAME, Key, Kind, Value
 
 Anchor = tuple[str, str]  # ("site", slug) or ("device", name)
 SITE_KEYS = ("district", "school", "site")
@@ -121,7 +121,9 @@ class Limit:
             found = desired.get(type_name, {}).get(key)
             for attr in BY_NAME[type_name].attrs if found is not None else ():
                 value = found.attrs.get(attr.name) if found is not None else None
-                if attr.is_ref and attr.target and isinstance(value, tuple) and value in desired.get(attr.target, {}):
+                if attr.kind is Kind.REFS and attr.target and isinstance(value, tuple):  # many, one field each
+                    pending.extend((attr.target, (v,)) for v in value if (v,) in desired.get(attr.target, {}))
+                elif attr.is_ref and attr.target and isinstance(value, tuple) and value in desired.get(attr.target, {}):
                     pending.append((attr.target, value))
         return chosen
 
