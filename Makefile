@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CLIENTS := $(VENV)/.clients-installed
 # The synthetic reference programme's secrets are encrypted to this public demo key.
 export SOPS_AGE_KEY_FILE ?= $(CURDIR)/keys/demo.agekey
 
@@ -19,6 +20,11 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+# the automation tools the NetBox tests load the published NetBox with (Ansible, Nornir, netmiko)
+$(CLIENTS): $(STAMP)
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[test,clients]'
 	@touch $@
 
 venv: $(BIN)/python
@@ -55,7 +61,7 @@ demo: venv
 
 # three workers on 2 cores: the lab and NetBox tests mostly wait; a test file runs whole in one worker
 # (tests/conftest.py), and the slowest tests are listed at the end of every run (so in every CI log)
-test: setup tools
+test: setup $(CLIENTS) tools
 	$(BIN)/pytest -q -n 3 --durations=25
 
 # the gate a programme's CI runs: validate, render, check the inventory, one summary
