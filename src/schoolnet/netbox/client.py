@@ -168,6 +168,15 @@ def value_of(attr: Attr, row: dict[str, Any], ids: dict[str, dict[int, Key]]) ->
         content_type, oid = row.get(f"{attr.name}_type"), row.get(f"{attr.name}_id")
         return None if oid is None else _ref(ids, attr.target or "", str(content_type), oid)
     raw = row.get(attr.name)
+    if attr.kind is Kind.ENDPOINT:  # [{"object_type": "dcim.interface", "object_id": 7, ...}]: schoolnet's have one
+        ends = raw if isinstance(raw, list) else []
+        if not ends:
+            return None
+        if len(ends) > 1:  # a cable with two ports on one end is someone else's idea: never equal to git's
+            return tuple(f"{e.get('object_type')}#{e.get('object_id')}" for e in ends)
+        content_type, oid = str(ends[0].get("object_type")), ends[0].get("object_id")
+        known = ids.get(content_type, {})
+        return (content_type, *known[oid]) if isinstance(oid, int) and oid in known else (f"{content_type}#{oid}",)
     if attr.kind is Kind.REF:
         if raw is None:
             return None

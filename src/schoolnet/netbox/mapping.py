@@ -41,6 +41,9 @@ class Kind(StrEnum):
     GENERIC = "generic"    # a generic foreign key (<name>_type, <name>_id) to one mapped type
     MAC = "mac"            # compared in lower case
     LIST = "list"          # an order-free list of strings
+    # a cable end: NetBox's `a_terminations` list of {object_type, object_id}; schoolnet writes one object per end,
+    # so the value is that object's type and key, ("dcim.interface", device, name), whatever type it is
+    ENDPOINT = "endpoint"
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,16 @@ class Attr:
 
     @property
     def is_ref(self) -> bool:
-        return self.kind in (Kind.REF, Kind.GENERIC)
+        return self.kind in (Kind.REF, Kind.GENERIC, Kind.ENDPOINT)
+
+    def points_at(self, value: Value) -> tuple[str, Key] | None:
+        """The type and key of the object a reference value names (None for no reference): a REF or GENERIC names
+        its one target type, a cable end carries its own type first."""
+        if not isinstance(value, tuple) or not value or not self.is_ref:
+            return None
+        if self.kind is Kind.ENDPOINT:  # an end schoolnet does not know reads ("dcim.interface#7",): points nowhere
+            return (value[0], value[1:]) if value[0] in BY_NAME and len(value) > 1 else None
+        return self.target or "", value
 
 
 @dataclass(frozen=True)
@@ -119,6 +131,11 @@ TYPES: tuple[ObjectType, ...] = (
     ObjectType("dcim.devicetype", "dcim", "device_types", ("slug",),
                (_a("manufacturer", Kind.REF, "dcim.manufacturer"), _a("model"), _a("slug"),
                 _a("u_height", Kind.NUMBER), _cf("schoolnet_power_draw_w", Kind.INT))),
+    # a device type's ports (hardware.yaml): NetBox makes them a new device's interfaces, untagged (apply owns them
+    # then).  Templates take no tags: schoolnet's are those with its description, like the set-up objects
+    ObjectType("dcim.interfacetemplate", "dcim", "interface_templates", ("device_type", "name"),
+               (_a("device_type", Kind.REF, "dcim.devicetype"), _a("name"), _a("type", Kind.CHOICE),
+                _a("mgmt_only", Kind.BOOL), _a("description")), tagged=False),
     ObjectType("dcim.devicerole", "dcim", "device_roles", ("slug",),
                (*NAME_SLUG, _a("color"), _a("vm_role", Kind.BOOL))),
     ObjectType("dcim.platform", "dcim", "platforms", ("slug",), NAME_SLUG),
@@ -131,17 +148,20 @@ TYPES: tuple[ObjectType, ...] = (
                 _cf("schoolnet_handover_received_by"),
                 _a("primary_ip4", Kind.REF, "ipam.ipaddress", late=True)),
                unique=(("asset_tag",), ("rack", "position")), owner="self"),
-    ObjectType("dcim.interface", "dcim", "interfaces", ("device", "name"),
-               (_a("device", Kind.REF, "dcim.device"), _a("name"), _a("type", Kind.CHOICE), _a("description"),
-                _a("primary_mac_address", Kind.REF, "dcim.macaddress", late=True)), owner="device"),
-    ObjectType("dcim.macaddress", "dcim", "mac_addresses", ("mac_address",),
-               (_a("mac_address", Kind.MAC), _a("assigned_object", Kind.GENERIC, "dcim.interface")),
-               owner="assigned_object"),
     ObjectType("ipam.vlangroup", "ipam", "vlan_groups", ("slug",),
                (*NAME_SLUG, _a("scope", Kind.GENERIC, "dcim.site")), owner="scope"),
     ObjectType("ipam.vlan", "ipam", "vlans", ("group", "vid"),
                (_a("group", Kind.REF, "ipam.vlangroup"), _a("vid", Kind.INT), _a("name"), _a("status", Kind.CHOICE),
                 _a("description")), owner="group"),
+    # VLANs come before interfaces: an access port's untagged VLAN is then written with the port itself
+    ObjectType("dcim.interface", "dcim", "interfaces", ("device", "name"),
+               (_a("device", Kind.REF, "dcim.device"), _a("name"), _a("type", Kind.CHOICE), _a("speed", Kind.INT),
+                _a("mgmt_only", Kind.BOOL), _a("description"), _a("mode", Kind.CHOICE),
+                _a("untagged_vlan", Kind.REF, "ipam.vlan"), _a("parent", Kind.REF, "dcim.interface", late=True),
+                _a("primary_mac_address", Kind.REF, "dcim.macaddress", late=True)), owner="device"),
+    ObjectType("dcim.macaddress", "dcim", "mac_addresses", ("mac_address",),
+               (_a("mac_address", Kind.MAC), _a("assigned_object", Kind.GENERIC, "dcim.interface")),
+               owner="assigned_object"),
     ObjectType("ipam.prefix", "ipam", "prefixes", ("prefix",),
                (_a("prefix"), _a("scope", Kind.GENERIC, "dcim.site"), _a("vlan", Kind.REF, "ipam.vlan"),
                 _a("status", Kind.CHOICE), _a("description")), owner="scope"),
@@ -157,16 +177,27 @@ TYPES: tuple[ObjectType, ...] = (
     ObjectType("circuits.circuittermination", "circuits", "circuit_terminations", ("circuit", "term_side"),
                (_a("circuit", Kind.REF, "circuits.circuit"), _a("term_side", Kind.CHOICE),
                 _a("termination", Kind.GENERIC, "dcim.site")), owner="termination"),
+    # a cable's identity is the label schoolnet writes (its A end, "nx-sad-001-sw1 XGigabitEthernet0/0/1"): a cable
+    # re-plugged by hand keeps its label, so the move is a change of an end, not a new cable
+    ObjectType("dcim.cable", "dcim", "cables", ("label",),
+               (_a("label"), _a("a_terminations", Kind.ENDPOINT, "dcim.interface"),
+                _a("b_terminations", Kind.ENDPOINT, "dcim.interface"), _a("status", Kind.CHOICE),
+                _a("description")), owner="a_terminations"),
 )
 
 BY_NAME: dict[str, ObjectType] = {t.name: t for t in TYPES}
 
 
 class Step(NamedTuple):
-    """One pass of the apply: a type's objects, or (late) the attrs that point at a later type."""
+    """One pass of the apply: a type's objects, or (late) its attrs that point at `target`, written just before."""
 
     type: str
     late: bool = False
+    target: str = ""
+
+    def attrs(self) -> tuple[Attr, ...]:
+        """The late attrs this pass sets (an interface's parent after interfaces, its MAC after MACs)."""
+        return tuple(a for a in BY_NAME[self.type].attrs if a.late and a.target == self.target)
 
 
 def _steps() -> tuple[Step, ...]:
@@ -177,7 +208,7 @@ def _steps() -> tuple[Step, ...]:
         for earlier in TYPES:
             late_targets = {a.target for a in earlier.attrs if a.late}
             if object_type.name in late_targets:
-                steps.append(Step(earlier.name, late=True))
+                steps.append(Step(earlier.name, late=True, target=object_type.name))
     return tuple(steps)
 
 
@@ -228,7 +259,7 @@ def canonical(attr: Attr, value: object) -> Value:
         return str(value).lower()
     if kind is Kind.LIST and isinstance(value, list | tuple):
         return tuple(sorted(str(v) for v in value))
-    if kind in (Kind.REF, Kind.GENERIC) and isinstance(value, list | tuple):
+    if kind in (Kind.REF, Kind.GENERIC, Kind.ENDPOINT) and isinstance(value, list | tuple):
         return tuple(str(v) for v in value)
     return str(value)
 
