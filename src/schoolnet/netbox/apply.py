@@ -252,16 +252,29 @@ def apply_plan(api: Any, plan: Plan, say: Say, overwrite_drift: bool = False) ->
                 say(f"{step.type}: setting {', '.join(names)} on {len(late)}")
                 writer.send(object_type, "update", [b for _, b in late], [c for c, _ in late])
             continue
+        if step.type in DELETED_FIRST:
+            _delete(writer, object_type, by_type)
         _write_type(writer, object_type, changes)
     for object_type in reversed(TYPES):
-        deletes = [c for c in by_type.get(object_type.name, []) if c.action == "delete"]
-        if deletes:
-            say(f"{object_type.name}: deleting {len(deletes)}")
-            writer.send(object_type, "delete", [c.id for c in deletes], deletes)
-            writer.result.count(object_type.name, "delete", len(deletes))
+        if object_type.name not in DELETED_FIRST:
+            _delete(writer, object_type, by_type)
     writer.result.requests = request_count(api) - before
     writer.result.seconds = time.monotonic() - started
     return writer.result
+
+
+# Types whose deletes go before their creates: a port holds one cable, so the cable git replaces (another switch
+# on the edge server's trunk, a renamed device's) must leave the port before the new one is plugged in; nothing
+# points at a cable, so nothing is lost by deleting it first.
+DELETED_FIRST = frozenset({"dcim.cable"})
+
+
+def _delete(writer: _Writer, object_type: ObjectType, by_type: dict[str, list[Change]]) -> None:
+    deletes = [c for c in by_type.get(object_type.name, []) if c.action == "delete"]
+    if deletes:
+        writer.say(f"{object_type.name}: deleting {len(deletes)}")
+        writer.send(object_type, "delete", [c.id for c in deletes], deletes)
+        writer.result.count(object_type.name, "delete", len(deletes))
 
 
 def _release(writer: _Writer, by_type: dict[str, list[Change]], desired: Desired) -> None:
