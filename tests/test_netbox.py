@@ -248,7 +248,7 @@ def test_edge_vlan_interfaces_sit_on_their_trunk_and_management_ports_are_manage
     mgmt = api.dcim.interfaces.get(device="nx-dc1-core-01", name="mgmt")
     assert mgmt.mgmt_only is True
     assert not api.dcim.interfaces.get(device="nx-dc1-core-01", name="10GE1/0/1").mgmt_only
-    templates = list(api.dcim.interface_templates.filter(devicetype_id=api.dcim.device_types.get(
+    templates = list(api.dcim.interface_templates.filter(device_type_id=api.dcim.device_types.get(
         slug="huawei-s5735-l24p4s-a").id))
     assert len(templates) == 28 and {t.type.value for t in templates} == {"1000base-t", "10gbase-x-sfpp"}
     assert _count(api, "dcim.interface", site="nx-sad-001", tag__n="schoolnet") == 0, "no port left unowned"
