@@ -131,11 +131,6 @@ TYPES: tuple[ObjectType, ...] = (
     ObjectType("dcim.devicetype", "dcim", "device_types", ("slug",),
                (_a("manufacturer", Kind.REF, "dcim.manufacturer"), _a("model"), _a("slug"),
                 _a("u_height", Kind.NUMBER), _cf("schoolnet_power_draw_w", Kind.INT))),
-    # a device type's ports (hardware.yaml): NetBox makes them a new device's interfaces, untagged (apply owns them
-    # then).  Templates take no tags: schoolnet's are those with its description, like the set-up objects
-    ObjectType("dcim.interfacetemplate", "dcim", "interface_templates", ("device_type", "name"),
-               (_a("device_type", Kind.REF, "dcim.devicetype"), _a("name"), _a("type", Kind.CHOICE),
-                _a("mgmt_only", Kind.BOOL), _a("description")), tagged=False),
     ObjectType("dcim.devicerole", "dcim", "device_roles", ("slug",),
                (*NAME_SLUG, _a("color"), _a("vm_role", Kind.BOOL))),
     ObjectType("dcim.platform", "dcim", "platforms", ("slug",), NAME_SLUG),
@@ -148,6 +143,13 @@ TYPES: tuple[ObjectType, ...] = (
                 _cf("schoolnet_handover_received_by"),
                 _a("primary_ip4", Kind.REF, "ipam.ipaddress", late=True)),
                unique=(("asset_tag",), ("rack", "position")), owner="self"),
+    # a device type's ports (hardware.yaml): NetBox makes them a new device's interfaces, untagged (apply owns them
+    # then).  Written after devices: a first apply creates each port once, with its VLAN and tag, instead of NetBox
+    # making it and apply rewriting it (measured in docs/netbox.md).  Templates take no tags: schoolnet's
+    # are those with its description, like the set-up objects
+    ObjectType("dcim.interfacetemplate", "dcim", "interface_templates", ("device_type", "name"),
+               (_a("device_type", Kind.REF, "dcim.devicetype"), _a("name"), _a("type", Kind.CHOICE),
+                _a("mgmt_only", Kind.BOOL), _a("description")), tagged=False),
     ObjectType("ipam.vlangroup", "ipam", "vlan_groups", ("slug",),
                (*NAME_SLUG, _a("scope", Kind.GENERIC, "dcim.site")), owner="scope"),
     ObjectType("ipam.vlan", "ipam", "vlans", ("group", "vid"),
