@@ -364,7 +364,7 @@ def test_a_schools_cables_trace_from_a_switch_port_to_the_provider(published: Pu
 def test_a_switchs_access_ports_are_in_their_vlans(published: Published, switch: str, os: str, uplink: str,
                                                     first_port: str) -> None:
     api = published.api
-    assert api.dcim.devices.get(name=switch).platform.slug == os
+    assert api.dcim.devices.get(name=switch).platform.slug == PLATFORMS[os].netmiko  # the vendor's dialect
     ports = {i.name: i for i in api.dcim.interfaces.filter(device=switch)}
     assert len([n for n in ports if not n.startswith("Vlan")]) == 28, "every port of the hardware catalogue"
     assert all([t.slug for t in i.tags] == ["schoolnet"] for i in ports.values()), "NetBox made them; schoolnet owns"
