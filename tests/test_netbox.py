@@ -21,6 +21,7 @@ from typing import Any
 import pynetbox
 import pytest
 from netmiko.ssh_dispatcher import CLASS_MAPPER
+from pynetbox.core.query import Request
 
 from schoolnet.model.school import tablet_name
 from schoolnet.netbox import books
@@ -318,6 +319,120 @@ def test_a_netbox_of_an_earlier_version_moves_its_digests_into_the_books(publish
     assert published.plan()["changes"] == [] and published.cli("drift").returncode == 0
     assert {int(k) for c in api.extras.config_contexts.filter(name__isw=f"{books.PREFIX}dcim.device ")
             for k in c.data["applied"]} == {d.id for d in api.dcim.devices.filter(tag="schoolnet")}
+
+
+def _trace(api: Any, device: str, port: str) -> list[tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, Any]]]]:
+    """NetBox's own trace of a port (/api/dcim/interfaces/<id>/trace/): segments of (near ends, cable, far ends)."""
+    interface = api.dcim.interfaces.get(device=device, name=port)
+    assert interface is not None, (device, port)
+    answer = Request(key=f"{interface.id}/trace", base=api.dcim.interfaces.url, token=api.token,
+                     http_session=api.http_session).get()
+    return [(list(near), dict(cable or {}), list(far)) for near, cable, far in answer]
+
+
+def _end(termination: dict[str, Any]) -> str:
+    """A trace end as a person names it: "device port" or "circuit side"."""
+    if "circuit" in termination:
+        return f"{termination['circuit']['cid']} {termination['term_side']}"
+    return f"{termination['device']['name']} {termination['name']}"
+
+
+def test_a_schools_cables_trace_from_a_switch_port_to_the_provider(published: Published) -> None:
+    api = published.api
+    cables = {c.label: c for c in api.dcim.cables.filter(site="nx-sad-001")}
+    assert set(cables) == {"nx-sad-001-sw1 XGigabitEthernet0/0/1", "nx-sad-001-edge eno1"}
+    assert all([t.slug for t in c.tags] == ["schoolnet"] for c in cables.values())
+    # the switch's uplink meets the edge server's trunk, and the edge server's WAN port the current uplink's A side
+    switch_path = _trace(api, "nx-sad-001-sw1", "XGigabitEthernet0/0/1")
+    assert [([_end(t) for t in near], cable["label"], [_end(t) for t in far]) for near, cable, far in switch_path] == [
+        (["nx-sad-001-sw1 XGigabitEthernet0/0/1"], "nx-sad-001-sw1 XGigabitEthernet0/0/1", ["nx-sad-001-edge eno2"])]
+    uplink = next(u for u in load_for_action(published.inventory).schools if u.id == "nx-sad-001").uplinks[0]
+    provider_path = _trace(api, "nx-sad-001-edge", "eno1")
+    assert [_end(t) for t in provider_path[0][2]] == [f"{uplink.circuit_id} A"]
+    assert provider_path[0][1]["label"] == "nx-sad-001-edge eno1"
+    # a second switch says it faces the edge server, whose one LAN port already has the first: no invented cable
+    assert api.dcim.interfaces.get(device="nx-sad-001-sw2", name="XGigabitEthernet0/0/1").cable is None
+    # the data center's inventory declares no links: no cable there
+    assert _count(api, "dcim.cable", site="nx-dc1") == 0
+    assert not [k for k in published.desired().objects["dcim.cable"] if k[0].startswith("nx-dc1")]
+
+
+@pytest.mark.parametrize(("switch", "os", "uplink", "first_port"), [
+    ("nx-sad-001-sw1", "huawei-vrp", "XGigabitEthernet0/0/1", "GigabitEthernet0/0/"),
+    ("nx-kan-002-sw1", "cisco-ios", "GigabitEthernet1/1/1", "GigabitEthernet1/0/"),
+])
+def test_a_switchs_access_ports_are_in_their_vlans(published: Published, switch: str, os: str, uplink: str,
+                                                    first_port: str) -> None:
+    api = published.api
+    assert api.dcim.devices.get(name=switch).platform.slug == PLATFORMS[os].netmiko  # the vendor's dialect
+    ports = {i.name: i for i in api.dcim.interfaces.filter(device=switch)}
+    assert len([n for n in ports if not n.startswith("Vlan")]) == 28, "every port of the hardware catalogue"
+    assert all([t.slug for t in i.tags] == ["schoolnet"] for i in ports.values()), "NetBox made them; schoolnet owns"
+    # programme.yaml: staff 1-8, tablets 9-20 (classroom access points), guest 21-24, counted without the uplink
+    for number, vid in ((1, 20), (8, 20), (9, 30), (20, 30), (21, 40), (24, 40)):
+        port = ports[f"{first_port}{number}"]
+        assert (port.mode.value, port.untagged_vlan.vid, port.type.value, port.speed) == (
+            "access", vid, "1000base-t", 1_000_000), port.name
+        assert port.untagged_vlan.group.slug == switch.rsplit("-", 1)[0]
+    assert (ports[uplink].mode.value, ports[uplink].untagged_vlan) == ("tagged-all", None)
+    assert ports[uplink].description == f"uplink to {switch.rsplit('-', 1)[0]}-edge"
+
+
+def test_edge_vlan_interfaces_sit_on_their_trunk_and_management_ports_are_management_only(
+        published: Published) -> None:
+    api = published.api
+    interfaces = {i.name: i for i in api.dcim.interfaces.filter(device="nx-sad-001-edge")}
+    assert interfaces["eno2"].mode.value == "tagged-all"
+    subs = {n: i for n, i in interfaces.items() if n.startswith("eno2.")}
+    assert set(subs) == {"eno2.10", "eno2.20", "eno2.30", "eno2.40"}
+    for name, sub in subs.items():
+        assert (sub.parent.name, sub.mode.value, sub.untagged_vlan.vid) == ("eno2", "access", int(name[5:]))
+    mgmt = api.dcim.interfaces.get(device="nx-dc1-core-01", name="mgmt")
+    assert mgmt.mgmt_only is True
+    assert not api.dcim.interfaces.get(device="nx-dc1-core-01", name="10GE1/0/1").mgmt_only
+    templates = list(api.dcim.interface_templates.filter(device_type_id=api.dcim.device_types.get(
+        slug="huawei-s5735-l24p4s-a").id))
+    assert len(templates) == 28 and {t.type.value for t in templates} == {"1000base-t", "10gbase-x-sfpp"}
+    assert _count(api, "dcim.interface", site="nx-sad-001", tag__n="schoolnet") == 0, "no port left unowned"
+
+
+def test_a_cable_deleted_by_hand_is_created_again_and_one_moved_by_hand_is_drift(published: Published) -> None:
+    api = published.api
+    label = "nx-sad-003-sw1 XGigabitEthernet0/0/1"
+    api.dcim.cables.get(label=label).delete()
+    plan = published.plan()
+    assert [(c["action"], c["type"], c["key"]) for c in plan["changes"]] == [("create", "dcim.cable", label)]
+    assert published.apply().returncode == 0
+    assert _trace(api, "nx-sad-003-sw1", "XGigabitEthernet0/0/1")[0][2][0]["name"] == "eno2"
+    # re-plugged by hand into the next port: drift at the switch's uplink_port line, apply refuses, then restores
+    cable = api.dcim.cables.get(label=label)
+    other = api.dcim.interfaces.get(device="nx-sad-003-sw1", name="XGigabitEthernet0/0/2")
+    cable.update({"a_terminations": [{"object_type": "dcim.interface", "object_id": other.id}]})
+    drift = published.cli("drift", "--format", "json")
+    assert drift.returncode == 1
+    fields = [(d["type"], d["key"], d["field"]) for d in json.loads(drift.stdout)]
+    assert fields == [("dcim.cable", label, "a_terminations")]
+    assert published.apply().returncode == 1
+    assert published.apply("--overwrite-drift").returncode == 0
+    assert _trace(api, "nx-sad-003-sw1", "XGigabitEthernet0/0/1")[0][2][0]["name"] == "eno2"
+    assert published.plan()["changes"] == []
+
+
+def test_a_port_deleted_or_untagged_by_hand_is_schoolnets_again(published: Published) -> None:
+    """A port NetBox made from a template and someone untagged is adopted without --adopt; one deleted by hand (as
+    on a device created before its type had templates) is created, in its VLAN."""
+    api = published.api
+    api.dcim.interfaces.get(device="nx-sad-005-sw1", name="GigabitEthernet0/0/5").delete()
+    untagged = api.dcim.interfaces.get(device="nx-sad-005-sw1", name="GigabitEthernet0/0/6")
+    untagged.update({"tags": []})
+    plan = published.plan()
+    assert sorted((c["action"], c["key"]) for c in plan["changes"]) == [
+        ("adopt", "nx-sad-005-sw1 GigabitEthernet0/0/6"), ("create", "nx-sad-005-sw1 GigabitEthernet0/0/5")]
+    assert published.apply().returncode == 0
+    for name in ("GigabitEthernet0/0/5", "GigabitEthernet0/0/6"):
+        port = api.dcim.interfaces.get(device="nx-sad-005-sw1", name=name)
+        assert ([t.slug for t in port.tags], port.untagged_vlan.vid) == (["schoolnet"], 20)
+    assert published.plan()["changes"] == []
 
 
 def test_what_another_team_made_under_a_name_is_left_alone(published: Published) -> None:

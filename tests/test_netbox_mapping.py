@@ -140,15 +140,20 @@ def test_a_name_netbox_cannot_hold_fails_with_its_line(type_name: str, attrs: di
 
 def test_steps_write_references_after_their_targets() -> None:
     written: set[str] = set()
+    set_late: list[tuple[str, str]] = []
     for step in STEPS:
         object_type = BY_NAME[step.type]
+        if step.late:  # a late pass sets exactly the attrs pointing at the type written just before it
+            assert step.attrs() and all(a.target == step.target in written for a in step.attrs()), step
+            set_late += [(step.type, a.name) for a in step.attrs()]
         for attr in object_type.attrs:
-            if attr.is_ref and attr.late == step.late:
+            if attr.is_ref and not attr.late and not step.late:
                 assert attr.target in written or attr.target == step.type, (step, attr)
-            if attr.late and step.late:
-                assert attr.target in written
         written.add(step.type)
+    # every late attr is set by one pass, and a cable's ends (interfaces, circuit terminations) exist before it
+    assert sorted(set_late) == sorted((t.name, a.name) for t in TYPES for a in t.attrs if a.late)
     assert [s.type for s in STEPS if not s.late] == [t.name for t in TYPES]
+    assert [s.type for s in STEPS].index("dcim.cable") > [s.type for s in STEPS].index("circuits.circuittermination")
 
 
 @pytest.mark.parametrize(("attr", "netbox", "git"), [
@@ -430,3 +435,69 @@ def test_sites_carry_the_time_zone_a_facility_and_the_data_center_a_region(fleet
     assert (dc["facility"], dc["region"]) == ("NX-DC1", ("datacenters",))
     assert desired.objects["dcim.region"][("datacenters",)].attrs["name"] == "Data centers"
     assert all(s.attrs["region"] for s in sites.values())
+
+
+def test_cable_ends_read_back_as_type_and_key() -> None:
+    ids: dict[str, dict[int, tuple[str, ...]]] = {"dcim.interface": {9: ("nx-sad-001-edge", "eno1")},
+                                                  "circuits.circuittermination": {4: ("nxfiber", "NXF-1", "A")}}
+    end = Attr("a_terminations", Kind.ENDPOINT, "dcim.interface")
+    cases = [([{"object_type": "dcim.interface", "object_id": 9, "object": {}}], ("dcim.interface", "nx-sad-001-edge",
+                                                                                "eno1")),
+             ([{"object_type": "circuits.circuittermination", "object_id": 4}],
+              ("circuits.circuittermination", "nxfiber", "NXF-1", "A")),
+             ([{"object_type": "dcim.interface", "object_id": 77}], ("dcim.interface#77",)),  # not schoolnet's port
+             ([], None),
+             ([{"object_type": "dcim.interface", "object_id": 9}, {"object_type": "dcim.interface", "object_id": 8}],
+              ("dcim.interface#9", "dcim.interface#8"))]  # two ports on one end: never git's
+    for raw, want in cases:
+        assert value_of(end, {"a_terminations": raw}, ids) == want
+        assert end.points_at(want) == (None if want is None or "#" in want[0] else (want[0], want[1:]))
+
+
+def test_schools_have_their_cables_and_the_data_center_none(fleet: Fleet, desired: Desired) -> None:
+    cables = desired.objects["dcim.cable"]
+    for school in fleet.schools:
+        current = next((u for u in school.uplinks if u.status in ("active", "provisioning", "planned")), None)
+        want = {f"{school.id}-edge eno1": ("circuits.circuittermination", current.provider, current.circuit_id, "A")
+                } if current else {}
+        if any(d.kind == "switch" for d in school.devices):
+            first = next(d for d in school.devices if d.kind == "switch")
+            want[f"{school.id}-sw1 {first.uplink_port}"] = ("dcim.interface", f"{school.id}-edge", "eno2")
+        found = {k[0]: c.attrs["b_terminations"] for k, c in cables.items() if k[0].startswith(school.id + "-")}
+        assert found == want, school.id
+    assert not [k for k in cables if k[0].startswith("nx-dc1")]
+    # every cable end is an object schoolnet writes, so apply can resolve it
+    for cable in cables.values():
+        for name in ("a_terminations", "b_terminations"):
+            pointed = BY_NAME["dcim.cable"].attr(name).points_at(cable.attrs[name])
+            assert pointed is not None and pointed[1] in desired.objects[pointed[0]], (cable.key, name)
+
+
+@pytest.mark.parametrize(("device", "port", "want"), [
+    ("nx-sad-001-sw1", "GigabitEthernet0/0/1", {"mode": "access", "untagged_vlan": ("nx-sad-001", "20")}),
+    ("nx-sad-001-sw1", "GigabitEthernet0/0/9", {"mode": "access", "untagged_vlan": ("nx-sad-001", "30")}),
+    ("nx-sad-001-sw1", "GigabitEthernet0/0/24", {"mode": "access", "untagged_vlan": ("nx-sad-001", "40")}),
+    ("nx-sad-001-sw1", "XGigabitEthernet0/0/2", {"mode": None, "untagged_vlan": None, "speed": 10_000_000}),
+    ("nx-sad-001-sw1", "XGigabitEthernet0/0/1", {"mode": "tagged-all", "description": "uplink to nx-sad-001-edge"}),
+    ("nx-kan-002-sw1", "GigabitEthernet1/0/21", {"mode": "access", "untagged_vlan": ("nx-kan-002", "40")}),
+    ("nx-kan-002-sw1", "GigabitEthernet1/1/1", {"mode": "tagged-all", "type": "1000base-x-sfp"}),
+    ("nx-sad-001-edge", "eno2", {"mode": "tagged-all", "parent": None}),
+    ("nx-sad-001-edge", "eno2.30", {"mode": "access", "untagged_vlan": ("nx-sad-001", "30"),
+                                    "parent": ("nx-sad-001-edge", "eno2"), "type": "virtual", "speed": None}),
+    ("nx-dc1-core-01", "mgmt", {"mgmt_only": True}),
+    ("nx-dc1-core-01", "100GE1/0/6", {"mgmt_only": False, "type": "100gbase-x-qsfp28"}),
+])
+def test_ports_carry_their_mode_vlan_parent_and_type(desired: Desired, device: str, port: str,
+                                                     want: dict[str, Any]) -> None:
+    attrs = desired.objects["dcim.interface"][(device, port)].attrs
+    assert {name: attrs[name] for name in want} == want
+
+
+def test_every_catalogue_port_is_a_template_and_an_interface_of_each_device(fleet: Fleet, desired: Desired) -> None:
+    templates = desired.objects["dcim.interfacetemplate"]
+    assert len(templates) == sum(len(m.port_names()) for m in fleet.hardware.models) > 0
+    for key, device in desired.objects["dcim.device"].items():
+        model = device.attrs["device_type"]
+        assert isinstance(model, tuple)
+        for port in fleet.catalog[model[0]].port_names():
+            assert (*key, port) in desired.objects["dcim.interface"], (key, port)

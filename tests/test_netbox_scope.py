@@ -74,7 +74,7 @@ def test_a_limited_first_plan_creates_what_the_selection_holds_and_what_it_point
     created = keys(plan, "create")
     assert {c.action for c in plan.changes} == {"create"}
     anchors = Anchors(desired.objects)
-    pointed_at = {(attr.target, desired.objects[t][k].attrs[attr.name]) for t, k in created
+    pointed_at = {attr.points_at(desired.objects[t][k].attrs[attr.name]) for t, k in created
                   for attr in BY_NAME[t].attrs if attr.is_ref}
     for type_name, key in created:
         if type_name == "dcim.site":

@@ -37,6 +37,7 @@ from schoolnet.netbox.mapping import (
     show,
 )
 from schoolnet.netbox.plan import Change, Plan
+from schoolnet.netbox.ports import made_by_netbox
 
 
 def _chunk() -> int:
@@ -72,6 +73,10 @@ class _Writer:
         self.tags: dict[int, list[int]] = {}  # current tags of objects being adopted
         self.books = plan.state.books
         self.marks: dict[tuple[str, Key], dict[str, str]] = {}  # digests of what a body being sent writes
+        # per object, the digests its schoolnet_applied holds after its latest write: the late passes add theirs
+        self.written: dict[tuple[str, Key], dict[str, str]] = {}
+        self.created: dict[str, set[Key]] = {}  # what this apply created, per type
+        self.desired = plan.desired
 
     def resolve(self, target: str, key: Key, change: Change) -> int:
         oid = self.ids.get(target, {}).get(key)
@@ -94,6 +99,10 @@ class _Writer:
                 oid = self.resolve(attr.target or "", value, change) if isinstance(value, tuple) else None
                 body[f"{name}_type"] = attr.target if oid is not None else None
                 body[f"{name}_id"] = oid
+            elif attr.kind is Kind.ENDPOINT:
+                end = attr.points_at(value)
+                body[name] = [] if end is None else [
+                    {"object_type": end[0], "object_id": self.resolve(end[0], end[1], change)}]
             elif attr.kind is Kind.OPT_TEXT:
                 body[name] = value or None
             elif attr.kind is Kind.CHOICE:
@@ -143,13 +152,19 @@ class _Writer:
                 for record in contexts.create(creates[start:start + 4]):
                     self.books.ids[str(record.name)] = int(record.id)
 
-    def early(self, object_type: ObjectType, change: Change) -> dict[str, Any]:
-        """The first write of a change: everything but references to types not written yet."""
+    def early(self, object_type: ObjectType, change: Change, made: int | None = None) -> dict[str, Any]:
+        """The first write of a change: everything but references to types not written yet.  `made`: the id of
+        the object NetBox made itself for a create (a templated port of a new device): written whole, and tagged."""
         assert change.want is not None
         want = change.want.attrs
         late = {a.name for a in object_type.attrs if a.late}
-        if change.action == "create":
-            attrs: dict[str, Value] = {n: v for n, v in want.items() if n not in late and v not in (None, "")}
+        attrs: dict[str, Value]
+        if made is not None:
+            attrs = {n: v for n, v in want.items() if n not in late}  # every value: the template's are not git's
+            written = {n: d for n, d in applied.digests(want).items() if n not in late or want[n] is None}
+            body = {"id": made, **self.body(object_type, attrs, change), "tags": [self.tag_id()]}
+        elif change.action == "create":
+            attrs = {n: v for n, v in want.items() if n not in late and v not in (None, "")}
             written = {n: d for n, d in applied.digests(want).items() if n not in late or want[n] is None}
             body = self.body(object_type, attrs, change)
             if object_type.tagged:
@@ -167,12 +182,13 @@ class _Writer:
             if change.action == "adopt" and object_type.tagged:  # a set-up object is adopted by its description
                 body["tags"] = sorted({*self.tags.get(change.id or 0, []), self.tag_id()})
         self.mark(object_type, change, written)
+        self.written[(object_type.name, change.key)] = written
         return body
 
-    def late(self, object_type: ObjectType, change: Change) -> dict[str, Any] | None:
-        """The second write: late references (primary_ip4, primary_mac_address), now that their targets exist."""
+    def late(self, object_type: ObjectType, change: Change, names: list[str]) -> dict[str, Any] | None:
+        """A later write: late references (a parent port, primary_ip4, primary_mac_address), now that their targets
+        exist; the digests record them as written and the others as the earlier writes left them."""
         assert change.want is not None
-        names = [a.name for a in object_type.attrs if a.late]
         if change.action == "create":
             attrs = {n: change.want.attrs[n] for n in names if change.want.attrs[n] is not None}
         else:
@@ -180,7 +196,10 @@ class _Writer:
         if not attrs:
             return None
         body = {"id": self.ids[object_type.name][change.key], **self.body(object_type, attrs, change)}
-        self.mark(object_type, change, applied.digests(change.want.attrs))
+        written = {**self.written.get((object_type.name, change.key), applied.digests(change.want.attrs)),
+                   **{n: applied.digest(change.want.attrs[n]) for n in attrs}}
+        self.written[(object_type.name, change.key)] = written
+        self.mark(object_type, change, written)
         return body
 
     def tag_id(self) -> int:
@@ -265,25 +284,39 @@ def apply_plan(api: Any, plan: Plan, say: Say, overwrite_drift: bool = False) ->
         object_type = BY_NAME[step.type]
         changes = [c for c in by_type.get(step.type, []) if c.action != "delete"]
         if step.late:
-            late = [(c, body) for c in changes if (body := writer.late(object_type, c)) is not None]
+            names = [a.name for a in step.attrs()]
+            late = [(c, body) for c in changes if (body := writer.late(object_type, c, names)) is not None]
             if late:
-                say(f"{step.type}: setting {', '.join(a.name for a in object_type.attrs if a.late)} on {len(late)}")
+                say(f"{step.type}: setting {', '.join(names)} on {len(late)}")
                 writer.send(object_type, "update", [b for _, b in late], [c for c, _ in late])
                 writer.book(object_type, [c for c, _ in late])
             continue
+        if step.type in DELETED_FIRST:
+            _delete(writer, object_type, by_type)
         _write_type(writer, object_type, changes)
     for object_type in reversed(TYPES):
-        deletes = [c for c in by_type.get(object_type.name, []) if c.action == "delete"]
-        if deletes:
-            say(f"{object_type.name}: deleting {len(deletes)}")
-            writer.send(object_type, "delete", [c.id for c in deletes], deletes)
-            writer.result.count(object_type.name, "delete", len(deletes))
-            for change in deletes:
-                writer.books.forget(object_type.name, change.id or 0)
+        if object_type.name not in DELETED_FIRST:
+            _delete(writer, object_type, by_type)
     writer.flush()
     writer.result.requests = request_count(api) - before
     writer.result.seconds = time.monotonic() - started
     return writer.result
+
+
+# Types whose deletes go before their creates: a port holds one cable, so the cable git replaces (another switch
+# on the edge server's trunk, a renamed device's) must leave the port before the new one is plugged in; nothing
+# points at a cable, so nothing is lost by deleting it first.
+DELETED_FIRST = frozenset({"dcim.cable"})
+
+
+def _delete(writer: _Writer, object_type: ObjectType, by_type: dict[str, list[Change]]) -> None:
+    deletes = [c for c in by_type.get(object_type.name, []) if c.action == "delete"]
+    if deletes:
+        writer.say(f"{object_type.name}: deleting {len(deletes)}")
+        writer.send(object_type, "delete", [c.id for c in deletes], deletes)
+        writer.result.count(object_type.name, "delete", len(deletes))
+        for change in deletes:
+            writer.books.forget(object_type.name, change.id or 0)
 
 
 def _release(writer: _Writer, by_type: dict[str, list[Change]], desired: Desired) -> None:
@@ -340,12 +373,22 @@ def _released(attr: Attr, change: Change) -> Any:
 
 def _write_type(writer: _Writer, object_type: ObjectType, changes: list[Change]) -> None:
     creates = [c for c in changes if c.action == "create"]
+    made = made_by_netbox(writer.api, object_type, creates, writer.desired, writer.ids, writer.created)
+    if made:  # ports NetBox made from the device types' templates when this apply created their devices
+        taken = [c for c in creates if c.key in made]
+        creates = [c for c in creates if c.key not in made]
+        writer.say(f"{object_type.name}: owning {len(taken)} that NetBox made from the device types' ports")
+        writer.send(object_type, "update", [writer.early(object_type, c, made[c.key]) for c in taken], taken)
+        writer.ids.setdefault(object_type.name, {}).update(made)
+        writer.book(object_type, taken)
+        writer.result.count(object_type.name, "create", len(taken))
     if creates:
         writer.say(f"{object_type.name}: creating {len(creates)}")
         bodies = [writer.early(object_type, c) for c in creates]
         records = writer.send(object_type, "create", bodies, creates)
         for change, record in zip(creates, records, strict=True):
             writer.ids.setdefault(object_type.name, {})[change.key] = int(record.id)
+            writer.created.setdefault(object_type.name, set()).add(change.key)
         writer.book(object_type, creates)
         writer.result.count(object_type.name, "create", len(creates))
     for action in ("update", "adopt"):

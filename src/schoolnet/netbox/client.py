@@ -173,6 +173,15 @@ def value_of(attr: Attr, row: dict[str, Any], ids: dict[str, dict[int, Key]]) ->
     if attr.kind is Kind.REFS:  # a list of nested objects; the target is identified by one field
         return canonical(attr, [_ref(ids, attr.target or "", attr.target or "",
                                      r.get("id") if isinstance(r, dict) else r)[0] for r in raw or []])
+    if attr.kind is Kind.ENDPOINT:  # [{"object_type": "dcim.interface", "object_id": 7, ...}]: schoolnet's have one
+        ends = raw if isinstance(raw, list) else []
+        if not ends:
+            return None
+        if len(ends) > 1:  # a cable with two ports on one end is someone else's idea: never equal to git's
+            return tuple(f"{e.get('object_type')}#{e.get('object_id')}" for e in ends)
+        content_type, oid = str(ends[0].get("object_type")), ends[0].get("object_id")
+        known = ids.get(content_type, {})
+        return (content_type, *known[oid]) if isinstance(oid, int) and oid in known else (f"{content_type}#{oid}",)
     if attr.kind is Kind.REF:
         if raw is None:
             return None

@@ -19,6 +19,7 @@ from schoolnet.model.datacenter import Datacenter
 from schoolnet.model.fleet import Fleet, Host
 from schoolnet.model.school import Circuit, School, Tablet, tablet_name
 from schoolnet.model.types import DEVICE_KINDS
+from schoolnet.netbox.cables import school_cables
 from schoolnet.netbox.errors import NetboxError
 from schoolnet.netbox.mapping import (
     BY_NAME,
@@ -34,8 +35,9 @@ from schoolnet.netbox.mapping import (
     key_of,
 )
 from schoolnet.netbox.platforms import CONTEXT_PREFIX, CONTEXT_WEIGHT, PLATFORMS, context_data
+from schoolnet.netbox.ports import speed_of
 from schoolnet.problems import Location
-from schoolnet.render.context import ContextBuilder
+from schoolnet.render.context import LAN, ContextBuilder, port_numbers
 
 TABLET_ROLE = "tablet"
 # schoolnet's tablet states in NetBox's device statuses.
@@ -48,6 +50,7 @@ PORT_TYPES = ((r"^XGigabitEthernet|^10GE|^TenGigabitEthernet", "10gbase-x-sfpp")
               (r"^GigabitEthernet\d+/1/", "1000base-x-sfp"), (r"^(GigabitEthernet|eno|eth|enp|mgmt)", "1000base-t"),
               (r"^wlan", "ieee802.11ac"))
 EDGE_PORTS = ("uplink to the provider", "trunk to the school's switches")
+MANAGEMENT_PORTS = frozenset({"mgmt"})  # out-of-band ports: NetBox's mgmt_only
 CIRCUIT_TYPES = {"school-uplink": "School uplink", "datacenter-line": "Data-center line"}
 # A school's whole prefix is a container (its VLAN subnets are the active prefixes) with this role; a VLAN and
 # its subnet have the role of the VLAN's name in the plan, a data-center network "dc-" and its name.
@@ -68,6 +71,15 @@ def vlan_interface(os: str, lan: str, vid: int) -> str:
     if os.startswith("debian"):
         return f"{lan}.{vid}"
     return f"vlan{vid}"
+
+
+def switch_access_ports(fleet: Fleet, ports: list[str], uplink: str | None) -> dict[str, int]:
+    """Port name -> VID of each access port, as the rendered switch config assigns them: the programme's VLANs'
+    `access_ports` count the switch's ports without its uplink (render/context.py's _switch)."""
+    uplink = uplink or (ports[-1] if ports else None)
+    access = [p for p in ports if p != uplink]
+    return {access[n - 1]: vlan.vid for vlan in fleet.programme.vlans for n in port_numbers(vlan.access_ports)
+            if n <= len(access)}
 
 
 def slugify(text: str) -> str:
@@ -140,6 +152,7 @@ class _Builder:
         self.addressing = Addressing(fleet)
         self.top = fleet.loc(fleet.programme)
         self.dns_names = ContextBuilder(fleet).dns_names()
+        self.vlans: dict[str, dict[int, Key]] = {}  # per school, its VLANs' keys by VID
         self.hosts: dict[int, list[Host]] = {}
         for host in fleet.hosts:
             self.hosts.setdefault(id(host.owner), []).append(host)
@@ -158,9 +171,12 @@ class _Builder:
                             schoolnet_handover_received_by=handover[2], primary_ip4=None)
 
     def interface(self, location: Location, device: Key, name: str, kind: str | None = None,
-                  mac: str | None = None, description: str = "") -> Key:
-        key = self.out.add("dcim.interface", location, device=device, name=name, type=kind or port_type(name),
-                           description=description, primary_mac_address=(mac.lower(),) if mac else None)
+                  mac: str | None = None, description: str = "", mode: str | None = None, vlan: Key | None = None,
+                  parent: Key | None = None) -> Key:
+        kind = kind or port_type(name)
+        key = self.out.add("dcim.interface", location, device=device, name=name, type=kind, speed=speed_of(kind),
+                           mgmt_only=name in MANAGEMENT_PORTS, description=description, mode=mode,
+                           untagged_vlan=vlan, parent=parent, primary_mac_address=(mac.lower(),) if mac else None)
         if mac:
             self.out.add("dcim.macaddress", location, mac_address=mac.lower(), assigned_object=key)
         return key
@@ -213,6 +229,10 @@ class _Builder:
                                   name=model.vendor, slug=slugify(model.vendor))
             self.out.add("dcim.devicetype", location, manufacturer=vendor, model=model.model, slug=model.id,
                          u_height=model.u_height, schoolnet_power_draw_w=model.power_w or None)
+            for name in model.port_names():
+                self.out.add("dcim.interfacetemplate", fleet.loc(fleet.hardware, "models", index, "ports"),
+                             device_type=(model.id,), name=name, type=port_type(name),
+                             mgmt_only=name in MANAGEMENT_PORTS, description=FIELD_DESCRIPTION)
             if model.os:
                 self.platform(fleet.loc(fleet.hardware, "models", index, "os"), model.os)
         for index, provider in enumerate(fleet.programme.providers):
@@ -260,6 +280,7 @@ class _Builder:
         for index, tablet in enumerate(school.tablets):
             self.tablet(school, index, tablet, plan)
         self.circuits(school, site[0], "uplinks", school.uplinks, "school-uplink")
+        school_cables(self.out, fleet, school, self.hosts.get(id(school), []))
 
     def school_networks(self, school: School, plan: SchoolAddressing) -> None:
         fleet = self.fleet
@@ -272,6 +293,7 @@ class _Builder:
             role = (slugify(subnet.vlan.name),)
             vlan = self.out.add("ipam.vlan", location, group=group, vid=subnet.vlan.vid, name=subnet.vlan.name,
                                 status="active", role=role, description=subnet.vlan.purpose)
+            self.vlans.setdefault(school.id, {})[subnet.vlan.vid] = vlan
             self.out.add("ipam.prefix", location, prefix=str(subnet.network), scope=(school.id,), vlan=vlan,
                          status="active", role=role, description=subnet.vlan.purpose)
 
@@ -283,23 +305,41 @@ class _Builder:
         model = fleet.catalog.get(host.model)
         ports = model.port_names() if model else []
         uplink = getattr(host.device, "uplink_port", None)
+        vlans = self.vlans.get(school.id, {})
         if host.kind == "edge":  # the catalog's first port faces the provider, the second the school (as render)
-            for index, name in enumerate(ports):
-                self.interface(location, device, name, description=EDGE_PORTS[index] if index < 2 else "")
-        elif uplink:
+            for index, name in enumerate(ports):  # the school side carries every VLAN, tagged (eno2.X)
+                self.interface(location, device, name, description=EDGE_PORTS[index] if index < 2 else "",
+                               mode="tagged-all" if index == LAN else None)
+        else:  # every catalogue port (NetBox makes them from the type's template); access ports as render plans them
             edge = next((h.hostname for h in self.hosts.get(id(school), []) if h.kind == "edge"), "the edge server")
-            self.interface(fleet.host_location(host, "uplink_port"), device, uplink, description=f"uplink to {edge}")
+            uplink_at = fleet.host_location(host, "uplink_port") if uplink else location
+            if host.kind == "switch":
+                uplink = uplink or (ports[-1] if ports else None)  # as render: a switch's last port by default
+            access = switch_access_ports(fleet, ports, uplink) if host.kind == "switch" else {}
+            for name in ports:
+                if name == uplink:
+                    continue
+                vid = access.get(name)
+                self.interface(location, device, name, mode="access" if vid in vlans else None,
+                               vlan=vlans.get(vid) if vid is not None else None)
+            if uplink:
+                self.interface(uplink_at, device, uplink,
+                               description=f"uplink to {edge}", mode="tagged-all")
         if plan is None:
             return
-        lan = ports[1] if len(ports) > 1 else "eth1"
+        lan = ports[LAN] if len(ports) > LAN else "eth1"
+        parent = (host.hostname, lan) if host.kind == "edge" and lan in ports else None
         management = plan.management_address(host.hostname)
         for assigned in plan.assigned:
             if assigned.name != host.hostname:
                 continue
             subnet = plan.vlan(assigned.vlan)
             name = vlan_interface(model.os if model else "", lan, subnet.vlan.vid)
+            on_lan = parent is not None  # eno2.X: a sub-interface of the trunk, in its one VLAN
             interface = self.interface(location, device, name, "virtual",
-                                       description=f"VLAN {subnet.vlan.vid} {subnet.vlan.name}")
+                                       description=f"VLAN {subnet.vlan.vid} {subnet.vlan.name}",
+                                       mode="access" if on_lan else None,
+                                       vlan=vlans.get(subnet.vlan.vid) if on_lan else None, parent=parent)
             self.address(location, interface, assigned.address, subnet.network, assigned.address == management)
 
     def tablet(self, school: School, index: int, tablet: Tablet, plan: SchoolAddressing | None) -> None:
@@ -348,6 +388,11 @@ class _Builder:
                           device.asset_tag, (dc.site, rack) if rack else None, getattr(device, "position", None),
                           origin=(self.fleet.doc(host.owner), host.path))
         primary = True
+        named = {port.name for port in getattr(device, "interfaces", [])}
+        model = self.fleet.catalog.get(host.model)
+        for name in model.port_names() if model else []:  # the catalogue's ports the inventory says nothing more of
+            if name not in named:
+                self.interface(location, key, name)
         for index, port in enumerate(getattr(device, "interfaces", [])):
             where = self.fleet.host_location(host, "interfaces", index)
             interface = self.interface(where, key, port.name, mac=port.mac)

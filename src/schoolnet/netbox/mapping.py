@@ -47,6 +47,9 @@ class Kind(StrEnum):
     LIST = "list"          # an order-free list of strings
     REFS = "refs"          # many-to-many references to a type identified by one field (a context's platforms)
     JSON = "json"          # a JSON document (a config context's data), compared in canonical JSON text
+    # a cable end: NetBox's `a_terminations` list of {object_type, object_id}; schoolnet writes one object per end,
+    # so the value is that object's type and key, ("dcim.interface", device, name), whatever type it is
+    ENDPOINT = "endpoint"
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,16 @@ class Attr:
 
     @property
     def is_ref(self) -> bool:
-        return self.kind in (Kind.REF, Kind.GENERIC, Kind.REFS)
+        return self.kind in (Kind.REF, Kind.GENERIC, Kind.REFS, Kind.ENDPOINT)
+
+    def points_at(self, value: Value) -> tuple[str, Key] | None:
+        """The type and key of the object a reference value names (None for no reference): a REF or GENERIC names
+        its one target type, a cable end carries its own type first."""
+        if not isinstance(value, tuple) or not value or not self.is_ref or self.kind is Kind.REFS:
+            return None  # REFS name many objects: their users read them one by one
+        if self.kind is Kind.ENDPOINT:  # an end schoolnet does not know reads ("dcim.interface#7",): points nowhere
+            return (value[0], value[1:]) if value[0] in BY_NAME and len(value) > 1 else None
+        return self.target or "", value
 
 
 @dataclass(frozen=True)
@@ -146,18 +158,28 @@ TYPES: tuple[ObjectType, ...] = (
                 _cf("schoolnet_handover_received_by"),
                 _a("primary_ip4", Kind.REF, "ipam.ipaddress", late=True)),
                unique=(("asset_tag",), ("rack", "position")), owner="self"),
-    ObjectType("dcim.interface", "dcim", "interfaces", ("device", "name"),
-               (_a("device", Kind.REF, "dcim.device"), _a("name"), _a("type", Kind.CHOICE), _a("description"),
-                _a("primary_mac_address", Kind.REF, "dcim.macaddress", late=True)), owner="device"),
-    ObjectType("dcim.macaddress", "dcim", "mac_addresses", ("mac_address",),
-               (_a("mac_address", Kind.MAC), _a("assigned_object", Kind.GENERIC, "dcim.interface")),
-               owner="assigned_object"),
+    # a device type's ports (hardware.yaml): NetBox makes them a new device's interfaces, untagged (apply owns them
+    # then).  Written after devices: a first apply creates each port once, with its VLAN and tag, instead of NetBox
+    # making it and apply rewriting it (measured in docs/netbox.md).  Templates take no tags: schoolnet's
+    # are those with its description, like the set-up objects
+    ObjectType("dcim.interfacetemplate", "dcim", "interface_templates", ("device_type", "name"),
+               (_a("device_type", Kind.REF, "dcim.devicetype"), _a("name"), _a("type", Kind.CHOICE),
+                _a("mgmt_only", Kind.BOOL), _a("description")), tagged=False),
     ObjectType("ipam.role", "ipam", "roles", ("slug",), (*NAME_SLUG, _a("description"))),
     ObjectType("ipam.vlangroup", "ipam", "vlan_groups", ("slug",),
                (*NAME_SLUG, _a("scope", Kind.GENERIC, "dcim.site")), owner="scope"),
     ObjectType("ipam.vlan", "ipam", "vlans", ("group", "vid"),
                (_a("group", Kind.REF, "ipam.vlangroup"), _a("vid", Kind.INT), _a("name"), _a("status", Kind.CHOICE),
                 _a("role", Kind.REF, "ipam.role"), _a("description")), owner="group"),
+    # VLANs come before interfaces: an access port's untagged VLAN is then written with the port itself
+    ObjectType("dcim.interface", "dcim", "interfaces", ("device", "name"),
+               (_a("device", Kind.REF, "dcim.device"), _a("name"), _a("type", Kind.CHOICE), _a("speed", Kind.INT),
+                _a("mgmt_only", Kind.BOOL), _a("description"), _a("mode", Kind.CHOICE),
+                _a("untagged_vlan", Kind.REF, "ipam.vlan"), _a("parent", Kind.REF, "dcim.interface", late=True),
+                _a("primary_mac_address", Kind.REF, "dcim.macaddress", late=True)), owner="device"),
+    ObjectType("dcim.macaddress", "dcim", "mac_addresses", ("mac_address",),
+               (_a("mac_address", Kind.MAC), _a("assigned_object", Kind.GENERIC, "dcim.interface")),
+               owner="assigned_object"),
     ObjectType("ipam.prefix", "ipam", "prefixes", ("prefix",),
                (_a("prefix"), _a("scope", Kind.GENERIC, "dcim.site"), _a("vlan", Kind.REF, "ipam.vlan"),
                 _a("status", Kind.CHOICE), _a("role", Kind.REF, "ipam.role"), _a("description")), owner="scope"),
@@ -173,16 +195,27 @@ TYPES: tuple[ObjectType, ...] = (
     ObjectType("circuits.circuittermination", "circuits", "circuit_terminations", ("circuit", "term_side"),
                (_a("circuit", Kind.REF, "circuits.circuit"), _a("term_side", Kind.CHOICE),
                 _a("termination", Kind.GENERIC, "dcim.site")), owner="termination"),
+    # a cable's identity is the label schoolnet writes (its A end, "nx-sad-001-sw1 XGigabitEthernet0/0/1"): a cable
+    # re-plugged by hand keeps its label, so the move is a change of an end, not a new cable
+    ObjectType("dcim.cable", "dcim", "cables", ("label",),
+               (_a("label"), _a("a_terminations", Kind.ENDPOINT, "dcim.interface"),
+                _a("b_terminations", Kind.ENDPOINT, "dcim.interface"), _a("status", Kind.CHOICE),
+                _a("description")), owner="a_terminations"),
 )
 
 BY_NAME: dict[str, ObjectType] = {t.name: t for t in TYPES}
 
 
 class Step(NamedTuple):
-    """One pass of the apply: a type's objects, or (late) the attrs that point at a later type."""
+    """One pass of the apply: a type's objects, or (late) its attrs that point at `target`, written just before."""
 
     type: str
     late: bool = False
+    target: str = ""
+
+    def attrs(self) -> tuple[Attr, ...]:
+        """The late attrs this pass sets (an interface's parent after interfaces, its MAC after MACs)."""
+        return tuple(a for a in BY_NAME[self.type].attrs if a.late and a.target == self.target)
 
 
 def _steps() -> tuple[Step, ...]:
@@ -193,7 +226,7 @@ def _steps() -> tuple[Step, ...]:
         for earlier in TYPES:
             late_targets = {a.target for a in earlier.attrs if a.late}
             if object_type.name in late_targets:
-                steps.append(Step(earlier.name, late=True))
+                steps.append(Step(earlier.name, late=True, target=object_type.name))
     return tuple(steps)
 
 
@@ -247,7 +280,7 @@ def canonical(attr: Attr, value: object) -> Value:
         return json.dumps(json.loads(value) if isinstance(value, str) else value, sort_keys=True)
     if kind is Kind.REFS and isinstance(value, list | tuple):
         return tuple(sorted(str(v) for v in value))
-    if kind in (Kind.REF, Kind.GENERIC) and isinstance(value, list | tuple):
+    if kind in (Kind.REF, Kind.GENERIC, Kind.ENDPOINT) and isinstance(value, list | tuple):
         return tuple(str(v) for v in value)
     return str(value)
 

@@ -15,6 +15,7 @@ from schoolnet.netbox import applied
 from schoolnet.netbox.client import Current, State
 from schoolnet.netbox.desired import Desired, DesiredObject
 from schoolnet.netbox.mapping import TYPES, Key, Value, key_text
+from schoolnet.netbox.ports import INTERFACE, templated
 from schoolnet.netbox.scope import Anchors, Limit
 from schoolnet.problems import Location
 
@@ -106,7 +107,8 @@ def make_plan(desired: Desired, state: State, adopt: bool = False, limit: Limit 
             diff = {n: (have.attrs[n], v) for n, v in want.attrs.items() if have.attrs.get(n) != v}
             if not have.owned:
                 entry = Change("adopt", object_type.name, key, want.location, have.id, diff, want, have)
-                (changes if adopt else unowned).append(entry)
+                (changes if adopt or _made_from_template(desired, state, key, object_type.name) else unowned
+                 ).append(entry)
                 continue
             stale = object_type.tagged and have.applied != applied.digests(want.attrs)
             if diff or stale:
@@ -122,6 +124,14 @@ def make_plan(desired: Desired, state: State, adopt: bool = False, limit: Limit 
                        if limit is None or limit.holds(placed.of(object_type.name, key)))
     _cascades(changes, state)
     return Plan(changes, unowned, drift, desired, state, adopt, limit)
+
+
+def _made_from_template(desired: Desired, state: State, key: Key, type_name: str) -> bool:
+    """An untagged port of a device schoolnet owns, that its type's template gave it (ports.py): schoolnet's."""
+    if type_name != INTERFACE:
+        return False
+    device = state.objects.get("dcim.device", {}).get(key[:-1])
+    return device is not None and device.owned and templated(desired.objects, key)
 
 
 # What NetBox deletes along with an object: a device's interfaces, an interface's MACs and addresses.

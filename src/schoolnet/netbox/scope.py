@@ -74,11 +74,8 @@ class Anchors:
         return frozenset(self._via(type_name, found, owner))
 
     def _via(self, type_name: str, found: HasAttrs, attr_name: str) -> set[Anchor]:
-        target = BY_NAME[type_name].attr(attr_name).target
-        value = found.attrs.get(attr_name)
-        if target is None or not isinstance(value, tuple):
-            return set()
-        return set(self.of(target, value))
+        pointed = BY_NAME[type_name].attr(attr_name).points_at(found.attrs.get(attr_name))
+        return set() if pointed is None else set(self.of(*pointed))
 
     def _pointers(self, source: str, attr: str) -> dict[Key, list[Key]]:
         if (source, attr) not in self._pointing:
@@ -123,8 +120,10 @@ class Limit:
                 value = found.attrs.get(attr.name) if found is not None else None
                 if attr.kind is Kind.REFS and attr.target and isinstance(value, tuple):  # many, one field each
                     pending.extend((attr.target, (v,)) for v in value if (v,) in desired.get(attr.target, {}))
-                elif attr.is_ref and attr.target and isinstance(value, tuple) and value in desired.get(attr.target, {}):
-                    pending.append((attr.target, value))
+                    continue
+                pointed = attr.points_at(value)
+                if pointed is not None and pointed[1] in desired.get(pointed[0], {}):
+                    pending.append(pointed)
         return chosen
 
 
