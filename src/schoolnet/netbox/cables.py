@@ -43,10 +43,10 @@ def school_cables(out: Desired, fleet: Fleet, school: School, hosts: list[Host])
     if edge is None or len(ports) <= WAN:
         return
     index, uplink = next(((i, u) for i, u in enumerate(school.uplinks) if u.status in CURRENT_UPLINK), (-1, None))
-    if uplink is not None:
+    if uplink is not None:  # inventory text reaches NetBox whole, never inside a sentence: the circuit is the far end
         _cable(out, fleet.loc(school, "uplinks", index), (edge.hostname, ports[WAN]),
                ("circuits.circuittermination", uplink.provider, uplink.circuit_id, "A"),
-               "connected" if uplink.status == "active" else "planned", f"uplink, circuit {uplink.circuit_id}")
+               "connected" if uplink.status == "active" else "planned", "uplink to the provider")
     if len(ports) <= LAN:
         return
     switch = next((h for h in hosts if h.kind == "switch" and getattr(h.device, "uplink_port", None)), None)
