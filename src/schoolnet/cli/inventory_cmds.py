@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from datetime import date
+from ipaddress import IPv4Network
 from pathlib import Path
 
 import click
@@ -256,13 +258,18 @@ def ipam_allocate(school: str, inventory: Path) -> None:
     Example:
       schoolnet ipam allocate nx-ord-035
     """
+    _edit_ledger(inventory, school, allocate, "{school}: {prefix} (appended to {ledger})")
+
+
+def _edit_ledger(inventory: Path, school: str, edit: Callable[[Fleet, str], IPv4Network], done: str) -> None:
+    """One ledger edit (allocate, release): its prefix said, or its refusal as one line and exit 1."""
     fleet = load_fleet_or_raise(inventory)
     try:
-        prefix = allocate(fleet, school)
+        prefix = edit(fleet, school)
     except LedgerError as exc:
         click.echo(f"schoolnet: {exc}", err=True)
         sys.exit(EXIT_PROBLEMS)
-    click.echo(f"{school}: {prefix} (appended to {fleet.doc(fleet.ledger).name})")
+    click.echo(done.format(school=school, prefix=prefix, ledger=fleet.doc(fleet.ledger).name))
 
 
 @ipam.command("release")
@@ -277,13 +284,7 @@ def ipam_release(school: str, inventory: Path) -> None:
     """
     from schoolnet.ipam.ledger import release
 
-    fleet = load_fleet_or_raise(inventory)
-    try:
-        prefix = release(fleet, school)
-    except LedgerError as exc:
-        click.echo(f"schoolnet: {exc}", err=True)
-        sys.exit(EXIT_PROBLEMS)
-    click.echo(f"{school}: {prefix} released (removed from {fleet.doc(fleet.ledger).name})")
+    _edit_ledger(inventory, school, release, "{school}: {prefix} released (removed from {ledger})")
 
 
 @click.command()
