@@ -769,11 +769,11 @@ def as_printed(os: str, intended: str) -> str:
         for name in LISTS[os]:
             if (line := find_list(node, name)) is not None:
                 set_list(os, node, name, vlan_ids(line[len(name) + 1:]))
-    if os == "huawei-vrp":
-        tree.update({"interface XGigabitEthernet0/0/4": {}, "interface NULL0": {}, "drop illegal-mac alarm": {}})
-    else:
-        tree.update({"interface GigabitEthernet1/1/4": {}, "interface Vlan1": {"no ip address": {}},
-                     "no service pad": {}, "line con 0": {}})
+    builtin = {"interface XGigabitEthernet0/0/4": {}, "interface NULL0": {}, "drop illegal-mac alarm": {}} \
+        if os == "huawei-vrp" else {"interface GigabitEthernet1/1/4": {}, "interface Vlan1": {"no ip address": {}},
+                                    "no service pad": {}, "line con 0": {}}
+    for line, children in builtin.items():  # the last spare port is a downlink at a four-switch school
+        tree.setdefault(line, children)
     return dump(os, tree)
 
 

@@ -111,5 +111,14 @@ class Fleet:
         return self.loc(host.owner, *host.path, *path)
 
     @cached_property
+    def school_hosts(self) -> dict[str, list[Host]]:
+        """School id -> its hosts, in inventory order."""
+        by_school: dict[str, list[Host]] = {s.id: [] for s in self.schools}
+        for host in self.hosts:
+            if host.school is not None:
+                by_school[host.school.id].append(host)
+        return by_school
+
+    @cached_property
     def schools_by_id(self) -> dict[str, School]:
         return {s.id: s for s in self.schools}

@@ -14,6 +14,7 @@ from typing import Any
 from schoolnet.ipam.plan import Addressing, SchoolAddressing
 from schoolnet.model.fleet import Fleet, Host
 from schoolnet.model.school import School, tablet_name
+from schoolnet.model.topology import LAN, WAN, access_ports, downlinks, port_numbers, school_switch_links, uplink_port
 from schoolnet.secrets import names as secret_names
 
 Context = dict[str, Any]
@@ -21,18 +22,6 @@ Context = dict[str, Any]
 # Tablets in these states get their reservation; lost and retired ones are refused by DHCP.
 ACTIVE_TABLET = ("handed_over", "in_stock", "in_repair")
 SERVICE_NETWORK = "servers"  # data-center hosts offer their services on this network
-WAN, LAN = 0, 1  # edge server ports in the catalog: the first faces the provider, the second the school
-
-
-def port_numbers(spec: str | None) -> list[int]:
-    """'1-8,23' -> [1..8, 23]"""
-    numbers: list[int] = []
-    for part in (spec or "").split(","):
-        if part:
-            first, _, last = part.partition("-")
-            numbers.extend(range(int(first), int(last or first) + 1))
-    return numbers
-
 
 class ContextBuilder:
     """Builds each host's context; what all data-center hosts share is computed once."""
@@ -183,19 +172,20 @@ class ContextBuilder:
 
     def _switch(self, host: Host, school: School, summary: dict[str, Any],
                 vlans: list[dict[str, Any]]) -> dict[str, Any]:
-        model = self.fleet.catalog[host.model]
-        ports = model.port_names()
-        uplink = getattr(host.device, "uplink_port", None) or ports[-1]
-        access = [p for p in ports if p != uplink]
+        ports = self.fleet.catalog[host.model].port_names()
         management = vlans[0]
+        names = {v["vid"]: v["name"] for v in vlans}
         address = next(s["address"] for s in summary["switches"] if s["hostname"] == host.hostname)
-        assignments = [{"port": access[n - 1], "vlan": v["vid"], "vlan_name": v["name"]}
-                       for v in vlans for n in v["access_ports"] if n <= len(access)]
+        assignments = [{"port": port, "vlan": vid, "vlan_name": names[vid]}
+                       for port, vid in access_ports(self.fleet, host).items() if vid in names]
+        peer = next((link.peer.hostname for link in school_switch_links(self.fleet, school) if link.switch is host),
+                    summary["edge"]["hostname"])
         return {
             "hostname": host.hostname, "address": address, "netmask": management["netmask"],
             "gateway": management["gateway"], "management_vid": management["vid"],
-            "uplink_port": uplink, "edge": summary["edge"]["hostname"],
+            "uplink_port": uplink_port(self.fleet, host), "edge": summary["edge"]["hostname"], "uplink_to": peer,
             "access": sorted(assignments, key=lambda a: ports.index(a["port"])),
+            "downlinks": [{"port": link.peer_port, "to": link.switch.hostname} for link in downlinks(self.fleet, host)],
             "snmp_auth_secret": secret_names.snmp_auth(school.id),
             "snmp_priv_secret": secret_names.snmp_priv(school.id),
             "admin_secret": secret_names.switch_admin(school.id),
