@@ -325,6 +325,8 @@ models:
     kind: firewall
     u_height: 1
     power_w: 210
+    os: fortios
+    ports: [mgmt, ha, port1-16, x1-4]    # FortiGate 200F: GE RJ45 MGMT, HA and 16 switch ports; 10GE SFP+ x1-x4
   - id: dell-poweredge-r750
     vendor: Dell
     model: PowerEdge R750
@@ -345,18 +347,21 @@ models:
     kind: storage
     u_height: 2
     power_w: 900
+    os: ontap
   - id: dell-powervault-me5024
     vendor: Dell
     model: PowerVault ME5024
     kind: storage
     u_height: 2
     power_w: 580
+    os: powervault-me5
   - id: apc-ap8941
     vendor: APC
     model: Switched Rack PDU AP8941
     kind: pdu
     u_height: 0
     power_w: 10
+    os: apc-aos
 """
 
 
@@ -541,9 +546,36 @@ circuits:
     status: active
     purpose: internet transit, secondary
 
+{DC_LINKS}
 devices:
 {chr(10).join(devices)}
 """
+
+
+def _dc_links() -> str:
+    """The server room's cabling: each firewall's transit, the HA pair, the cores' peer links, servers on the cores."""
+    links = ["  - {device: nx-dc1-fw-01, port: x1, circuit: NXF-DC1-IP-01}",
+             "  - {device: nx-dc1-fw-02, port: x1, circuit: ARA-DC1-IP-01}",
+             "  - {device: nx-dc1-fw-01, port: ha, peer: nx-dc1-fw-02, peer_port: ha}",
+             "  - {device: nx-dc1-fw-01, port: x3, peer: nx-dc1-core-01, peer_port: 10GE1/0/48}",
+             "  - {device: nx-dc1-fw-02, port: x3, peer: nx-dc1-core-02, peer_port: 10GE1/0/48}",
+             "  - {device: nx-dc1-core-01, port: 100GE1/0/1, peer: nx-dc1-core-02, peer_port: 100GE1/0/1}",
+             "  - {device: nx-dc1-core-01, port: 100GE1/0/2, peer: nx-dc1-core-02, peer_port: 100GE1/0/2}",
+             "  - {device: nx-dc1-vpn-01, port: eno1, peer: nx-dc1-core-01, peer_port: 10GE1/0/1}"]
+    links += [f"  - {{device: nx-dc1-hv-{n:02d}, port: eno1, peer: nx-dc1-core-01, peer_port: 10GE1/0/{n + 1}}}"
+              for n in range(1, 5)]
+    links += [f"  - {{device: nx-dc1-hv-{n:02d}, port: eno2, peer: nx-dc1-core-02, peer_port: 10GE1/0/{n + 1}}}"
+              for n in range(1, 5)]
+    links += [f"  - {{device: nx-dc1-{name}, port: eno1, peer: nx-dc1-core-01, peer_port: 10GE1/0/{n}}}"
+              for n, name in enumerate(["dns-01", "dns-02", "mon-01", "mdm-01", "content-01", "content-02",
+                                        "backup-01"], start=6)]
+    links += [f"  - {{device: nx-dc1-stor-0{n}, port: eno1, peer: nx-dc1-core-02, peer_port: 10GE1/0/{19 + n}}}"
+              for n in (1, 2)]
+    return "links:   # the server room's cables: a device's port to another's, or to a circuit's A side\n" + \
+        "\n".join(links) + "\n"
+
+
+DC_LINKS = _dc_links()
 
 
 if __name__ == "__main__":

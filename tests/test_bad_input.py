@@ -209,6 +209,14 @@ CASES = [
     Case("unknown-network", "SN206", sub(DC, "network: servers", "network: srvers"), DC, "network: srvers"),
     Case("unknown-provider", "SN207", regex_sub(SCHOOL, r"provider: \w+", "provider: nxfibre"), SCHOOL,
          "provider: nxfibre"),
+    Case("unknown-link-circuit", "SN208", sub(DC, "circuit: NXF-DC1-IP-01}", "circuit: NXF-DC1-IP-09}"), DC,
+         "NXF-DC1-IP-09"),
+    Case("unknown-link-port", "SN208", sub(DC, "peer_port: 10GE1/0/48}", "peer_port: 10GE1/0/99}"), DC, "10GE1/0/99"),
+    Case("port-cabled-twice", "SN110", sub(DC, "peer_port: 10GE1/0/21}", "peer_port: 10GE1/0/20}"), DC,
+         "device: nx-dc1-stor-02, port: eno1"),
+    Case("no-spare-port", "SN209", sub(SCHOOL, "\ntablets:", "".join(  # four more: a fifth switch at least
+        f"\n  - serial: 2102999999PSPARE0000{n}\n    kind: switch\n    status: planned" for n in range(1, 5))
+        + "\n\ntablets:"), SCHOOL, "PSPARE00004"),
     # --- addresses ---------------------------------------------------------------------------------
     Case("address-outside-network", "SN301", sub(DC, "network: servers, address: 10.0.20.",
                                                  "network: servers, address: 10.0.30."), DC,
@@ -348,7 +356,7 @@ COUNTING = {"SN305", "SN601", "SN604", "SN607"}
 TOGETHER = [
     ("syntax-error-beside-others",
      chain(sub(SCHOOL, "students:", "students: [unclosed\nfoo:"), sub(SCHOOL2, "students:", "colour: blue\nstudents:"),
-           sub(DC, "hostname: nx-dc1-dns-02", "hostname: nx-dc1-dns-01")),
+           sub(DC, "hostname: nx-dc1-pdu-r01b", "hostname: nx-dc1-pdu-r01a")),
      {("SN001", SCHOOL), ("SN008", SCHOOL2), ("SN101", DC), ("SN014", "programme.yaml")}),
     ("schema-error-beside-a-cross-file-rule",
      chain(sub(SCHOOL, "students:", "colour: blue\nstudents:"),

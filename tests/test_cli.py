@@ -30,7 +30,7 @@ def broken(inventory: Path) -> Path:
     """Two problems: a duplicate hostname and a rack over its power budget (and no warning)."""
     live_uplinks(inventory)
     path = inventory / "datacenter/nx-dc1.yaml"
-    text = path.read_text().replace("hostname: nx-dc1-dns-02", "hostname: nx-dc1-dns-01")
+    text = path.read_text().replace("hostname: nx-dc1-pdu-r01b", "hostname: nx-dc1-pdu-r01a")
     path.write_text(text.replace("{name: r02, u_height: 42, power_budget_w: 5000}",
                                  "{name: r02, u_height: 42, power_budget_w: 100}"))
     return inventory

@@ -56,6 +56,17 @@ class DcDevice(Strict):
     ssh_host_key: LongText | None = None
 
 
+class DcLink(Strict):
+    """A cable in the server room, from a device's port to another device's port or to a circuit's A side:
+    NetBox draws it, so a port traces to the provider."""
+
+    device: Name
+    port: Text = Field(description="a port of the device's hardware model, or one of its interfaces")
+    peer: Name | None = Field(None, description="the device at the far end (or give `circuit`)")
+    peer_port: Text | None = None
+    circuit: Text | None = Field(None, description="the id of one of this site's circuits, at the far end")
+
+
 StockStatus = Literal["in_stock", "in_repair", "lost", "retired"]
 
 
@@ -82,4 +93,5 @@ class Datacenter(Strict):
     networks: list[DcNetwork] = Field(default_factory=list)
     devices: list[DcDevice] = Field(default_factory=list)
     circuits: list[Circuit] = Field(default_factory=list)
+    links: list[DcLink] = Field(default_factory=list, description="the server room's cables")
     stock: list[StockTablet] = Field(default_factory=list, description="tablets in the programme's store")

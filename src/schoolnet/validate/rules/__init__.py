@@ -1,5 +1,5 @@
 """Importing this package registers every rule (one module per family of rules)."""
 
-from schoolnet.validate.rules import addressing, fleet, names, racks, references, uniqueness
+from schoolnet.validate.rules import addressing, fleet, links, names, racks, references, uniqueness
 
-__all__ = ["addressing", "fleet", "names", "racks", "references", "uniqueness"]
+__all__ = ["addressing", "fleet", "links", "names", "racks", "references", "uniqueness"]
