@@ -337,24 +337,48 @@ def _end(termination: dict[str, Any]) -> str:
     return f"{termination['device']['name']} {termination['name']}"
 
 
-def test_a_schools_cables_trace_from_a_switch_port_to_the_provider(published: Published) -> None:
+def _hops(api: Any, device: str, port: str, onward: dict[str, str]) -> list[str]:
+    """Follow NetBox's traces from a port to the provider: each trace ends at a port of the next device, whose
+    `onward` port (its uplink, by the inventory) the next trace starts from; NetBox traces cables, not a path
+    through a device."""
+    hops = [f"{device} {port}"]
+    while True:
+        segments = _trace(api, device, port)
+        assert len(segments) == 1, segments
+        near, cable, far = segments[0]
+        assert [_end(t) for t in near] == [hops[-1]] and cable["label"] == hops[-1]
+        hops += [_end(t) for t in far]
+        if "circuit" in far[0] or far[0]["device"]["name"] not in onward:
+            return hops
+        device = far[0]["device"]["name"]
+        port = onward[device]
+        hops.append(f"{device} {port}")
+
+
+def test_cables_trace_from_a_switch_port_through_the_edge_server_to_the_provider(published: Published) -> None:
     api = published.api
+    fleet = load_for_action(published.inventory)
+    school = next(s for s in fleet.schools if s.id == "nx-sad-001")
+    circuit = school.uplinks[0].circuit_id
     cables = {c.label: c for c in api.dcim.cables.filter(site="nx-sad-001")}
-    assert set(cables) == {"nx-sad-001-sw1 XGigabitEthernet0/0/1", "nx-sad-001-edge eno1"}
+    assert set(cables) == {"nx-sad-001-edge eno1", *(f"nx-sad-001-sw{n} XGigabitEthernet0/0/1" for n in (1, 2, 3, 4))}
     assert all([t.slug for t in c.tags] == ["schoolnet"] for c in cables.values())
-    # the switch's uplink meets the edge server's trunk, and the edge server's WAN port the current uplink's A side
-    switch_path = _trace(api, "nx-sad-001-sw1", "XGigabitEthernet0/0/1")
-    assert [([_end(t) for t in near], cable["label"], [_end(t) for t in far]) for near, cable, far in switch_path] == [
-        (["nx-sad-001-sw1 XGigabitEthernet0/0/1"], "nx-sad-001-sw1 XGigabitEthernet0/0/1", ["nx-sad-001-edge eno2"])]
-    uplink = next(u for u in load_for_action(published.inventory).schools if u.id == "nx-sad-001").uplinks[0]
-    provider_path = _trace(api, "nx-sad-001-edge", "eno1")
-    assert [_end(t) for t in provider_path[0][2]] == [f"{uplink.circuit_id} A"]
-    assert provider_path[0][1]["label"] == "nx-sad-001-edge eno1"
-    # a second switch says it faces the edge server, whose one LAN port already has the first: no invented cable
-    assert api.dcim.interfaces.get(device="nx-sad-001-sw2", name="XGigabitEthernet0/0/1").cable is None
-    # the data center's inventory declares no links: no cable there
-    assert _count(api, "dcim.cable", site="nx-dc1") == 0
-    assert not [k for k in published.desired().objects["dcim.cable"] if k[0].startswith("nx-dc1")]
+    # the fourth switch hangs off the first one's last spare port, the first off the edge server's trunk, the edge
+    # server's WAN port off the school's current uplink: three traces, end to end
+    onward = {"nx-sad-001-sw1": "XGigabitEthernet0/0/1", "nx-sad-001-edge": "eno1"}
+    assert _hops(api, "nx-sad-001-sw4", "XGigabitEthernet0/0/1", onward) == [
+        "nx-sad-001-sw4 XGigabitEthernet0/0/1", "nx-sad-001-sw1 XGigabitEthernet0/0/4",
+        "nx-sad-001-sw1 XGigabitEthernet0/0/1", "nx-sad-001-edge eno2",
+        "nx-sad-001-edge eno1", f"{circuit} A"]
+    assert {(c.label, c.status.value) for c in cables.values()} == {(label, "connected") for label in cables}
+    # the data center: every link of nx-dc1.yaml, a server to the core, the core to a firewall, on to the transit
+    site = fleet.datacenters[0]
+    dc = {c.label: c for c in api.dcim.cables.filter(site="nx-dc1")}
+    assert set(dc) == {f"{link.device} {link.port}" for link in site.links}
+    onward = {"nx-dc1-core-01": "10GE1/0/48", "nx-dc1-fw-01": "x1"}
+    assert _hops(api, "nx-dc1-dns-01", "eno1", onward) == [
+        "nx-dc1-dns-01 eno1", "nx-dc1-core-01 10GE1/0/6", "nx-dc1-core-01 10GE1/0/48", "nx-dc1-fw-01 x3",
+        "nx-dc1-fw-01 x1", "NXF-DC1-IP-01 A"]
 
 
 @pytest.mark.parametrize(("switch", "os", "uplink", "first_port"), [
@@ -587,12 +611,15 @@ def test_a_server_renamed_in_git_takes_its_interfaces_and_addresses_along(publis
     up its asset tag, rack slot and primary address, the new one takes them, then the old one goes."""
     api = published.api
     old_primary = str(api.dcim.devices.get(name="nx-dc1-mon-01").primary_ip4.address)
-    _edit(published.inventory / "datacenter" / "nx-dc1.yaml", "hostname: nx-dc1-mon-01", "hostname: nx-dc1-mon-09")
+    datacenter = published.inventory / "datacenter" / "nx-dc1.yaml"
+    _edit(datacenter, "hostname: nx-dc1-mon-01", "hostname: nx-dc1-mon-09")
+    _edit(datacenter, "device: nx-dc1-mon-01, port: eno1", "device: nx-dc1-mon-09, port: eno1")
     plan = published.plan()
     actions = {(c["action"], c["type"], c["key"]) for c in plan["changes"]}
     assert ("create", "dcim.device", "nx-dc1-mon-09") in actions
     assert ("delete", "dcim.device", "nx-dc1-mon-01") in actions
-    assert {c["type"] for c in plan["changes"]} <= {"dcim.device", "dcim.interface", "ipam.ipaddress"}
+    assert {("create", "dcim.cable", "nx-dc1-mon-09 eno1"), ("delete", "dcim.cable", "nx-dc1-mon-01 eno1")} <= actions
+    assert {c["type"] for c in plan["changes"]} <= {"dcim.device", "dcim.interface", "ipam.ipaddress", "dcim.cable"}
     result = published.apply()
     assert result.returncode == 0, result.stderr
     assert api.dcim.devices.get(name="nx-dc1-mon-01") is None
@@ -600,6 +627,8 @@ def test_a_server_renamed_in_git_takes_its_interfaces_and_addresses_along(publis
     assert str(renamed.primary_ip4.address) == old_primary
     assert (renamed.asset_tag, renamed.position) == ("NX-DC1-MON-01", 3)
     assert sorted(i.name for i in api.dcim.interfaces.filter(device_id=renamed.id)) == ["eno1", "mgmt"]
+    moved = api.dcim.cables.get(label="nx-dc1-mon-09 eno1")  # its port on the core left the old cable first
+    assert [(t.object.device.name, t.object.name) for t in moved.b_terminations] == [("nx-dc1-core-01", "10GE1/0/8")]
     assert published.plan()["changes"] == []
 
 

@@ -454,18 +454,31 @@ def test_cable_ends_read_back_as_type_and_key() -> None:
         assert end.points_at(want) == (None if want is None or "#" in want[0] else (want[0], want[1:]))
 
 
-def test_schools_have_their_cables_and_the_data_center_none(fleet: Fleet, desired: Desired) -> None:
+# The first switch's spare ports on the reference models (catalogue order, neither the uplink the inventory
+# gives every first switch nor a port of the plan's 1-24): further switches plug into them.
+SPARE_PORTS = {"huawei-s5735-l24p4s-a": ["XGigabitEthernet0/0/2", "XGigabitEthernet0/0/3", "XGigabitEthernet0/0/4"],
+               "cisco-c1000-24p-4g-l": ["GigabitEthernet1/1/2", "GigabitEthernet1/1/3", "GigabitEthernet1/1/4"]}
+DC_CABLES = {  # a few of nx-dc1.yaml's links: to a circuit, between two devices' catalogue ports, from an interface
+    "nx-dc1-fw-01 x1": ("circuits.circuittermination", "nxfiber", "NXF-DC1-IP-01", "A"),
+    "nx-dc1-core-01 100GE1/0/1": ("dcim.interface", "nx-dc1-core-02", "100GE1/0/1"),
+    "nx-dc1-hv-03 eno2": ("dcim.interface", "nx-dc1-core-02", "10GE1/0/4"),
+}
+
+
+def test_schools_and_the_data_center_have_their_cables(fleet: Fleet, desired: Desired) -> None:
     cables = desired.objects["dcim.cable"]
     for school in fleet.schools:
         current = next((u for u in school.uplinks if u.status in ("active", "provisioning", "planned")), None)
         want = {f"{school.id}-edge eno1": ("circuits.circuittermination", current.provider, current.circuit_id, "A")
                 } if current else {}
-        if any(d.kind == "switch" for d in school.devices):
-            first = next(d for d in school.devices if d.kind == "switch")
-            want[f"{school.id}-sw1 {first.uplink_port}"] = ("dcim.interface", f"{school.id}-edge", "eno2")
+        switches = [d for d in school.devices if d.kind == "switch"]
+        for number, switch in enumerate(switches, start=1):
+            want[f"{school.id}-sw{number} {switch.uplink_port}"] = ("dcim.interface", f"{school.id}-edge", "eno2") \
+                if number == 1 else ("dcim.interface", f"{school.id}-sw1", SPARE_PORTS[switches[0].model][number - 2])
         found = {k[0]: c.attrs["b_terminations"] for k, c in cables.items() if k[0].startswith(school.id + "-")}
         assert found == want, school.id
-    assert not [k for k in cables if k[0].startswith("nx-dc1")]
+    dc = {k[0]: c.attrs["b_terminations"] for k, c in cables.items() if k[0].startswith("nx-dc1")}
+    assert len(dc) == len(fleet.datacenters[0].links) and DC_CABLES.items() <= dc.items()
     # every cable end is an object schoolnet writes, so apply can resolve it
     for cable in cables.values():
         for name in ("a_terminations", "b_terminations"):
@@ -477,7 +490,9 @@ def test_schools_have_their_cables_and_the_data_center_none(fleet: Fleet, desire
     ("nx-sad-001-sw1", "GigabitEthernet0/0/1", {"mode": "access", "untagged_vlan": ("nx-sad-001", "20")}),
     ("nx-sad-001-sw1", "GigabitEthernet0/0/9", {"mode": "access", "untagged_vlan": ("nx-sad-001", "30")}),
     ("nx-sad-001-sw1", "GigabitEthernet0/0/24", {"mode": "access", "untagged_vlan": ("nx-sad-001", "40")}),
-    ("nx-sad-001-sw1", "XGigabitEthernet0/0/2", {"mode": None, "untagged_vlan": None, "speed": 10_000_000}),
+    ("nx-sad-001-sw1", "XGigabitEthernet0/0/2", {"mode": "tagged-all", "description": "downlink to nx-sad-001-sw2"}),
+    ("nx-sad-001-sw2", "XGigabitEthernet0/0/1", {"mode": "tagged-all", "description": "uplink to nx-sad-001-sw1"}),
+    ("nx-bab-005-sw1", "XGigabitEthernet0/0/2", {"mode": None, "untagged_vlan": None, "speed": 10_000_000}),
     ("nx-sad-001-sw1", "XGigabitEthernet0/0/1", {"mode": "tagged-all", "description": "uplink to nx-sad-001-edge"}),
     ("nx-kan-002-sw1", "GigabitEthernet1/0/21", {"mode": "access", "untagged_vlan": ("nx-kan-002", "40")}),
     ("nx-kan-002-sw1", "GigabitEthernet1/1/1", {"mode": "tagged-all", "type": "1000base-x-sfp"}),

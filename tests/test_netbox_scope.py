@@ -84,8 +84,8 @@ def test_a_limited_first_plan_creates_what_the_selection_holds_and_what_it_point
     # everything the selection holds is there, with the tag and every custom field
     for type_name, objects in desired.objects.items():
         for key in objects:
-            if BY_NAME[type_name].owner and BY_NAME[type_name].owner != "self" and limit.holds(
-                    anchors.of(type_name, key)):
+            if BY_NAME[type_name].owner and BY_NAME[type_name].owner != "self" and limit.writes(
+                    anchors, type_name, key):
                 assert (type_name, key) in created, (type_name, key)
     assert {k for t, k in created if t == "dcim.device"} == {
         k for k in desired.objects["dcim.device"] if limit.holds(anchors.of("dcim.device", k))}

@@ -18,8 +18,9 @@ from schoolnet.ipam.plan import Addressing, SchoolAddressing
 from schoolnet.model.datacenter import Datacenter
 from schoolnet.model.fleet import Fleet, Host
 from schoolnet.model.school import Circuit, School, Tablet, tablet_name
+from schoolnet.model.topology import LAN, access_ports, downlinks, school_switch_links, uplink_port
 from schoolnet.model.types import DEVICE_KINDS
-from schoolnet.netbox.cables import school_cables
+from schoolnet.netbox.cables import datacenter_cables, school_cables
 from schoolnet.netbox.errors import NetboxError
 from schoolnet.netbox.mapping import (
     BY_NAME,
@@ -37,7 +38,7 @@ from schoolnet.netbox.mapping import (
 from schoolnet.netbox.platforms import CONTEXT_PREFIX, CONTEXT_WEIGHT, PLATFORMS, context_data
 from schoolnet.netbox.ports import speed_of
 from schoolnet.problems import Location
-from schoolnet.render.context import LAN, ContextBuilder, port_numbers
+from schoolnet.render.context import ContextBuilder
 
 TABLET_ROLE = "tablet"
 # schoolnet's tablet states in NetBox's device statuses.
@@ -46,8 +47,9 @@ TABLET_STATUS = {"in_stock": "inventory", "handed_over": "active", "in_repair": 
 ROLE_COLORS = {"edge": "2196f3", "server": "3f51b5", "switch": "009688", "firewall": "f44336", "storage": "795548",
                "pdu": "9e9e9e", "access_point": "8bc34a", "tablet": "ff9800"}
 # Port names -> NetBox interface types; the catalog names ports, not their media.
-PORT_TYPES = ((r"^XGigabitEthernet|^10GE|^TenGigabitEthernet", "10gbase-x-sfpp"), (r"^100GE", "100gbase-x-qsfp28"),
-              (r"^GigabitEthernet\d+/1/", "1000base-x-sfp"), (r"^(GigabitEthernet|eno|eth|enp|mgmt)", "1000base-t"),
+PORT_TYPES = ((r"^XGigabitEthernet|^10GE|^TenGigabitEthernet|^x\d", "10gbase-x-sfpp"),
+              (r"^100GE", "100gbase-x-qsfp28"), (r"^GigabitEthernet\d+/1/", "1000base-x-sfp"),
+              (r"^(GigabitEthernet|eno|eth|enp|mgmt|ha$|port\d)", "1000base-t"),
               (r"^wlan", "ieee802.11ac"))
 EDGE_PORTS = ("uplink to the provider", "trunk to the school's switches")
 MANAGEMENT_PORTS = frozenset({"mgmt"})  # out-of-band ports: NetBox's mgmt_only
@@ -71,15 +73,6 @@ def vlan_interface(os: str, lan: str, vid: int) -> str:
     if os.startswith("debian"):
         return f"{lan}.{vid}"
     return f"vlan{vid}"
-
-
-def switch_access_ports(fleet: Fleet, ports: list[str], uplink: str | None) -> dict[str, int]:
-    """Port name -> VID of each access port, as the rendered switch config assigns them: the programme's VLANs'
-    `access_ports` count the switch's ports without its uplink (render/context.py's _switch)."""
-    uplink = uplink or (ports[-1] if ports else None)
-    access = [p for p in ports if p != uplink]
-    return {access[n - 1]: vlan.vid for vlan in fleet.programme.vlans for n in port_numbers(vlan.access_ports)
-            if n <= len(access)}
 
 
 def slugify(text: str) -> str:
@@ -311,20 +304,25 @@ class _Builder:
                 self.interface(location, device, name, description=EDGE_PORTS[index] if index < 2 else "",
                                mode="tagged-all" if index == LAN else None)
         else:  # every catalogue port (NetBox makes them from the type's template); access ports as render plans them
-            edge = next((h.hostname for h in self.hosts.get(id(school), []) if h.kind == "edge"), "the edge server")
-            uplink_at = fleet.host_location(host, "uplink_port") if uplink else location
             if host.kind == "switch":
-                uplink = uplink or (ports[-1] if ports else None)  # as render: a switch's last port by default
-            access = switch_access_ports(fleet, ports, uplink) if host.kind == "switch" else {}
+                uplink = uplink_port(fleet, host)  # as render: a switch's last port by default
+            declared = getattr(host.device, "uplink_port", None)
+            uplink_at = fleet.host_location(host, "uplink_port") if declared else location
+            access = access_ports(fleet, host) if host.kind == "switch" else {}
+            trunks = {link.peer_port: link.switch.hostname for link in downlinks(fleet, host)}
             for name in ports:
                 if name == uplink:
+                    continue
+                if name in trunks:
+                    self.interface(location, device, name, description=f"downlink to {trunks[name]}", mode="tagged-all")
                     continue
                 vid = access.get(name)
                 self.interface(location, device, name, mode="access" if vid in vlans else None,
                                vlan=vlans.get(vid) if vid is not None else None)
             if uplink:
-                self.interface(uplink_at, device, uplink,
-                               description=f"uplink to {edge}", mode="tagged-all")
+                peer = next((link.peer.hostname for link in school_switch_links(fleet, school) if link.switch is host),
+                            "the edge server")
+                self.interface(uplink_at, device, uplink, description=f"uplink to {peer}", mode="tagged-all")
         if plan is None:
             return
         lan = ports[LAN] if len(ports) > LAN else "eth1"
@@ -379,6 +377,7 @@ class _Builder:
         for host in self.hosts.get(id(dc), []):
             self.dc_host(dc, host, networks)
         self.circuits(dc, dc.site, "circuits", dc.circuits, "datacenter-line")
+        datacenter_cables(out, fleet, dc)
 
     def dc_host(self, dc: Datacenter, host: Host, networks: dict[str, IPv4Network]) -> None:
         device = host.device

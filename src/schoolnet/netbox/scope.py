@@ -4,7 +4,8 @@ A limit takes deploy's expressions.  `district:`, `school:` and `site:` select w
 `role:` and `kind:` select single devices (servers and switches as deploy selects them, and
 tablets by `kind:tablet` or their device name).  Every object belongs to sites and devices as
 the mapping's `owner` column says: an interface to its device, a MAC or an address to its
-interface, a VLAN to its group's site, a circuit to the site of its terminations.
+interface, a VLAN to its group's site, a circuit to the site of its terminations, a cable to its
+A end's device (and is written only when the selection holds its B end too).
 
 Within a limit:
 - the desired objects that belong to a selected site or device are created and updated;
@@ -32,6 +33,7 @@ Anchor = tuple[str, str]  # ("site", slug) or ("device", name)
 SITE_KEYS = ("district", "school", "site")
 ANCHOR_TYPES = {"dcim.site": "site", "dcim.device": "device"}
 TABLET_ROLE = ("tablet",)
+CABLE, FAR_END = "dcim.cable", "b_terminations"  # a cable belongs to its A end's device (mapping's owner)
 
 
 class HasAttrs(Protocol):
@@ -99,6 +101,17 @@ class Limit:
     def holds(self, anchors: Iterable[Anchor]) -> bool:
         return any(name in (self.sites if kind == "site" else self.devices) for kind, name in anchors)
 
+    def writes(self, anchors: Anchors, type_name: str, key: Key) -> bool:
+        """Whether a limited run writes git's object: it belongs to the selection; a cable joins two devices or a
+        device and a circuit, and is drawn when the selection holds both ends (a full apply draws the rest)."""
+        if not self.holds(anchors.of(type_name, key)):
+            return False
+        found = anchors.objects.get(type_name, {}).get(key)
+        if type_name != CABLE or found is None:
+            return True
+        far = BY_NAME[type_name].attr(FAR_END).points_at(found.attrs.get(FAR_END))
+        return far is None or self.holds(anchors.of(*far))
+
     def selected(self, desired: Objects) -> dict[str, set[Key]]:
         """Per type, the desired keys a limited run writes: what belongs to the selection, and everything that
         points at (no deletes of the latter; see the module's docstring)."""
@@ -108,7 +121,7 @@ class Limit:
         for type_name, objects in desired.items():
             object_type = BY_NAME[type_name]
             for key in objects:
-                if not object_type.tagged or self.holds(anchors.of(type_name, key)):
+                if not object_type.tagged or self.writes(anchors, type_name, key):
                     pending.append((type_name, key))
         while pending:
             type_name, key = pending.pop()
