@@ -28,6 +28,7 @@ SCHOOL = "inventory/schools/sadarak/nx-sad-001.yaml"
 SCHOOL_2 = "inventory/schools/sadarak/nx-sad-002.yaml"
 CLOSED = "inventory/schools/sadarak/nx-sad-012.yaml"
 NEW_SCHOOL = "inventory/schools/sadarak/nx-sad-013.yaml"
+DATACENTER = "inventory/datacenter/nx-dc1.yaml"
 UNBOUND = "templates/dns/etc/unbound/unbound.conf.d/school.conf.j2"
 ENV = {**os.environ, "SOPS_AGE_KEY_FILE": str(DEMO_KEY)}
 
@@ -103,6 +104,11 @@ def replace_edge_server(repo: Path) -> None:
     old_key = re.search(r"ssh_host_key: (ssh-ed25519 \S+)", text)
     assert old_key is not None
     edit(repo, SCHOOL, old_key.group(1), ed25519_key("nx-sad-001-edge replacement"))
+
+
+def replug_server_room_cable(repo: Path) -> None:
+    edit(repo, DATACENTER, "port: eno1, peer: nx-dc1-core-01, peer_port: 10GE1/0/6}",
+         "port: eno1, peer: nx-dc1-core-01, peer_port: 10GE1/0/30}")
 
 
 def replace_edge_server_and_key(repo: Path) -> None:
@@ -285,6 +291,10 @@ def every_edge(path: str) -> Callable[[Path], dict[str, list[str]]]:
 
 
 SCENARIOS = [
+    Scenario("re-plug a server-room cable", replug_server_room_cable, [change(
+        "link", "changed", "nx-dc1/nx-dc1-dns-01 eno1", "datacenter:nx-dc1",
+        "Cable nx-dc1-dns-01 eno1 at nx-dc1: peer port 10GE1/0/6 → 10GE1/0/30.", f"{DATACENTER}:48", [],
+        {"peer_port": ["10GE1/0/6", "10GE1/0/30"]})], {}),
     Scenario("hand over a tablet", hand_over_tablet, [change(
         "tablet", "handed-over", "R9N20AQ3V08", "school:nx-sad-001",
         "Tablet R9N20AQ3V08 at nx-sad-001 handed over (certificate NX-HO-2026-SAD001-004-A1B2C3, 2026-11-30, "

@@ -341,6 +341,24 @@ NETWORK = Kind("network", "name", ("vid", "prefix", "purpose"), _networks,
                generic_change(lambda r: f"Network {_short(r)} at {r.values['site']}"), inert=frozenset({"*"}))
 
 
+def _links(fleet: Fleet, schools: list[School]) -> Iterator[Record]:
+    for site in fleet.datacenters:
+        for index, link in enumerate(site.links):
+            yield Record(f"{site.site}/{link.device} {link.port}", dumped(link) | {"site": site.site},
+                         f"datacenter:{site.site}", site, ("links", index), parent=("datacenter", site.site))
+
+
+def _far_end(record: Record) -> str:
+    values = record.values
+    return f"circuit {values['circuit']}" if values.get("circuit") else f"{values['peer']} {values['peer_port']}"
+
+
+LINK = Kind("link", "device", ("peer", "peer_port", "circuit"), _links,
+            lambda r: f"Cable {_short(r)} to {_far_end(r)} added at {r.values['site']}.",
+            lambda r: f"Cable {_short(r)} to {_far_end(r)} removed from {r.values['site']}.",
+            generic_change(lambda r: f"Cable {_short(r)} at {r.values['site']}"), inert=frozenset({"*"}))
+
+
 def _dc_devices(fleet: Fleet, schools: list[School]) -> Iterator[Record]:
     for site in fleet.datacenters:
         for index, device in enumerate(site.devices):
@@ -506,4 +524,4 @@ STOCK = Kind("stock", "serial", ("site", "model", "mac", "status", "asset_tag", 
              inert=frozenset({"*"}))
 
 KINDS: tuple[Kind, ...] = (PROGRAMME, LEDGER, VLAN, DISTRICT, PROVIDER, DEFAULTS, HARDWARE, DATACENTER, RACK, NETWORK,
-                           DC_DEVICE, STOCK, SCHOOL, ADDRESS, DEVICE, TABLET, CIRCUIT, ENVIRONMENT, ENVIRONMENT_HOST)
+                           LINK, DC_DEVICE, STOCK, SCHOOL, ADDRESS, DEVICE, TABLET, CIRCUIT, ENVIRONMENT, ENVIRONMENT_HOST)
