@@ -27,6 +27,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+# The code of this checkout, in the benchmark and in every command it runs (the `schoolnet` script of the
+# virtualenv imports whatever the virtualenv's editable install points at, which may be another worktree).
+SOURCE = str(ROOT / "src")
+sys.path.insert(0, SOURCE)
+os.environ["PYTHONPATH"] = os.pathsep.join([SOURCE, *filter(None, [os.environ.get("PYTHONPATH")])])
 SCHOOLNET = str(Path(sys.executable).parent / "schoolnet")
 DEMO_KEY = str(ROOT / "keys" / "demo.agekey")
 os.environ.setdefault("SOPS_AGE_KEY_FILE", DEMO_KEY)
