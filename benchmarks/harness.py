@@ -54,15 +54,16 @@ def arguments(doc: str | None, repeat: int = 1, fleet: bool = False,
 def timed(argv: Sequence[str], cwd: Path | None = None, env: dict[str, str] | None = None,
           ok: tuple[int, ...] = (0,)) -> tuple[float, str]:
     """A command's wall time, end to end as a user runs it, and its standard output; another exit stops the
-    benchmark with the command's own words."""
+    benchmark with one line: the command, its exit and its last words (schoolnet says why in one line)."""
     shown = " ".join("<script>" if "\n" in str(a) else str(a) for a in argv)
     print("  running:", shown, file=sys.stderr, flush=True)
     started = time.perf_counter()
     result = subprocess.run(list(argv), cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if result.returncode not in ok:
-        raise SystemExit(f"{' '.join(str(a) for a in argv)}: exit {result.returncode}\n{result.stdout[-2000:]}\n"
-                         f"{result.stderr[-2000:]}")
+        said = (result.stderr.strip() or result.stdout.strip()).splitlines()
+        command = " ".join([Path(argv[0]).name, *shown.split(" ")[1:]])
+        raise SystemExit(f"{command}: exit {result.returncode}: {said[-1].strip() if said else 'no output'}")
     return seconds, result.stdout
 
 
