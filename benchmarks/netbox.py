@@ -15,7 +15,8 @@ inventory, secret store, reading NetBox, every write):
 - floor: the very write requests that first apply sent (recorded through SCHOOLNET_NETBOX_TRACE),
   replayed in the same order with a plain HTTP client (http.client, one keep-alive connection)
   against a fresh copy of the same empty NetBox: NetBox's own speed for the same objects;
-- no-change plan and no-change apply: what a daily run costs (reads only).
+- no-change plan and no-change apply: what a daily run costs (reads only), run against the NetBox
+  the first apply filled, before the floor replaces it; each must find nothing to change.
 Settings tried, each a first apply beside its own floor: --chunks (objects per bulk request,
 SCHOOLNET_NETBOX_CHUNK) and --servers (gunicorn WORKERSxTHREADS, SCHOOLNET_NETBOX_WORKERS and
 SCHOOLNET_NETBOX_THREADS).  --mac-order N times N tablets' interfaces and MACs written both ways
@@ -33,6 +34,8 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,6 +52,20 @@ URL = "http://127.0.0.1:8510"
 
 def run(*args: str, env: dict[str, str] | None = None) -> tuple[float, str]:
     return schoolnet(*args, cwd=ROOT, env={**BENCH, **(env or {})})
+
+
+@contextmanager
+def step(what: str) -> Iterator[None]:
+    """A step that fails stops the benchmark with one line, naming the step and why (exit 1), not a traceback."""
+    try:
+        yield
+    except SystemExit as stop:
+        if isinstance(stop.code, str):
+            raise SystemExit(f"{what}: {stop.code}") from None
+        raise
+    except Exception as exc:  # NetBox unreachable, a refused request, an answer that is not what was expected
+        reason = " ".join(str(exc).split())[:300] or "no reason given"
+        raise SystemExit(f"{what}: {type(exc).__name__}: {reason}") from None
 
 
 def fresh_netbox(server: dict[str, str] | None = None) -> dict[str, str]:
@@ -110,24 +127,47 @@ def counts_read_back(target: dict[str, str], limits: list[str]) -> dict[str, int
     return found
 
 
+def no_change(limit_args: list[str], target: dict[str, str]) -> list[tuple[str, float, str]]:
+    """A daily run against the NetBox a first apply filled: plan, then apply; each must find nothing to change."""
+    with step("no-change plan"):
+        plan, output = run("netbox", "plan", "--format", "json", *limit_args, env=target)
+        planned = json.loads(output)
+        if planned["changes"]:
+            raise SystemExit(f"{len(planned['changes'])} changes planned right after the first apply")
+    with step("no-change apply"):
+        again, output = run("netbox", "apply", "--yes", "--format", "json", *limit_args, env=target)
+        written = json.loads(output)["written"]
+        if written:
+            raise SystemExit(f"wrote {written} right after the first apply")
+    return [("no-change plan", plan, f"{planned['requests']} read requests"),
+            ("no-change apply", again, "no write request")]
+
+
 def first_apply(report: Report, limits: list[str], label: str, apply_env: dict[str, str] | None = None,
-                server: dict[str, str] | None = None) -> dict[str, str]:
-    """An empty NetBox published by `schoolnet netbox apply`, beside the same writes replayed on another."""
+                server: dict[str, str] | None = None, daily: bool = False) -> None:
+    """An empty NetBox published by `schoolnet netbox apply`, beside the same writes replayed on another; with
+    `daily`, the no-change plan and apply too, against the NetBox this apply filled (the floor's fresh NetBox
+    replaces it, so they run before the floor)."""
     limit_args = [a for expression in limits for a in ("--limit", expression)]
     with tempfile.TemporaryDirectory() as tmp:
         trace = Path(tmp) / "writes.jsonl"
-        target = fresh_netbox(server)
-        seconds, output = run("netbox", "apply", "--yes", "--format", "json", *limit_args,
-                              env={**target, **(apply_env or {}), "SCHOOLNET_NETBOX_TRACE": str(trace)})
-        result = json.loads(output)
-        objects = sum(sum(actions.values()) for actions in result["written"].values())
-        counted = counts_read_back(target, limits)
-        replayed = fresh_netbox(server)
-        floor, writes = replay(trace, replayed["NETBOX_TOKEN"])
+        with step("first apply"):
+            target = fresh_netbox(server)
+            seconds, output = run("netbox", "apply", "--yes", "--format", "json", *limit_args,
+                                  env={**target, **(apply_env or {}), "SCHOOLNET_NETBOX_TRACE": str(trace)})
+            result = json.loads(output)
+            objects = sum(sum(actions.values()) for actions in result["written"].values())
+        with step("counting the first apply's objects back"):
+            counted = counts_read_back(target, limits)
+        afterwards = no_change(limit_args, target) if daily else []
+        with step("floor"):
+            replayed = fresh_netbox(server)
+            floor, writes = replay(trace, replayed["NETBOX_TOKEN"])
     report.add(f"first apply, {label}", seconds, floor=(f"the same {writes} write requests, http.client", floor),
                note=f"{objects:,} objects, {result['requests']} requests; {sum(counted.values()):,} owned objects "
                     "counted back, every type equal to the inventory")
-    return target
+    for name, took, note in afterwards:
+        report.add(name, took, note=note)
 
 
 def mac_order(report: Report, tablets: int) -> None:
@@ -195,7 +235,8 @@ def main() -> int:
                     else f"netbox apply and plan: {part}")
     try:
         if args.mac_order:
-            mac_order(report, args.mac_order)
+            with step(f"{args.mac_order} tablets' interfaces and MACs"):
+                mac_order(report, args.mac_order)
         elif args.chunks or args.servers:
             for chunk in filter(None, args.chunks.split(",")):
                 first_apply(report, args.limit, f"{chunk} objects a request", {"SCHOOLNET_NETBOX_CHUNK": chunk})
@@ -204,16 +245,24 @@ def main() -> int:
                 first_apply(report, args.limit, f"gunicorn {workers} workers x {threads} threads",
                             server={"SCHOOLNET_NETBOX_WORKERS": workers, "SCHOOLNET_NETBOX_THREADS": threads})
         else:
-            target = first_apply(report, args.limit, part)
-            limit_args = [a for expression in args.limit for a in ("--limit", expression)]
-            plan, plan_out = run("netbox", "plan", "--format", "json", *limit_args, env=target)
-            report.add("no-change plan", plan, note=f"{json.loads(plan_out)['requests']} read requests")
-            again, _ = run("netbox", "apply", "--yes", *limit_args, env=target)
-            report.add("no-change apply", again, note="no write request")
+            first_apply(report, args.limit, part, daily=True)
+    except KeyboardInterrupt:
+        raise SystemExit("interrupted") from None
     finally:
-        run("netbox", "down", "--wipe")
+        stopped = netbox_down()
+        if stopped:
+            print(stopped, file=sys.stderr)
     report.print(args.json)
-    return 0
+    return 1 if stopped else 0
+
+
+def netbox_down() -> str:
+    """Stop the benchmark's NetBox and delete its data: '' or one line saying why it could not."""
+    try:
+        run("netbox", "down", "--wipe")
+    except SystemExit as stop:
+        return f"stopping the benchmark's NetBox: {stop.code}"
+    return ""
 
 
 if __name__ == "__main__":
