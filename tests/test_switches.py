@@ -27,6 +27,7 @@ import paramiko
 import pytest
 import yaml
 
+from schoolnet.observe import switch_facts
 from schoolnet.secrets.store import SopsSecrets
 from schoolnet.switches.compliance import compare
 from schoolnet.switches.masking import Masker
@@ -147,6 +148,17 @@ def test_lab_status_says_the_switches_are_emulators(repo: Path) -> None:
     for host in SWITCHES:
         assert rows[host]["running"] and rows[host]["ssh"] and rows[host]["address"].startswith("127.23.")
         assert "switch emulator" in rows[host]["kind"]
+
+
+def test_a_lab_switch_says_the_inventorys_serial_and_its_models_part_number(repo: Path) -> None:
+    """What observe will read (`display esn`/`display version`, `show version`) is the inventory's switch."""
+    fleet = load_for_action(repo / "inventory")
+    for host in (h for h in fleet.hosts if h.hostname in SWITCHES):
+        with session(repo, host.hostname) as s:
+            outputs = switch_facts.collect(s.run, SWITCHES[host.hostname])
+        facts = switch_facts.identity(SWITCHES[host.hostname], outputs)
+        assert facts.serial == host.serial, host.hostname
+        assert facts.model == fleet.catalog[host.model].model.split()[-1], host.hostname
 
 
 def test_audit_push_and_audit_again_converge(repo: Path) -> None:

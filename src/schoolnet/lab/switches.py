@@ -100,7 +100,10 @@ def start(fleet: Fleet, hosts: list[Host], state: LabState, build: Path, store: 
                 "--host-key", str(home / "ssh_host_ed25519_key"), "--state", str(home / "state"),
                 "--platform", fleet.catalog[host.model].os, "--hostname", host.hostname,
                 "--user", fleet.environments["lab"].switch_user if "lab" in fleet.environments else "admin",
-                "--password-file", str(password), "--ports", *fleet.catalog[host.model].ports]
+                "--password-file", str(password), "--ports", *fleet.catalog[host.model].ports,
+                # what `display esn` / `show version` say: the inventory's serial, and the model's part number
+                # (the catalogue names it as it is sold, `Catalyst C1000-24P-4G-L`; the switch prints the last word)
+                f"--serial={host.serial}", f"--model={fleet.catalog[host.model].model.split()[-1]}"]
         if not (home / "state" / "saved.cfg").exists():
             boot = _boot_config(fleet, host, home, build)
             if boot is not None:

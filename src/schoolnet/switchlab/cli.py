@@ -25,7 +25,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from schoolnet.switchlab import observed as observation
 from schoolnet.switchlab.factory import DEFAULT_PORTS, built_in, expand_ports
+from schoolnet.switchlab.observed import VRP_VERSION, Observed
 from schoolnet.switchlab.printing import (
     IOS_SNMP_USER,
     as_stored,
@@ -39,8 +41,6 @@ VRP = "huawei-vrp"
 IOS = "cisco-ios"
 PLATFORMS = (VRP, IOS)
 PAGE = 24  # lines per page until paging is turned off, as on a fresh VTY of either vendor
-VRP_VERSION = "V200R022C00SPC500"
-IOS_VERSION = "15.2(7)E8"
 
 VRP_MORE = "  ---- More ----"
 IOS_MORE = " --More-- "
@@ -218,7 +218,7 @@ BLOCKS = {
 }
 
 # the commands that take `| include`
-SHOW = ("show-run", "show-run-if", "show-saved", "show-version", "show-vlan", "show-this", "show-snmp-user")
+SHOW = ("show-run", "show-run-if", "show-saved", "show-vlan", "show-this", "show-snmp-user", *observation.ACTIONS)
 
 # Commands of the user view (VRP) / privileged EXEC (IOS), and those every configuration view takes.
 EXEC_RULES: dict[str, tuple[Rule, ...]] = {
@@ -228,6 +228,10 @@ EXEC_RULES: dict[str, tuple[Rule, ...]] = {
         rule("display saved-configuration", action="show-saved"),
         rule("display version", action="show-version"),
         rule("display vlan", action="show-vlan"),
+        rule("display esn", action="show-esn"),
+        rule("display lldp neighbor", action="show-lldp"),
+        rule("display mac-address", action="show-mac"),
+        rule("display interface brief", action="show-interfaces"),
         rule("screen-length <n> temporary", action="paging"),
         rule("undo screen-length temporary", action="paging-default"),
         rule("save", action="save"),
@@ -242,6 +246,10 @@ EXEC_RULES: dict[str, tuple[Rule, ...]] = {
         rule("show vlan brief", action="show-vlan"),
         rule("show vlan", action="show-vlan"),
         rule("show snmp user", action="show-snmp-user"),
+        rule("show lldp neighbors", action="show-lldp"),
+        rule("show lldp neighbors detail", action="show-lldp-detail"),
+        rule("show mac address-table", action="show-mac"),
+        rule("show interfaces status", action="show-interfaces"),
         rule("terminal length <n>", action="paging"),
         rule("terminal no length", action="paging-default"),
         rule("configure terminal", action="enter-config"),
@@ -434,7 +442,8 @@ class Device:
     def __init__(self, platform: str, hostname: str, config: str | None = None, *,
                  persist: Callable[[str], None] | None = None, reject: Sequence[str] = (),
                  now: Callable[[], datetime] | None = None, printing: str = "realistic",
-                 ports: Sequence[str] = ()) -> None:
+                 ports: Sequence[str] = (), serial: str = "", model: str = "",
+                 observed: Callable[[], Observed] | None = None) -> None:
         if platform not in PLATFORMS:
             raise ValueError(f"unknown platform {platform!r}: expected one of {', '.join(PLATFORMS)}")
         self.platform = platform
@@ -445,6 +454,10 @@ class Device:
         self.reject = [re.compile(pattern) for pattern in reject]
         self.now = now or (lambda: datetime.now().astimezone())
         self.started = time.monotonic()
+        self.serial = serial or observation.DEFAULT_SERIAL[platform]  # what `display esn` / `show version` say
+        self.model = model or observation.DEFAULT_MODEL[platform]
+        # what the switch sees on the wire (LLDP neighbours, MACs, links): asked at each command that shows it
+        self.observed: Callable[[], Observed] = observed or Observed
         self.lock = threading.RLock()
         self.sessions = 0
         self.root = Node("", "", "", opens="system")
@@ -956,6 +969,33 @@ class Device:
             names[number] = named[0] if named else (f"VLAN {number:04d}" if self.vrp else f"VLAN{number:04d}")
         return names
 
+    def _connector(self, name: str) -> bool:
+        kind = _interface_rank(name)[0]
+        return kind in PHYSICAL[self.platform] and kind != "NULL"
+
+    def physical_ports(self) -> list[str]:
+        """The ports with a connector, the management port included: those observed.json may name."""
+        return [name for node in self.interfaces() if self._connector(name := node.text.split()[1])]
+
+    def view(self) -> observation.View:
+        """What the observation commands print from: the switch's identity, its interfaces as configured, and
+        what it sees on the wire now."""
+        seen = self.observed()
+        ports = []
+        for node in self.interfaces():
+            name = node.text.split()[1]
+            kind = _interface_rank(name)[0]
+            lines = {child.key: child.text for child in node.children}
+            short = SHORT[kind][0 if self.vrp else 1] + name[len(kind):] if kind in SHORT else name
+            trunk = lines.get("port link-type" if self.vrp else "switchport mode", "").endswith("trunk")
+            access = lines.get("port default vlan" if self.vrp else "switchport access vlan", "")
+            vlan = "trunk" if trunk else access.split()[-1] if access else "1"
+            description = lines.get("description", "").partition(" ")[2]
+            ports.append(observation.Port(name, short, self._connector(name), "shutdown" in lines, description, vlan))
+        minutes = int(time.monotonic() - self.started) // 60
+        return observation.View(self.platform, self.hostname, self.model, seen.serial or self.serial, minutes,
+                                tuple(ports), seen)
+
     def ports(self) -> dict[int, list[str]]:
         """The ports of each VLAN: access ports untagged, trunks tagged (VRP marks which)."""
         members: dict[int, list[str]] = {}
@@ -1267,8 +1307,8 @@ class Session:
             return self._running(self.stack[1:2] or None)
         if action == "show-saved":
             return self._saved()
-        if action == "show-version":
-            return self._version()
+        if action in observation.ACTIONS:
+            return observation.printout(action, device.view())
         if action == "show-vlan":
             return self._vlan_table()
         if action == "show-snmp-user":
@@ -1335,27 +1375,6 @@ class Session:
             return ["startup-config is not present"]
         shown = [line for line in saved.splitlines() if not (self.device.realistic and IOS_SNMP_USER.match(line))]
         return [f"Using {len(saved)} out of 524288 bytes", *shown]
-
-    def _uptime(self) -> tuple[int, int, int, int]:
-        minutes = int(time.monotonic() - self.device.started) // 60
-        return minutes // (7 * 1440), minutes // 1440 % 7, minutes // 60 % 24, minutes % 60
-
-    def _version(self) -> list[str]:
-        weeks, days, hours, minutes = self._uptime()
-        if self.device.vrp:
-            return ["Huawei Versatile Routing Platform Software",
-                    f"VRP (R) software, Version 5.170 (S5735 {VRP_VERSION})",
-                    "Copyright (C) 2000-2022 HUAWEI TECH Co., Ltd.",
-                    f"HUAWEI S5735-L24T4X-A1 Routing Switch uptime is {weeks} week, {days} day, {hours} hour, "
-                    f"{minutes} minutes",
-                    "(schoolnet lab: an emulator of the command line, no data plane)"]
-        return [f"Cisco IOS Software, C2960X Software (C2960X-UNIVERSALK9-M), Version {IOS_VERSION}, "
-                "RELEASE SOFTWARE (fc1)",
-                "Copyright (c) 1986-2023 by Cisco Systems, Inc.",
-                "(schoolnet lab: an emulator of the command line, no data plane)",
-                "",
-                f"{self.device.hostname} uptime is {weeks * 7 + days} days, {hours} hours, {minutes} minutes",
-                'System image file is "flash:c2960x-universalk9-mz.152-7.E8.bin"']
 
     def _vlan_table(self) -> list[str]:
         names, members = self.device.vlans(), self.device.ports()

@@ -2,13 +2,15 @@
 
     python -m schoolnet.switchlab.server --listen 127.20.5.7 --port 22 --host-key KEY --state DIR \\
         --platform huawei-vrp|cisco-ios --hostname NAME --user admin --password-file FILE \\
-        [--boot CONFIG] [--reject REGEX]...
+        [--serial SERIAL] [--model MODEL] [--boot CONFIG] [--reject REGEX]...
 
 One process is one switch, and the lab may start hundreds, so it imports little and idles
 without waking up: the main thread blocks in accept() until SIGTERM, each connection gets a
 paramiko transport thread, each channel a thread of its own.  It says `ready ADDRESS:PORT`
 on stdout once it listens.  `STATE/saved.cfg` is the saved configuration (the switch boots
 from it, else from `--boot`, else from a factory default) and is replaced whole on each save.
+`STATE/observed.json`, written by whoever lays out the lab's topology, is what the switch sees on the
+wire (LLDP neighbours, MACs, links: `switchlab.observed`), read again when it changes.
 Loopback addresses only: the lab and the tests never listen elsewhere.
 """
 
@@ -46,6 +48,7 @@ from paramiko.common import (
 
 from schoolnet.atomic import write_atomically
 from schoolnet.switchlab.cli import PLATFORMS, PRINTING, Device, Session
+from schoolnet.switchlab.observed import STATE_FILE, StateFile
 
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 ANSWER_TIMEOUT = 30.0  # an exec request's command asks a question: how long its answer may take
@@ -255,6 +258,10 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--user", required=True)
     parser.add_argument("--password-file", type=Path, required=True, help="the password is its first line")
     parser.add_argument("--boot", type=Path, help="configuration to start from when nothing was saved")
+    parser.add_argument("--serial", default="", help="the serial number `display esn` / `show version` print (the "
+                        "inventory's); STATE/observed.json may stand in another")
+    parser.add_argument("--model", default="", help="the model `display version` / `show version` print "
+                        "(S5735-L24P4S-A, C1000-24P-4G-L); default: the programme's default model of the platform")
     parser.add_argument("--reject", action="append", default=[], metavar="REGEX",
                         help="refuse configuration commands matching REGEX (repeatable)")
     parser.add_argument("--printing", choices=PRINTING, default="realistic",
@@ -308,7 +315,9 @@ def main(argv: list[str] | None = None) -> int:
             write_logins(logins_file, device.logins)
 
         device = Device(args.platform, args.hostname, config, persist=persist, reject=args.reject,
-                        printing=args.printing, ports=args.ports)
+                        printing=args.printing, ports=args.ports, serial=args.serial, model=args.model)
+        device.observed = StateFile(args.state / STATE_FILE, device.physical_ports(),
+                                    lambda said: print(f"switch emulator: {said}", file=sys.stderr, flush=True))
         if saved.exists() and logins_file.exists():  # the local users' passwords, as saved with the configuration
             device.logins.update(json.loads(logins_file.read_text(encoding="utf-8")))
     except OSError as exc:
