@@ -524,4 +524,5 @@ STOCK = Kind("stock", "serial", ("site", "model", "mac", "status", "asset_tag", 
              inert=frozenset({"*"}))
 
 KINDS: tuple[Kind, ...] = (PROGRAMME, LEDGER, VLAN, DISTRICT, PROVIDER, DEFAULTS, HARDWARE, DATACENTER, RACK, NETWORK,
-                           LINK, DC_DEVICE, STOCK, SCHOOL, ADDRESS, DEVICE, TABLET, CIRCUIT, ENVIRONMENT, ENVIRONMENT_HOST)
+                           LINK, DC_DEVICE, STOCK, SCHOOL, ADDRESS, DEVICE, TABLET, CIRCUIT, ENVIRONMENT,
+                           ENVIRONMENT_HOST)
