@@ -1,0 +1,84 @@
+"""Observations kept as snapshots: one JSON file per run, under `observations/<environment>/`, ignored by git.
+
+Observations are not inventory: they never enter git, `changes` never sees them.  Each run is a file
+named by its UTC time, so the history is the folder's listing; `reconcile` reads the latest, and
+`locate` and "last seen" read them all, newest first.  A file is written whole (temp file, then
+rename): a run killed half way leaves no snapshot, not a broken one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from schoolnet.atomic import write_atomically
+from schoolnet.contained import child
+
+FOLDER = "observations"
+STAMP = "%Y%m%dT%H%M%SZ"
+
+
+@dataclass
+class Observation:
+    """One host or switch, as one run saw it: `facts` when reached, else `reason` (one line)."""
+
+    hostname: str
+    kind: str
+    ok: bool
+    reason: str = ""
+    facts: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass
+class Snapshot:
+    environment: str
+    taken_at: datetime
+    observations: dict[str, Observation] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.taken_at.strftime(STAMP)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"environment": self.environment, "taken_at": self.taken_at.isoformat(),
+                "observations": {name: vars(o) for name, o in sorted(self.observations.items())}}
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> Snapshot:
+        return Snapshot(data["environment"], datetime.fromisoformat(data["taken_at"]),
+                        {name: Observation(**o) for name, o in data.get("observations", {}).items()})
+
+
+def folder(root: Path, environment: str) -> Path:
+    return child(root / FOLDER, environment)
+
+
+def save(root: Path, snapshot: Snapshot) -> Path:
+    target = folder(root, snapshot.environment)
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / f"{snapshot.name}.json"
+    write_atomically(path, json.dumps(snapshot.as_json(), indent=1, sort_keys=True) + "\n", 0o644)
+    return path
+
+
+def history(root: Path, environment: str) -> Iterator[Snapshot]:
+    """Every snapshot of the environment, newest first."""
+    base = root / FOLDER / environment
+    for path in sorted(base.glob("*.json"), reverse=True) if base.is_dir() else []:
+        try:
+            yield Snapshot.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # a file someone edited by hand is not history
+
+
+def latest(root: Path, environment: str) -> Snapshot | None:
+    return next(history(root, environment), None)
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
