@@ -11,6 +11,7 @@ STAGE_TITLES = {
     "check": "Rendered files, checked by the programs that read them (check)",
     "secrets": "Encrypted secrets (secrets)",
     "deploy": "Before any host is touched (plan, deploy)",
+    "observe": "Observed against declared (reconcile)",
 }
 
 
@@ -18,6 +19,7 @@ def render_rules_doc() -> str:
     # importing the stages registers their codes
     from schoolnet import check, render, validate  # noqa: F401
     from schoolnet.deploy import gate  # noqa: F401
+    from schoolnet.observe import reconcile  # noqa: F401
     from schoolnet.secrets import manage  # noqa: F401
 
     lines = [

@@ -125,6 +125,16 @@ class SwitchFeature(Strict):
                                                           "takes only the lines matching INSIDE inside them")
 
 
+class Observing(Strict):
+    """How `schoolnet reconcile` judges what `schoolnet observe` saw."""
+
+    unseen_days: int = Field(14, ge=1, le=3650, description="a handed-over tablet not seen on the school's "
+                             "network for this many days is a difference (SN954)")
+    watched_vlans: list[Name] = Field(default_factory=lambda: ["tablets", "staff"],
+                                      description="VLANs where a MAC the inventory does not know is a difference "
+                                      "(SN955)")
+
+
 class Programme(Strict):
     name: Text
     code: Name
@@ -144,6 +154,7 @@ class Programme(Strict):
     handover: HandoverParties | None = None
     repository: Repository | None = None
     switch_features: list[SwitchFeature] = Field(default_factory=list)
+    observe: Observing = Field(default_factory=Observing)
 
 
 class HardwareModel(Strict):
