@@ -12,15 +12,16 @@ import pytest
 from schoolnet.cli.main import COMMANDS, cli
 from tests.conftest import ROOT
 
-NAMES = ["changes", "check", "ci", "deploy", "handover", "inventory", "ipam", "lab", "netbox", "plan", "render",
-         "report", "schema", "secrets", "switches", "tablets", "validate"]
+NAMES = ["changes", "check", "ci", "deploy", "handover", "inventory", "ipam", "lab", "locate", "netbox", "observe",
+         "plan", "reconcile", "render", "report", "schema", "secrets", "switches", "tablets", "validate"]
 
 # What only the remote, NetBox and report commands need; a light command must not pay for it at start.
 HEAVY = ["paramiko", "pynetbox", "pyinfra", "schoolnet.deploy", "schoolnet.switches", "schoolnet.netbox",
          "schoolnet.report", "schoolnet.changes", "schoolnet.handover", "schoolnet.lab",
          "schoolnet.cli.switches_cmds", "schoolnet.cli.netbox_cmds",
          "schoolnet.cli.report_cmds", "schoolnet.cli.changes_cmd", "schoolnet.cli.deploy_cmds",
-         "schoolnet.cli.handover_cmd", "schoolnet.cli.lab_cmds"]
+         "schoolnet.cli.handover_cmd", "schoolnet.cli.lab_cmds", "schoolnet.observe", "schoolnet.cli.observe_cmds",
+         "ntc_templates", "textfsm"]
 
 # Runs the real entry point in a fresh interpreter, then reports every module it imported.
 PROBE = """
