@@ -28,6 +28,7 @@ from schoolnet.lab.lab import (
     running,
 )
 from schoolnet.lab.paths import LAB_DIR
+from schoolnet.lab.topology import host_macs, observed_state, write_observed
 from schoolnet.model.fleet import Fleet, Host
 from schoolnet.secrets.names import switch_admin
 from schoolnet.secrets.store import SecretStore
@@ -71,6 +72,16 @@ def _boot_config(fleet: Fleet, host: Host, home: Path, build: Path) -> Path | No
     return boot
 
 
+def _lay_out(fleet: Fleet, wanted: list[Host], state: LabState) -> None:
+    """Each switch's view of the wire (neighbours, learned MACs, links), from the school's topology."""
+    for host in wanted:
+        assert host.school is not None
+        edge = next((h for h in fleet.school_hosts.get(host.school.id, []) if h.kind == "edge"), None)
+        entry = state.hosts.get(edge.hostname) if edge is not None else None
+        macs = host_macs(entry.netns) if entry is not None and entry.netns else {}
+        write_observed(_home(host.hostname) / "state", observed_state(fleet, host, macs))
+
+
 def start(fleet: Fleet, hosts: list[Host], state: LabState, build: Path, store: SecretStore,
           say: Callable[[str], None]) -> list[LabHost]:
     """Start an emulator for each switch of `hosts` that is not running; wait until each answers.  Like
@@ -78,6 +89,7 @@ def start(fleet: Fleet, hosts: list[Host], state: LabState, build: Path, store: 
     fleet.require_validated("the lab")
     started = []
     wanted = lab_switches(hosts)
+    _lay_out(fleet, wanted, state)
     short_of_memory = ""
     for number, host in enumerate(wanted):
         entry = state.hosts.get(host.hostname)
