@@ -17,7 +17,7 @@ set -euo pipefail
 declare -A GROUP=(
     [validators]="dnsmasq-base unbound bind9-utils nftables nginx-light chrony openssh-server tidy wireguard-tools
                   ifupdown iproute2 systemd"
-    [lab]="debootstrap systemd-container socat nginx-light openssh-client zstd iproute2"
+    [lab]="debootstrap systemd-container socat nginx-light openssh-client zstd iproute2 busybox"
     # libatomic1: without it the node program inside Playwright's PyPI package (the browser tests' driver) does
     # not start
     [report]="chromium fonts-dejavu-core poppler-utils libatomic1"

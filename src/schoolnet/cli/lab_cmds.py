@@ -26,7 +26,9 @@ def lab() -> None:
 @limit_option
 @click.option("--build", type=click.Path(path_type=Path, file_okay=False), default=Path("build"), show_default=True,
               help="Where a switch's first boot takes its configuration from (with seeded differences).")
-def lab_up(inventory: Path, limits: tuple[str, ...], build: Path) -> None:
+@click.option("--tablets", is_flag=True, help="Also plug in the selected schools' tablets: a namespace each on the "
+              "tablet VLAN with the tablet's MAC, leasing its address from the edge server (deploy it first).")
+def lab_up(inventory: Path, limits: tuple[str, ...], build: Path, tablets: bool) -> None:
     """Boot one lab host per selected edge server or data-center server, and one switch emulator per
     selected switch; write environments/lab.yaml.
 
@@ -37,8 +39,9 @@ def lab_up(inventory: Path, limits: tuple[str, ...], build: Path) -> None:
     own loopback address; it keeps its saved configuration across down/up.
 
     \b
-    Example:
+    Examples:
       schoolnet lab up --limit district:sadarak --limit role:vpn-hub --limit role:dns-authoritative
+      schoolnet lab up --limit district:sadarak --tablets     # after a deploy: tablets take their leases
     """
     from schoolnet.lab import switches as lab_switch_emulators  # paramiko's server side: only when needed
     from schoolnet.lab.switches import lab_switches
@@ -62,6 +65,12 @@ def lab_up(inventory: Path, limits: tuple[str, ...], build: Path) -> None:
         if switches:
             lab_switch_emulators.start(fleet, switches, state, build, open_store(inventory), say)
             state.save()
+        if tablets:
+            from schoolnet.lab.tablets import start_tablets
+
+            schools = list({id(h.school): h.school for h in selected if h.school is not None}.values())
+            start_tablets(fleet, schools, state, say)
+            lab_switch_emulators.lay_out(fleet, switches, state)  # what the switches learned from them
     except LabIncomplete as exc:
         path = write_lab_environment(inventory, exc.state)
         click.echo(f"schoolnet: {exc}\n{len(exc.state.hosts)} lab host(s) running; wrote {path}", err=True)

@@ -60,6 +60,8 @@ def observe_cmd(inventory: Path, environment: str, limits: tuple[str, ...], para
         click.echo(f"{mark} {name}" + (f"  ({note})" if note else ""))
     click.echo(f"{len(snapshot.observations) - len(failed)} observed, {len(failed)} failed: "
                f"{path.relative_to(root)}")
+    if failed:
+        sys.exit(EXIT_PROBLEMS)
 
 
 @click.command("reconcile")

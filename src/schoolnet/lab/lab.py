@@ -80,6 +80,7 @@ class LabState:
     hosts: dict[str, LabHost] = field(default_factory=dict)
     pids: dict[str, Process] = field(default_factory=dict)  # lab-wide helpers: package cache and its relay
     runner: str = "nspawn"  # how its hosts run: systemd-nspawn, or chroot + sshd with no init
+    tablets: dict[str, int] = field(default_factory=dict)  # tablet name -> its namespace's number (lab.tablets)
 
     @classmethod
     def load(cls) -> LabState:
@@ -94,14 +95,14 @@ class LabState:
             data["pids"] = {key: Process.load(value) for key, value in pids.items()}
             hosts[name] = LabHost(**data)
         helpers = {key: Process.load(value) for key, value in raw.get("pids", {}).items()}
-        return cls(hosts, helpers, raw.get("runner", "nspawn"))
+        return cls(hosts, helpers, raw.get("runner", "nspawn"), dict(raw.get("tablets", {})))
 
     def save(self) -> None:
         STATE.parent.mkdir(parents=True, exist_ok=True)
         hosts = {n: {**asdict(h), "pids": {k: p.dump() for k, p in h.pids.items()}}
                  for n, h in sorted(self.hosts.items())}
         write_atomically(STATE, json.dumps({"hosts": hosts, "pids": {k: p.dump() for k, p in self.pids.items()},
-                                            "runner": self.runner}, indent=1))
+                                            "runner": self.runner, "tablets": self.tablets}, indent=1))
 
     def unverifiable(self) -> list[int]:
         """PIDs recorded without a start time (by an older schoolnet): never signalled."""
@@ -442,6 +443,9 @@ def down(purge: bool = False) -> tuple[int, list[int]]:
             process.signal(signal.SIGTERM)
     for entry in state.hosts.values():
         _stop_host(entry)
+    for number in state.tablets.values():  # lab.tablets' namespaces: nothing runs in them once leased
+        network.delete_netns(f"{PREFIX}-tab{number}")
+    state.tablets.clear()
     for name in ("apt-relay", "apt-cache", "apt-cacher-ng"):
         _stop(state.pids.pop(name, None))
     network.delete_netns(network.LAB_NS)

@@ -27,8 +27,9 @@ from schoolnet.lab.lab import (
     memory_short,
     running,
 )
+from schoolnet.lab.network import LAB_NS
 from schoolnet.lab.paths import LAB_DIR
-from schoolnet.lab.topology import host_macs, observed_state, write_observed
+from schoolnet.lab.topology import host_macs, learned, school_wire, write_observed
 from schoolnet.model.fleet import Fleet, Host
 from schoolnet.secrets.names import switch_admin
 from schoolnet.secrets.store import SecretStore
@@ -72,14 +73,19 @@ def _boot_config(fleet: Fleet, host: Host, home: Path, build: Path) -> Path | No
     return boot
 
 
-def _lay_out(fleet: Fleet, wanted: list[Host], state: LabState) -> None:
-    """Each switch's view of the wire (neighbours, learned MACs, links), from the school's topology."""
-    for host in wanted:
-        assert host.school is not None
-        edge = next((h for h in fleet.school_hosts.get(host.school.id, []) if h.kind == "edge"), None)
+def lay_out(fleet: Fleet, wanted: list[Host], state: LabState) -> None:
+    """Each switch's view of the wire (neighbours, learned MACs, links), from the school's topology and what
+    its VLANs' bridges learned."""
+    names = {h.hostname for h in wanted}
+    for school in {id(h.school): h.school for h in wanted if h.school is not None}.values():
+        edge = next((h for h in fleet.school_hosts.get(school.id, []) if h.kind == "edge"), None)
         entry = state.hosts.get(edge.hostname) if edge is not None else None
         macs = host_macs(entry.netns) if entry is not None and entry.netns else {}
-        write_observed(_home(host.hostname) / "state", observed_state(fleet, host, macs))
+        seen = {int(b.rsplit("v", 1)[1]): learned(LAB_NS, b) for b in (entry.segments if entry else [])
+                if b.rsplit("v", 1)[-1].isdigit()}
+        for name, wire in school_wire(fleet, school, macs, seen).items():
+            if name in names:
+                write_observed(_home(name) / "state", wire)
 
 
 def start(fleet: Fleet, hosts: list[Host], state: LabState, build: Path, store: SecretStore,
@@ -89,7 +95,7 @@ def start(fleet: Fleet, hosts: list[Host], state: LabState, build: Path, store: 
     fleet.require_validated("the lab")
     started = []
     wanted = lab_switches(hosts)
-    _lay_out(fleet, wanted, state)
+    lay_out(fleet, wanted, state)
     short_of_memory = ""
     for number, host in enumerate(wanted):
         entry = state.hosts.get(host.hostname)
