@@ -166,8 +166,11 @@ def tablet_elsewhere(ev: Evidence) -> Iterator[Problem]:
         if owner is None:
             continue
         school, index, tablet = owner
-        other = next((s for s in seen if s.school not in (None, school.id)), None)
-        if other is None or any(s.school == school.id for s in seen if s.access or s.address):
+        # a switch's access port says where it is plugged in now; a lease only that it was given an address
+        # (dnsmasq keeps a lease until it expires), so leases count only where no switch saw the MAC
+        plugged = [s for s in seen if s.access] or [s for s in seen if s.address]
+        other = next((s for s in plugged if s.school not in (None, school.id)), None)
+        if other is None or any(s.school == school.id for s in plugged):
             continue
         related = ev.fleet.schools_by_id.get(other.school or "")
         yield problem("SN953", ev.fleet.loc(school, "tablets", index, "mac"),
