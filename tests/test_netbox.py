@@ -15,6 +15,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from schoolnet.netbox.desired import Desired, build_desired
 from schoolnet.netbox.mapping import APPLIED, FIELD_DESCRIPTION, TYPES, key_text
 from schoolnet.netbox.platforms import PLATFORMS
 from schoolnet.netbox.scope import Anchors
+from schoolnet.observe.snapshot import Observation, Snapshot, save
 from schoolnet.validate import load_for_action
 from tests.conftest import SCHOOLNET
 from tests.netbox_instance import NetboxUnderTest
@@ -213,6 +215,30 @@ def test_a_second_plan_is_empty_and_apply_writes_nothing(published: Published) -
     assert "nothing to write" in result.stderr
     assert json.loads(result.stdout)["requests"] == 0
     assert published.changes_logged() == before
+
+
+def test_last_seen_comes_from_observations_and_is_never_a_change(published: Published) -> None:
+    """`netbox last-seen` writes when each device was last seen (a switch that answered, a tablet whose MAC a
+    switch learned); plan, apply and drift leave the field alone, and an older observation never wins."""
+    fleet = load_for_action(published.inventory)
+    tablet = fleet.schools_by_id["nx-sad-001"].tablets[0]
+    root = published.inventory.parent
+    newer, older = datetime(2026, 12, 2, 8, 30, tzinfo=UTC), datetime(2026, 11, 30, 8, 30, tzinfo=UTC)
+    for at in (older, newer):
+        snapshot = Snapshot("lab", at, {"nx-sad-001-sw1": Observation("nx-sad-001-sw1", "switch", True, facts={
+            "mac_table": [{"mac": tablet.mac, "vlan": 30, "port": "GigabitEthernet0/0/9"}]})})
+        save(root, snapshot)
+    result = published.cli("last-seen", "--observed", "lab")
+    assert result.returncode == 0, result.stderr
+    assert "✓ last seen: 2 device(s) updated of 2 seen in 2 observation(s)" in result.stdout
+    for name in ("nx-sad-001-sw1", f"nx-sad-001-t{tablet.slot:03d}"):
+        value = published.api.dcim.devices.get(name=name).custom_fields["schoolnet_last_seen"]
+        assert datetime.fromisoformat(value.replace("Z", "+00:00")) == newer, (name, value)
+    assert published.api.dcim.devices.get(name="nx-sad-001-sw2").custom_fields["schoolnet_last_seen"] is None
+    assert published.plan()["changes"] == [] and published.cli("drift").returncode == 0
+    (root / "observations" / "lab" / f"{newer:%Y%m%dT%H%M%SZ}.json").unlink()  # only the older one is left
+    again = published.cli("last-seen", "--observed", "lab")
+    assert "✓ last seen: 0 device(s) updated of 2 seen" in again.stdout, again.stdout + again.stderr
 
 
 def _ansible_hosts(published: Published) -> dict[str, dict[str, Any]]:

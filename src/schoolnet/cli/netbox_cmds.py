@@ -291,3 +291,35 @@ def netbox_drift(inventory: Path, environment: str | None, limits: tuple[str, ..
     click.echo(json.dumps(drift_json(drifts), indent=2) if fmt == "json" else drift_text(drifts))
     if drifts:
         sys.exit(EXIT_PROBLEMS)
+
+
+@netbox.command("last-seen")
+@_target_options
+@click.option("--observed", "observed", required=True,
+              help="The environment whose observations (schoolnet observe --env ENV) say when each device was seen.")
+def netbox_last_seen(inventory: Path, environment: str | None, limits: tuple[str, ...], observed: str) -> None:
+    """Write each owned device's `schoolnet_last_seen` field from the observations: a server or switch when
+    it last answered, a tablet when its MAC was last seen. Never older than what NetBox holds; plan,
+    apply and drift leave the field alone.
+    """
+    from schoolnet.netbox.last_seen import write_last_seen
+    from schoolnet.observe.sightings import device_last_seen
+    from schoolnet.observe.snapshot import history
+
+    with _one_line():
+        fleet = load_for_action(inventory)
+        snapshots = list(history(fleet.root.resolve().parent, observed))
+        if not snapshots:
+            usage_error(f"nothing observed in {observed} yet: run `schoolnet observe --env {observed}` first")
+        seen = device_last_seen(fleet, snapshots)
+        if limits:
+            from schoolnet.model.select import LimitError, select_hosts
+
+            try:
+                names = {h.hostname for h in select_hosts(fleet, list(limits))}
+            except LimitError as exc:
+                usage_error(str(exc))
+            seen = {name: when for name, when in seen.items() if name in names}
+        api, _ = _connect(fleet, inventory, environment)
+        updated, owned = write_last_seen(api, seen)
+    click.echo(f"✓ last seen: {updated} device(s) updated of {owned} seen in {len(snapshots)} observation(s)")

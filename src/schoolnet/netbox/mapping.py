@@ -241,6 +241,8 @@ CUSTOM_FIELDS: dict[str, tuple[str, tuple[str, ...], str, bool]] = {
     "schoolnet_handover_certificate": ("text", ("dcim.device",), "Handover certificate", True),
     "schoolnet_handover_date": ("date", ("dcim.device",), "Handover date", True),
     "schoolnet_handover_received_by": ("text", ("dcim.device",), "Handover received by", True),
+    # written by `netbox last-seen` from observations, never by plan/apply (git holds no value for it)
+    "schoolnet_last_seen": ("datetime", ("dcim.device",), "Last seen", True),
 }
 
 

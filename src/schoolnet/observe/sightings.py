@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from schoolnet.model.fleet import Fleet
+from schoolnet.model.school import tablet_name
 from schoolnet.model.topology import access_ports
 from schoolnet.observe.snapshot import Snapshot
 
@@ -90,3 +91,20 @@ def _vlan(value: object) -> int | None:
         return int(str(value))
     except ValueError:
         return None
+
+
+def device_last_seen(fleet: Fleet, history: list[Snapshot]) -> dict[str, datetime]:
+    """Device name -> when it was last seen: a server or switch when it answered, a tablet when its MAC was
+    seen (history newest first)."""
+    found: dict[str, datetime] = {}
+    for snapshot in history:
+        for name, observation in snapshot.observations.items():
+            if observation.ok:
+                found.setdefault(name, snapshot.taken_at)
+    by_mac = last_seen(fleet, history)
+    for school in fleet.schools:
+        for tablet in school.tablets:
+            sighting = by_mac.get(normalise_mac(tablet.mac))
+            if sighting is not None:
+                found.setdefault(tablet_name(school.id, tablet.slot), sighting.at)
+    return found
