@@ -265,3 +265,48 @@ def test_progress_shows_at_a_terminal_and_not_in_a_log(repository: Path, tmp_pat
     logged = subprocess.run([*command, "--out", str(tmp_path / "b")], capture_output=True, text=True, timeout=300)
     assert logged.returncode == 0, logged.stderr
     assert "school pages" not in logged.stderr and "\r" not in logged.stderr
+
+
+def test_observations_give_last_seen_and_each_schools_differences(repository: Path, tmp_path: Path) -> None:
+    """`--observed ENV`: when each device and tablet was last seen, and observed against declared per school."""
+    from schoolnet.observe.snapshot import save
+    from schoolnet.validate import load_for_action
+    from tests.test_reconcile import agreeing
+
+    fleet = load_for_action(repository / "inventory")
+    snapshot = agreeing(fleet)
+    snapshot.observations["nx-sad-001-sw2"].facts["serial"] = "2102999999SWAPPED0001"
+    save(repository, snapshot)
+    code, output = write_site(repository, tmp_path / "site", "--observed", "lab")
+    assert code == 0, output
+    page = (tmp_path / "site" / "schools" / "nx-sad-001.html").read_text(encoding="utf-8")
+    differences = page[page.index('id="differences"'):page.index("<h2>Tablets</h2>")]
+    line = next(n for n, text in enumerate(_school_file("nx-sad-001").read_text().splitlines(), 1)
+                if "2102845752P3DLKSTDPA" in text)
+    assert "<code>SN951</code> hardware-differs" in differences
+    assert f"inventory/schools/sadarak/nx-sad-001.yaml:{line}" in differences
+    tablet = fleet.schools_by_id["nx-sad-001"].tablets[0]
+    row = page[page.index(f'id="tablet-{tablet.serial}"'):]
+    assert "2026-12-01 09:00 UTC" in row[:row.index("</tr>")]
+    assert '<tr id="dev-nx-sad-001-sw2">' in page and "<th>Last seen</th>" in page
+    other = (tmp_path / "site" / "schools" / "nx-sad-002.html").read_text(encoding="utf-8")
+    assert '<span class="muted">never</span>' in other and "Nothing of this school was observed" in other
+    snapshot.observations.pop("nx-sad-001-sw2")
+    assert "No difference: what was observed is what the inventory declares." in \
+        _observed_page(repository, tmp_path / "again", snapshot)
+    ledger = (tmp_path / "site" / "tablets.html").read_text(encoding="utf-8")
+    assert ledger.count("2026-12-01 09:00 UTC") == len(fleet.schools_by_id["nx-sad-001"].tablets)
+    plain = (repository / "site" / "schools" / "nx-sad-001.html")
+    if plain.exists():  # the site without --observed says nothing of observations
+        assert "Last seen" not in plain.read_text(encoding="utf-8")
+
+
+def _observed_page(repository: Path, out: Path, snapshot: object) -> str:
+    from schoolnet.observe.snapshot import Snapshot, save
+
+    assert isinstance(snapshot, Snapshot)
+    snapshot.taken_at = snapshot.taken_at.replace(hour=10)  # the newer run
+    save(repository, snapshot)
+    code, output = write_site(repository, out, "--observed", "lab")
+    assert code == 0, output
+    return (out / "schools" / "nx-sad-001.html").read_text(encoding="utf-8")

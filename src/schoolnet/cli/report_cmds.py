@@ -32,19 +32,24 @@ NAME_RULES = "SN5"  # names become the site's file names: never written from nam
 @click.option("--handover", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Where `schoolnet handover` wrote certificates, each linked from its school's page "
                    "(default: handover/ beside the inventory).")
+@click.option("--observed", default=None, metavar="ENV",
+              help="Show when each device and tablet was last seen, and each school's differences, from the "
+                   "observations of ENV (schoolnet observe --env ENV).")
 @limit_option
-def report(inventory: Path, out: Path, build: Path, handover: Path | None, limits: tuple[str, ...]) -> None:
+def report(inventory: Path, out: Path, build: Path, handover: Path | None, limits: tuple[str, ...],
+           observed: str | None) -> None:
     """Write the auditors' static site: overview, districts, schools, data center, tablets, deploys, CSV.
 
     Works from the file system or any static web server and asks nothing of the network. The same
-    inventory, build and deploy log give the same bytes. Problems `validate` finds are listed on the
-    overview (and make the exit status 1); an inventory with a file that does not load is not
-    reported, since the site would leave that file's school out.
+    inventory, build, deploy log (and observations, with --observed) give the same bytes. Problems
+    `validate` finds are listed on the overview (and make the exit status 1); an inventory with a file
+    that does not load is not reported, since the site would leave that file's school out.
 
     \b
     Example:
       schoolnet render && schoolnet report --out site && xdg-open site/index.html
       schoolnet report --limit district:sadarak --out site-sadarak
+      schoolnet report --observed lab      # with last seen and observed against declared
     """
     started = time.perf_counter()
     fleet, problems = validate_inventory(inventory)
@@ -55,7 +60,8 @@ def report(inventory: Path, out: Path, build: Path, handover: Path | None, limit
         fail(problems)
     try:
         summary = write_report(fleet, problems, out, build, limits, handover=handover or inventory.parent / "handover",
-                               progress=counter("written (school pages)"))  # at a terminal only
+                               progress=counter("written (school pages)"),  # at a terminal only
+                               observed=observed)
     except LimitError as exc:
         usage_error(str(exc))
     except (ReportRefused, LogError) as exc:

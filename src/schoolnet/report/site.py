@@ -35,6 +35,7 @@ from schoolnet.render.engine import MANIFEST, load_manifest
 from schoolnet.report import exports, svg
 from schoolnet.report.facts import CIRCUIT_STATUSES, CertificateView, FactBuilder, SchoolView, Sources
 from schoolnet.report.history import DeployRun, last_deploys, read_log
+from schoolnet.report.observed import observed_view
 
 MARKER = ".schoolnet-report"  # a directory holding this may be replaced by the next report; nothing else is
 DEPLOY_LOG = Path("deploys") / "log.jsonl"
@@ -74,10 +75,11 @@ def _prepare(out: Path) -> None:
 
 def write_report(fleet: Fleet, problems: list[Problem], out: Path, build: Path, limits: tuple[str, ...] = (),
                  repository: Path | None = None, handover: Path | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> ReportSummary:
+                 progress: Callable[[int, int], None] | None = None, observed: str | None = None) -> ReportSummary:
     """Write the site for the hosts `limits` select (all when empty); `problems` are what validate found.
     `handover`: where `schoolnet handover` writes certificates, linked from each school's page when printed.
-    `progress` is told (done, total) as the pages are rendered."""
+    `progress` is told (done, total) as the pages are rendered; `observed`: the environment whose observations
+    give each device and tablet its last sighting and each school its differences (report/observed.py)."""
     repository = repository or fleet.root.resolve().parent
     selected = select_hosts(fleet, limits)
     school_ids = {h.school.id for h in selected if h.school is not None}
@@ -95,6 +97,7 @@ def write_report(fleet: Fleet, problems: list[Problem], out: Path, build: Path, 
     districts = facts.districts(schools)
     hubs = sorted(h.hostname for h in fleet.hosts if "vpn-hub" in h.roles)
     pages = _Pages(fleet, problems, limits, manifest is not None, runs)
+    pages.common["observed"] = observed_view(fleet, repository, observed) if observed else None
     files: dict[str, str] = {
         "assets/style.css": _static("style.css"),
         "assets/ledger.js": _static("ledger.js"),
@@ -151,7 +154,7 @@ class _Pages:
         self.env = _environment()
         self.common: dict[str, Any] = {
             "programme": fleet.programme, "problems": problems, "limits": limits, "built": built, "runs": runs,
-            "datacenter_sites": [d.site for d in fleet.datacenters],
+            "datacenter_sites": [d.site for d in fleet.datacenters], "observed": None,
         }
 
     def render(self, template: str, root: str, **values: Any) -> str:
