@@ -6,11 +6,13 @@
 #   5-9  as root: boot a lab (the data center's VPN hub, DNS, monitoring and content servers,
 #        every school of Sadarak and its switches), deploy to it with pyinfra, prove the result
 #        (a step that fails stops the demo), audit and push the switches, redeploy with no change;
-#   10   the auditors' view: the report site (with the deploys just made) and a school's
-#        handover certificate;
-#   11   as root: wait for NetBox, publish what was deployed (the data center and Sadarak) and show
-#        that a second plan is empty; the summary gives each step's time and the command that
-#        publishes the rest.
+#   10   as root: plug in Sadarak's tablets, observe the schools, reconcile (clean), plant a difference
+#        (a switch swapped) and find it at its file:line;
+#   11   the auditors' view: the report site (with the deploys and observations just made) and a
+#        school's handover certificate;
+#   12   as root: wait for NetBox, publish what was deployed (the data center and Sadarak), show that a
+#        second plan is empty, and write when each device was last seen; the summary gives each step's
+#        time and the command that publishes the rest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 schoolnet() { .venv/bin/schoolnet "$@"; }
@@ -40,7 +42,7 @@ fi
 netbox_pid=""
 netbox_log=""
 if [ $with_lab = 1 ]; then
-    step "0/11 set-up: NetBox starts in the background; the tools the demo runs are installed meanwhile"
+    step "0/12 set-up: NetBox starts in the background; the tools the demo runs are installed meanwhile"
     make -s setup &  # pip fills the virtual environment while apt installs NetBox's tools
     setup_pid=$!
     scripts/setup-tools.sh netbox
@@ -59,36 +61,36 @@ else
 fi
 
 auditors() {
-    step "10/11 the auditors' view: the report site and a school's handover certificate"
+    step "11/12 the auditors' view: the report site and a school's handover certificate"
     schoolnet handover nx-sad-001 --out handover   # first, so the report's school page links it
-    schoolnet report --out site
+    if [ $with_lab = 1 ]; then schoolnet report --out site --observed lab; else schoolnet report --out site; fi
     echo "   report:      site/index.html (open it in a browser, or publish site/ on any static web server)"
     echo "   certificate: handover/nx-sad-001.pdf (and .html)"
 }
 
-step "1/11 validate the reference programme (inventory/)"
+step "1/12 validate the reference programme (inventory/)"
 schoolnet validate
 
-step "2/11 what it holds"
+step "2/12 what it holds"
 schoolnet inventory stats
 
-step "3/11 render every host's configuration into build/"
+step "3/12 render every host's configuration into build/"
 schoolnet render
 
-step "4/11 check every rendered file with the program that will read it"
+step "4/12 check every rendered file with the program that will read it"
 schoolnet check
 
 if [ $with_lab = 0 ]; then
-    echo "(steps 5-9, the lab, and 11, NetBox, skipped: $why)"; auditors; exit 0
+    echo "(steps 5-10, the lab, and 12, NetBox, skipped: $why)"; auditors; exit 0
 fi
 
-step "5/11 lab: boot the DC's VPN hub, DNS, monitoring and content servers, every Sadarak school (systemd-nspawn) and its switches (SSH emulators)"
+step "5/12 lab: boot the DC's VPN hub, DNS, monitoring and content servers, every Sadarak school (systemd-nspawn) and its switches (SSH emulators)"
 schoolnet lab up "${LAB[@]}"
 
-step "6/11 deploy to the lab (on fresh hosts it installs packages through the lab's package cache)"
+step "6/12 deploy to the lab (on fresh hosts it installs packages through the lab's package cache)"
 schoolnet deploy --env lab "${LAB[@]}" --yes
 
-step "7/11 prove it"
+step "7/12 prove it"
 echo "-- a tablet on nx-sad-001's tablet VLAN asks the school's unbound, then fetches a page through its cache"
 echo "   proxy twice: the first from a data-center content server (MISS), the second from the school (HIT):"
 schoolnet lab probe nx-sad-001
@@ -97,7 +99,7 @@ schoolnet lab ssh nx-sad-001-edge sudo dnsmasq --test
 echo "-- the hub's WireGuard configuration lists one peer per school:"
 schoolnet lab ssh nx-dc1-vpn-01 "sudo grep -c '^\[Peer\]' /etc/wireguard/wg0.conf"
 
-step "8/11 switches: audit (each lab switch prints as a real VRP or IOS switch, booted with a few seeded differences), push, audit again"
+step "8/12 switches: audit (each lab switch prints as a real VRP or IOS switch, booted with a few seeded differences), push, audit again"
 if schoolnet switches audit --env lab --limit district:sadarak; then
     echo "   (compliant already: an earlier demo pushed and saved them; \`schoolnet lab down --purge\` boots"
     echo "   them from their seeded differences again)"
@@ -105,12 +107,32 @@ fi
 schoolnet switches push --env lab --limit district:sadarak --yes
 schoolnet switches audit --env lab --limit district:sadarak
 
-step "9/11 redeploy: nothing should change"
+step "9/12 redeploy: nothing should change"
 schoolnet deploy --env lab "${LAB[@]}" --yes
+
+step "10/12 observe what is really there, and reconcile it with the inventory"
+echo "-- Sadarak's tablets plugged in: each a namespace on its school's tablet VLAN, leasing from the edge server:"
+schoolnet lab up --limit district:sadarak --tablets
+schoolnet observe --env lab --limit district:sadarak
+schoolnet reconcile --env lab
+echo "-- plant a difference: nx-sad-003-sw1's chassis swapped, unrecorded (its emulator now reports another serial)"
+.venv/bin/python - <<'PLANT'
+import json
+from schoolnet.lab.paths import LAB_DIR
+path = LAB_DIR / "switches" / "nx-sad-003-sw1" / "state" / "observed.json"
+state = json.loads(path.read_text())
+path.write_text(json.dumps({**state, "serial": "2102999999DEMO000001"}))
+PLANT
+schoolnet observe --env lab --limit district:sadarak >/dev/null
+if schoolnet reconcile --env lab; then
+    echo "reconcile found no difference, though one was planted" >&2; exit 1
+fi
+echo "   (the line above names the serial to change, or the swap to look into: the demo expects it)"
+schoolnet locate nx-sad-003-sw1
 
 auditors
 
-step "11/11 NetBox: publish what the lab runs (the data center and Sadarak), then plan again (nothing left)"
+step "12/12 NetBox: publish what the lab runs (the data center and Sadarak), then plan again (nothing left)"
 if kill -0 "$netbox_pid" 2>/dev/null; then
     echo "   waiting for NetBox's start, begun at step 0 (a machine's first start takes about 6 minutes):"
     tail -n 2 "$netbox_log" | sed 's/^/   | /'
@@ -125,6 +147,7 @@ rm -f "$netbox_log"
 schoolnet netbox apply --yes "${PUBLISHED[@]}"
 schoolnet netbox plan "${PUBLISHED[@]}"
 schoolnet netbox drift "${PUBLISHED[@]}"
+schoolnet netbox last-seen --observed lab "${PUBLISHED[@]}"
 step "summary"
 timings+=("$(printf '%-7s %7s s' "total" "$(elapsed "$total")")")
 

@@ -228,9 +228,11 @@ def test_last_seen_comes_from_observations_and_is_never_a_change(published: Publ
         snapshot = Snapshot("lab", at, {"nx-sad-001-sw1": Observation("nx-sad-001-sw1", "switch", True, facts={
             "mac_table": [{"mac": tablet.mac, "vlan": 30, "port": "GigabitEthernet0/0/9"}]})})
         save(root, snapshot)
+    limited = published.cli("last-seen", "--observed", "lab", "--limit", "host:nx-sad-001-sw1")
+    assert "✓ last seen: 1 device(s) updated of 1 seen in 2 observation(s)" in limited.stdout, limited.stderr
     result = published.cli("last-seen", "--observed", "lab")
     assert result.returncode == 0, result.stderr
-    assert "✓ last seen: 2 device(s) updated of 2 seen in 2 observation(s)" in result.stdout
+    assert "✓ last seen: 1 device(s) updated of 2 seen in 2 observation(s)" in result.stdout  # the tablet
     for name in ("nx-sad-001-sw1", f"nx-sad-001-t{tablet.slot:03d}"):
         value = published.api.dcim.devices.get(name=name).custom_fields["schoolnet_last_seen"]
         assert datetime.fromisoformat(value.replace("Z", "+00:00")) == newer, (name, value)

@@ -312,14 +312,15 @@ def netbox_last_seen(inventory: Path, environment: str | None, limits: tuple[str
         if not snapshots:
             usage_error(f"nothing observed in {observed} yet: run `schoolnet observe --env {observed}` first")
         seen = device_last_seen(fleet, snapshots)
-        if limits:
-            from schoolnet.model.select import LimitError, select_hosts
+        if limits:  # sites and devices, as plan and apply select them
+            from schoolnet.model.school import tablet_name
+            from schoolnet.netbox.desired import build_desired
 
-            try:
-                names = {h.hostname for h in select_hosts(fleet, list(limits))}
-            except LimitError as exc:
-                usage_error(str(exc))
-            seen = {name: when for name, when in seen.items() if name in names}
+            limit = _limited(fleet, build_desired(fleet), limits)
+            site_of = {h.hostname: h.site for h in fleet.hosts}
+            site_of.update({tablet_name(s.id, t.slot): s.id for s in fleet.schools for t in s.tablets})
+            seen = {name: when for name, when in seen.items()
+                    if limit is None or name in limit.devices or site_of.get(name) in limit.sites}
         api, _ = _connect(fleet, inventory, environment)
         updated, owned = write_last_seen(api, seen)
     click.echo(f"✓ last seen: {updated} device(s) updated of {owned} seen in {len(snapshots)} observation(s)")

@@ -13,9 +13,9 @@ from schoolnet.deploy.connection import UnusableEnvironment, usable_environment
 from schoolnet.deploy.gate import installed
 from schoolnet.model.select import LimitError, select_hosts
 from schoolnet.observe.locate import locate_any
-from schoolnet.observe.reconcile import Evidence, reconcile
+from schoolnet.observe.reconcile import evidence_for, reconcile
 from schoolnet.observe.run import observe, observed_kinds
-from schoolnet.observe.snapshot import history, latest
+from schoolnet.observe.snapshot import history
 from schoolnet.problems import Severity
 from schoolnet.secrets import open_store
 from schoolnet.validate.run import load_for_action
@@ -72,12 +72,11 @@ def reconcile_cmd(inventory: Path, environment: str, fmt: str) -> None:
     """The latest observation against the inventory: each difference at the line to change; exit 1 if any."""
     fleet = load_for_action(inventory)
     root = fleet.root.resolve().parent
-    snapshot = latest(root, environment)
-    if snapshot is None:
+    snapshots = list(history(root, environment))
+    if not snapshots:
         usage_error(f"nothing observed in {environment} yet: run `schoolnet observe --env {environment}` first")
-    env = fleet.environments.get(environment)
-    evidence = Evidence(fleet, snapshot, list(history(root, environment)),
-                        frozenset(env.unavailable_services) if env else frozenset())
+    snapshot = snapshots[0]
+    evidence = evidence_for(fleet, environment, snapshots)
     problems = reconcile(evidence)
     emit(problems, fmt, "schoolnet.observe")
     errors = sum(p.severity is Severity.ERROR for p in problems)

@@ -32,6 +32,7 @@ class Evidence:
     snapshot: Snapshot
     history: list[Snapshot]
     unavailable_services: frozenset[str] = frozenset()
+    services_run: bool = True  # False where hosts have no init to run them (the lab's chroot runner)
     hosts: dict[str, Host] = field(init=False)
     seen: dict[str, list[Sighting]] = field(init=False)
     tablets: dict[str, tuple[School, int, Tablet]] = field(init=False)
@@ -81,6 +82,13 @@ def difference(code: str, name: str, doc: str, *, bad: str, good: str,
 
 def reconcile(evidence: Evidence) -> list[Problem]:
     return [p for check in DIFFERENCES for p in check(evidence)]
+
+
+def evidence_for(fleet: Fleet, environment: str, history: list[Snapshot]) -> Evidence:
+    """The evidence of an environment's observations, newest first, judged as its file says its hosts run."""
+    env = fleet.environments.get(environment)
+    return Evidence(fleet, history[0], history, frozenset(env.unavailable_services) if env else frozenset(),
+                    env.start_services if env else True)
 
 
 @difference("SN950", "not-observed", "A host or switch could not be observed in the latest run: nothing about it "
@@ -245,7 +253,8 @@ def services_missing(ev: Evidence) -> Iterator[Problem]:
             continue
         facts = observation.facts
         missing = [p for p, ok in facts.get("packages", {}).items() if not ok]
-        stopped = [s for s, ok in facts.get("services", {}).items() if not ok and s not in ev.unavailable_services]
+        stopped = [s for s, ok in facts.get("services", {}).items()
+                   if not ok and ev.services_run and s not in ev.unavailable_services]
         if missing or stopped:
             said = "; ".join(part for part in (f"package(s) missing: {', '.join(missing)}" if missing else "",
                                                f"not running: {', '.join(stopped)}" if stopped else "") if part)

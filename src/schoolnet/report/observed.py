@@ -13,7 +13,7 @@ from pathlib import Path
 
 from schoolnet.model.fleet import Fleet
 from schoolnet.model.school import tablet_name
-from schoolnet.observe.reconcile import Evidence, reconcile
+from schoolnet.observe.reconcile import evidence_for, reconcile
 from schoolnet.observe.sightings import last_seen, normalise_mac
 from schoolnet.observe.snapshot import history
 
@@ -49,8 +49,7 @@ def observed_view(fleet: Fleet, repository: Path, environment: str) -> ObservedV
     if not snapshots:
         return None
     latest = snapshots[0]
-    env = fleet.environments.get(environment)
-    evidence = Evidence(fleet, latest, snapshots, frozenset(env.unavailable_services) if env else frozenset())
+    evidence = evidence_for(fleet, environment, snapshots)
     problems = reconcile(evidence)
     view = ObservedView(environment, _when(latest.taken_at), len(snapshots), unobservable=evidence.unobservable)
     hosts = {h.hostname: h.site for h in fleet.hosts}
