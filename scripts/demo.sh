@@ -124,10 +124,13 @@ state = json.loads(path.read_text())
 path.write_text(json.dumps({**state, "serial": "2102999999DEMO000001"}))
 PLANT
 schoolnet observe --env lab --limit district:sadarak >/dev/null
-if schoolnet reconcile --env lab; then
-    echo "reconcile found no difference, though one was planted" >&2; exit 1
+found=0; schoolnet reconcile --env lab | tee /tmp/schoolnet-demo-reconcile.txt || found=$?
+if [ "$found" != 1 ] || ! grep -q "error SN951 hardware-differs: nx-sad-003-sw1 reports serial 2102999999DEMO000001" \
+        /tmp/schoolnet-demo-reconcile.txt; then
+    echo "reconcile did not name the planted difference (exit $found)" >&2; exit 1
 fi
-echo "   (the line above names the serial to change, or the swap to look into: the demo expects it)"
+rm -f /tmp/schoolnet-demo-reconcile.txt
+echo "   (the line above names nx-sad-003-sw1's serial line: record the swap there, or look for the switch)"
 schoolnet locate nx-sad-003-sw1
 
 auditors

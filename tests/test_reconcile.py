@@ -124,6 +124,45 @@ def unreachable(fleet: Fleet, snapshot: Snapshot) -> None:
                                                          "unreachable: timed out")
 
 
+def edge_behind_another_port(fleet: Fleet, snapshot: Snapshot) -> None:
+    """No LLDP from the edge server (no lldpd): its MAC on the first switch says where it is."""
+    sw1 = facts(snapshot, f"{SCHOOL}-sw1")
+    sw1["lldp"] = [n for n in sw1["lldp"] if n["system_name"] != f"{SCHOOL}-edge"]
+    for entry in sw1["mac_table"]:
+        if entry["mac"] == EDGE_MAC:
+            entry["port"] = "GigabitEthernet0/0/24"
+
+
+def tablet_leased_elsewhere(fleet: Fleet, snapshot: Snapshot) -> None:
+    """No switch saw it anywhere: the other school's lease says where it went."""
+    tablet = fleet.schools_by_id[SCHOOL].tablets[2]
+    mac = normalise_mac(tablet.mac)
+    sw1 = facts(snapshot, f"{SCHOOL}-sw1")
+    sw1["mac_table"] = [m for m in sw1["mac_table"] if m["mac"] != mac]
+    edge = f"{OTHER}-edge"
+    snapshot.observations[edge] = Observation(edge, "edge", True, facts={
+        "macs": {}, "packages": {}, "services": {}, "unobservable": "not observable in a test",
+        "leases": [{"mac": mac, "address": "10.64.2.9", "name": "moved", "expires": 0}]})
+
+
+def stranger_on_the_uplink(fleet: Fleet, snapshot: Snapshot) -> None:
+    """A MAC learned on a trunk is behind it, not plugged in here: not judged."""
+    facts(snapshot, f"{SCHOOL}-sw2")["mac_table"].append({"mac": "3c:22:fb:00:00:02", "vlan": 30,
+                                                          "port": "XGigabitEthernet0/0/1"})
+
+
+def fully_qualified_neighbour(fleet: Fleet, snapshot: Snapshot) -> None:
+    """lldpd's defaults: the system name fully qualified, the port ID a MAC of the edge server's."""
+    for entry in facts(snapshot, f"{SCHOOL}-sw1")["lldp"]:
+        if entry["system_name"] == f"{SCHOOL}-edge":
+            entry.update(system_name=f"{SCHOOL}-edge.{SCHOOL}.nx.schoolnet.internal", port_id=EDGE_MAC.upper())
+
+
+CLEAN = [  # each a change that must not read as a difference
+    ("a stranger seen only on a trunk", stranger_on_the_uplink),
+    ("a fully qualified LLDP neighbour with a MAC for its port", fully_qualified_neighbour),
+]
+
 CASES = [
     Case("a switch swapped", swap_switch, "SN951", lambda f: line_of(f, "serial: 2102845752P3DLKSTDPA"),
          "reports serial 2102999999SWAPPED0001, the inventory says 2102845752P3DLKSTDPA"),
@@ -138,6 +177,11 @@ CASES = [
          "unknown MAC 3c:22:fb:00:00:01 on the tablets VLAN of nx-sad-001"),
     Case("a role's service stopped", stopped_service, "SN956", lambda f: line_of(f, "  - kind: edge"),
          "nx-sad-001-edge: not running: dnsmasq"),
+    Case("an edge server behind another port, without LLDP", edge_behind_another_port, "SN952",
+         lambda f: line_of(f, "uplink_port:", 1), "LLDP sees no neighbour; nx-sad-001-edge is behind "
+         "GigabitEthernet0/0/24"),
+    Case("a tablet leased at another school", tablet_leased_elsewhere, "SN953", lambda f: line_of(f, "    mac:", 3),
+         "is seen at nx-sad-002, nx-sad-002-edge, lease 10.64.2.9"),
     Case("a switch unreachable", unreachable, "SN950", lambda f: line_of(f, "  - kind: switch", 4),
          "was not observed"),
 ]
@@ -155,6 +199,32 @@ def test_each_difference_is_named_at_the_line_to_change(fleet: Fleet, case: Case
     problems = reconcile(Evidence(fleet, snapshot, [snapshot]))
     assert [(p.code, f"{p.location.file}:{p.location.line}") for p in problems] == [(case.code, case.where(fleet))]
     assert case.says in problems[0].message, problems[0].message
+
+
+@pytest.mark.parametrize("change", [c for _, c in CLEAN], ids=[name for name, _ in CLEAN])
+def test_what_is_no_difference_is_not_reported(fleet: Fleet, change: Callable[[Fleet, Snapshot], None]) -> None:
+    snapshot = agreeing(fleet)
+    change(fleet, snapshot)
+    assert reconcile(Evidence(fleet, snapshot, [snapshot])) == []
+
+
+def test_the_edge_servers_own_mac_is_known_from_an_earlier_run(fleet: Fleet) -> None:
+    """The edge server did not answer this time; the MAC it reported before is still its own, not a stranger's."""
+    earlier = agreeing(fleet, TAKEN - timedelta(hours=1))
+    snapshot = agreeing(fleet)
+    snapshot.observations[f"{SCHOOL}-edge"] = Observation(f"{SCHOOL}-edge", "edge", False, "unreachable: timed out")
+    facts(snapshot, f"{SCHOOL}-sw2")["mac_table"].append({"mac": EDGE_MAC, "vlan": 30,
+                                                          "port": "GigabitEthernet0/0/11"})
+    assert [p.code for p in reconcile(Evidence(fleet, snapshot, [snapshot, earlier]))] == ["SN950"]
+    assert [p.code for p in reconcile(Evidence(fleet, snapshot, [snapshot]))] == ["SN950", "SN955"]
+
+
+def test_an_expired_lease_is_not_a_sighting(fleet: Fleet) -> None:
+    snapshot = agreeing(fleet)
+    tablet_leased_elsewhere(fleet, snapshot)
+    lease = facts(snapshot, f"{OTHER}-edge")["leases"][0]
+    lease["expires"] = int(TAKEN.timestamp()) - 60
+    assert reconcile(Evidence(fleet, snapshot, [snapshot])) == []
 
 
 def test_a_server_in_a_container_is_not_compared_and_says_why(fleet: Fleet) -> None:
@@ -180,6 +250,20 @@ def test_a_handed_over_tablet_unseen_too_long_is_named(fleet: Fleet) -> None:
     assert problems[0].location == fleet.loc(school, "tablets", index, "status")
     assert f"last seen {old.taken_at:%Y-%m-%d} at {SCHOOL}, {SCHOOL}-sw1, port GigabitEthernet0/0/9" in \
         problems[0].message
+
+
+def test_a_tablet_is_judged_unseen_only_once_its_school_was_observed_that_long(fleet: Fleet) -> None:
+    days = fleet.programme.observe.unseen_days
+    school = fleet.schools_by_id[SCHOOL]
+    index, tablet = next((i, t) for i, t in enumerate(school.tablets) if t.status == "handed_over")
+    runs = [agreeing(fleet, TAKEN - timedelta(days=d)) for d in (0, days // 2, days + 1)]
+    for snapshot in runs:  # never seen, in any run
+        sw1 = facts(snapshot, f"{SCHOOL}-sw1")
+        sw1["mac_table"] = [m for m in sw1["mac_table"] if m["mac"] != normalise_mac(tablet.mac)]
+    assert reconcile(Evidence(fleet, runs[0], runs[:2])) == []  # observed for half the window: too soon to say
+    problems = reconcile(Evidence(fleet, runs[0], runs))
+    assert [(p.code, p.location) for p in problems] == [("SN954", fleet.loc(school, "tablets", index, "status"))]
+    assert "not seen in 3 observation(s)" in problems[0].message
 
 
 def test_locate_says_where_a_tablet_was_last_seen_and_where_the_inventory_puts_it(fleet: Fleet,

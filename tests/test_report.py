@@ -296,9 +296,11 @@ def test_observations_give_last_seen_and_each_schools_differences(repository: Pa
         _observed_page(repository, tmp_path / "again", snapshot)
     ledger = (tmp_path / "site" / "tablets.html").read_text(encoding="utf-8")
     assert ledger.count("2026-12-01 09:00 UTC") == len(fleet.schools_by_id["nx-sad-001"].tablets)
-    plain = (repository / "site" / "schools" / "nx-sad-001.html")
-    if plain.exists():  # the site without --observed says nothing of observations
-        assert "Last seen" not in plain.read_text(encoding="utf-8")
+    code, output = write_site(repository, tmp_path / "plain")
+    assert code == 0, output  # without --observed, nothing of the observations
+    assert "Last seen" not in (tmp_path / "plain" / "schools" / "nx-sad-001.html").read_text(encoding="utf-8")
+    code, output = write_site(repository, tmp_path / "nowhere", "--observed", "staging")
+    assert code == 2 and "--observed staging: nothing observed there yet" in output, output
 
 
 def _observed_page(repository: Path, out: Path, snapshot: object) -> str:

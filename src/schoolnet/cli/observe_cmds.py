@@ -15,12 +15,19 @@ from schoolnet.model.select import LimitError, select_hosts
 from schoolnet.observe.locate import locate_any
 from schoolnet.observe.reconcile import evidence_for, reconcile
 from schoolnet.observe.run import observe, observed_kinds
-from schoolnet.observe.snapshot import history
+from schoolnet.observe.snapshot import history, plain_environment
 from schoolnet.problems import Severity
 from schoolnet.secrets import open_store
 from schoolnet.validate.run import load_for_action
 
 env_option = click.option("--env", "environment", required=True, help="prod, lab, ... (environments/<env>.yaml)")
+
+
+def observed_environment(name: str) -> str:
+    """An environment named on the command line, before it becomes observations/<name>."""
+    if not plain_environment(name):
+        usage_error(f"{name!r} is not an environment's name (lower-case letters, digits, - and _)")
+    return name
 
 
 @click.command("observe")
@@ -72,7 +79,7 @@ def reconcile_cmd(inventory: Path, environment: str, fmt: str) -> None:
     """The latest observation against the inventory: each difference at the line to change; exit 1 if any."""
     fleet = load_for_action(inventory)
     root = fleet.root.resolve().parent
-    snapshots = list(history(root, environment))
+    snapshots = list(history(root, observed_environment(environment)))
     if not snapshots:
         usage_error(f"nothing observed in {environment} yet: run `schoolnet observe --env {environment}` first")
     snapshot = snapshots[0]
@@ -80,12 +87,16 @@ def reconcile_cmd(inventory: Path, environment: str, fmt: str) -> None:
     problems = reconcile(evidence)
     emit(problems, fmt, "schoolnet.observe")
     errors = sum(p.severity is Severity.ERROR for p in problems)
+    answered = sum(o.ok for o in snapshot.observations.values())
     if fmt == "text":
         for name, why in sorted(evidence.unobservable.items()):
             click.echo(f"  {name}: serial and model not compared: {why}")
-        click.echo(f"{'✗' if errors else '✓'} {len(snapshot.observations)} device(s) observed {snapshot.name}: "
-                   f"{errors} difference(s), {len(problems) - errors} warning(s)")
-    sys.exit(EXIT_PROBLEMS if errors else 0)
+        click.echo(f"{'✗' if errors or not answered else '✓'} {answered} of {len(snapshot.observations)} device(s) "
+                   f"observed {snapshot.name}: {errors} difference(s), {len(problems) - errors} warning(s)")
+    if not answered:  # nothing was compared: not a clean bill
+        click.echo(f"schoolnet: the latest run in {environment} observed nothing: run schoolnet observe again "
+                   "once the devices answer", err=True)
+    sys.exit(EXIT_PROBLEMS if errors or not answered else 0)
 
 
 @click.command("locate")
@@ -97,7 +108,8 @@ def reconcile_cmd(inventory: Path, environment: str, fmt: str) -> None:
 def locate_cmd(inventory: Path, environment: str | None, fmt: str, what: str) -> None:
     """Where a MAC, serial or hostname was last seen, and where the inventory says it belongs."""
     fleet = load_for_action(inventory)
-    found = locate_any(fleet, fleet.root.resolve().parent, what, environment)
+    found = locate_any(fleet, fleet.root.resolve().parent, what,
+                       observed_environment(environment) if environment else None)
     if found is None:
         usage_error(f"{what!r} is no MAC, serial or hostname the inventory or an observation knows")
     if fmt == "json":

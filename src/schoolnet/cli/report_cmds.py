@@ -52,6 +52,11 @@ def report(inventory: Path, out: Path, build: Path, handover: Path | None, limit
       schoolnet report --observed lab      # with last seen and observed against declared
     """
     started = time.perf_counter()
+    if observed is not None:
+        from schoolnet.observe.snapshot import history, plain_environment
+
+        if not plain_environment(observed) or next(history(inventory.resolve().parent, observed), None) is None:
+            usage_error(f"--observed {observed}: nothing observed there yet (schoolnet observe --env {observed})")
     fleet, problems = validate_inventory(inventory)
     unsafe = [p for p in problems if p.severity is Severity.ERROR and p.code.startswith(NAME_RULES)]
     # a file that did not load or type would be missing from the site: only rule problems are listed on it

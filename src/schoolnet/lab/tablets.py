@@ -50,8 +50,11 @@ def take_lease(netns: str, hostname: str) -> str:
     """busybox udhcpc in the namespace: the address the edge server's dnsmasq leased, "" if none."""
     command = ["busybox", "udhcpc", "-i", "wlan0", "-f", "-q", "-n", "-t", str(DHCP_TRIES), "-T", "1", "-A", "1",
                "-s", "/bin/true", "-x", f"hostname:{hostname}"]
-    done = subprocess.run(["ip", "netns", "exec", netns, *command], capture_output=True, text=True, timeout=60,
-                          check=False)
+    try:
+        done = subprocess.run(["ip", "netns", "exec", netns, *command], capture_output=True, text=True, timeout=60,
+                              check=False)
+    except subprocess.TimeoutExpired:
+        return ""
     for line in (done.stdout + done.stderr).splitlines():
         if "lease of " in line and " obtained" in line:
             return line.split("lease of ", 1)[1].split()[0]
@@ -67,7 +70,11 @@ def tablet_bridge(fleet: Fleet, state: LabState, school: School) -> str:
     if entry is None or subnet is None:
         raise LabError(f"{school.id}: tablets need its edge server in the lab (`schoolnet lab up --limit "
                        f"school:{school.id}`)")
-    return next(b for b in entry.segments if b.endswith(f"v{subnet.vlan.vid}"))
+    bridge = next((b for b in entry.segments if b.endswith(f"v{subnet.vlan.vid}")), None)
+    if bridge is None:
+        raise LabError(f"{school.id}: its edge server sits on no tablet VLAN segment; `schoolnet lab down` and up "
+                       "again")
+    return bridge
 
 
 def start_tablets(fleet: Fleet, schools: list[School], state: LabState,

@@ -7,7 +7,7 @@ moves forward: an older observation never overwrites a newer one someone else's 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from schoolnet.netbox.client import endpoint, rows, talking
@@ -33,10 +33,19 @@ def write_last_seen(api: Any, seen: dict[str, datetime]) -> tuple[int, int]:
             if when is None:
                 continue
             owned += 1
-            held = (row.get("custom_fields") or {}).get(FIELD)
-            if held is None or datetime.fromisoformat(str(held).replace("Z", "+00:00")) < when:
+            held = _when((row.get("custom_fields") or {}).get(FIELD))
+            if held is None or held < when:
                 updates.append({"id": row["id"], "custom_fields": {FIELD: when.isoformat()}})
     for start in range(0, len(updates), CHUNK):
         with talking(api, f"writing {FIELD}"):
             devices.update(updates[start:start + CHUNK])
     return len(updates), owned
+
+
+def _when(value: object) -> datetime | None:
+    """NetBox's value as an aware time; None when there is none or it does not read (it is then written)."""
+    try:
+        held = datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None
+    return held.replace(tzinfo=UTC) if held is not None and held.tzinfo is None else held

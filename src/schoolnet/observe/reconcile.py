@@ -34,12 +34,18 @@ class Evidence:
     unavailable_services: frozenset[str] = frozenset()
     services_run: bool = True  # False where hosts have no init to run them (the lab's chroot runner)
     hosts: dict[str, Host] = field(init=False)
+    macs_of: dict[str, set[str]] = field(init=False)  # host -> its own MACs, from its newest good observation
     seen: dict[str, list[Sighting]] = field(init=False)
     tablets: dict[str, tuple[School, int, Tablet]] = field(init=False)
     unobservable: dict[str, str] = field(default_factory=dict)  # host -> why its serial was not compared
 
     def __post_init__(self) -> None:
         self.hosts = {h.hostname: h for h in self.fleet.hosts}
+        self.macs_of = {}
+        for snapshot in self.history:
+            for name, observation in snapshot.observations.items():
+                if observation.ok and name not in self.macs_of and observation.facts.get("macs"):
+                    self.macs_of[name] = {normalise_mac(str(m)) for m in observation.facts["macs"].values()} - {""}
         self.seen = sightings(self.fleet, self.snapshot)
         self.tablets = {normalise_mac(t.mac): (s, i, t) for s in self.fleet.schools for i, t in enumerate(s.tablets)}
 
@@ -48,13 +54,19 @@ class Evidence:
         return found if found is not None and found.ok else None
 
     def ports_learning(self, switch: Host, peer: Host) -> set[str] | None:
-        """The switch's ports where it learned one of `peer`'s own MACs (as `peer` reported them); None when
-        neither was observed or the peer reported no MAC."""
-        seen, mine = self.observed(switch), self.observed(peer)
-        macs = {normalise_mac(m) for m in (mine.facts.get("macs", {}) if mine else {}).values()}
+        """The switch's ports where it learned one of `peer`'s own MACs; None when the switch was not observed
+        or the peer's MACs are not known (it never reported them)."""
+        seen, macs = self.observed(switch), self.macs_of.get(peer.hostname, set())
         if seen is None or not macs:
             return None
         return {str(e.get("port")) for e in seen.facts.get("mac_table", []) if normalise_mac(str(e.get("mac"))) in macs}
+
+    def same_port(self, peer: Host, said: str, want: str | None) -> bool:
+        """LLDP's port ID names the port (any case), or, as lldpd sends by default, is one of the peer's MACs."""
+        if want is None or said.lower() == want.lower():
+            return True
+        mac = normalise_mac(said)
+        return bool(mac) and (mac in self.macs_of.get(peer.hostname, {mac}))
 
     def where(self, host: Host, *path: Any) -> Location:
         """The host's own line for `path` when the file writes it, else the host's first line."""
@@ -126,6 +138,11 @@ def hardware_differs(ev: Evidence) -> Iterator[Problem]:
                           f"says {model.id} ({model.vendor} {model.model})", "correct the model, or the hardware")
 
 
+def _same_name(advertised: str, hostname: str) -> bool:
+    """LLDP's system name is the host's name, or its fully qualified name (an `ip domain name`, lldpd's default)."""
+    return advertised.split(".", 1)[0].lower() == hostname.lower()
+
+
 def _same_model(catalogue: str, reported: str) -> bool:
     """"Catalyst C1000-24P-4G-L" is the C1000-24P-4G-L a switch names itself; "PowerEdge R260" the DMI's."""
     def plain(text: str) -> str:
@@ -147,9 +164,9 @@ def neighbour_differs(ev: Evidence) -> Iterator[Problem]:
                           for n in observation.facts["lldp"]]
             on_port = [(name, port) for local, name, port in neighbours if local == link.port]
             want = (link.peer.hostname, link.peer_port)
-            if any(name == want[0] and (want[1] is None or port == want[1]) for name, port in on_port):
+            if any(_same_name(name, want[0]) and ev.same_port(link.peer, port, want[1]) for name, port in on_port):
                 continue
-            elsewhere = [local for local, name, _ in neighbours if name == link.peer.hostname]
+            elsewhere = [local for local, name, _ in neighbours if _same_name(name, link.peer.hostname)]
             if not on_port and not elsewhere:  # no LLDP from the peer (a server without lldpd): its MACs tell
                 ports = ev.ports_learning(link.switch, link.peer)
                 if ports is None or link.port in ports:
@@ -176,7 +193,8 @@ def tablet_elsewhere(ev: Evidence) -> Iterator[Problem]:
         school, index, tablet = owner
         # a switch's access port says where it is plugged in now; a lease only that it was given an address
         # (dnsmasq keeps a lease until it expires), so leases count only where no switch saw the MAC
-        plugged = [s for s in seen if s.access] or [s for s in seen if s.address]
+        plugged = [s for s in seen if s.access] or ([] if any(s.port for s in seen) else
+                                                    [s for s in seen if s.address])
         other = next((s for s in plugged if s.school not in (None, school.id)), None)
         if other is None or any(s.school == school.id for s in plugged):
             continue
@@ -227,14 +245,14 @@ def tablet_unseen(ev: Evidence) -> Iterator[Problem]:
             bad="# an unknown laptop on VLAN 30", good="# every device on VLAN 30 is a tablet of the school")
 def unknown_macs(ev: Evidence) -> Iterator[Problem]:
     watched = {v.vid: v.name for v in ev.fleet.programme.vlans if v.name in ev.fleet.programme.observe.watched_vlans}
-    own = {normalise_mac(m) for o in ev.snapshot.observations.values() if o.ok
-           for m in o.facts.get("macs", {}).values()}
+    own = set().union(*ev.macs_of.values()) if ev.macs_of else set()
     reported: set[tuple[str, str]] = set()
     for mac, seen in sorted(ev.seen.items()):
         if mac in ev.tablets or mac in own:
             continue
-        for sighting in seen:
-            if sighting.school is None or sighting.vlan not in watched or (sighting.school, mac) in reported:
+        for sighting in seen:  # plugged into an access port: a trunk carries every device behind it
+            if not sighting.access or sighting.school is None or sighting.vlan not in watched or \
+                    (sighting.school, mac) in reported:
                 continue
             reported.add((sighting.school, mac))
             school = ev.fleet.schools_by_id[sighting.school]

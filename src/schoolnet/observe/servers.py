@@ -92,8 +92,8 @@ def _read(hosts: list[Host], rows: list[tuple[str, dict[str, Any]]], parallel: i
         def read(pyinfra_host: Any) -> Observation:
             host = by_name[pyinfra_host.name]
             started = time.monotonic()
-            packages, services = managed(host.roles)
             try:
+                packages, services = managed(host.roles)
                 with ctx_host.use(pyinfra_host):
                     facts = pyinfra_host.get_fact(ObservedServer, packages=packages, services=services,
                                                   leases=host.kind == "edge")

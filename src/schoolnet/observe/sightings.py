@@ -53,6 +53,7 @@ def sightings(fleet: Fleet, snapshot: Snapshot) -> dict[str, list[Sighting]]:
     hosts = {h.hostname: h for h in fleet.hosts}
     found: dict[str, list[Sighting]] = {}
     plugged: dict[str, frozenset[str]] = {}  # a switch's access ports
+    now = snapshot.taken_at.timestamp()
     for name, observation in snapshot.observations.items():
         host = hosts.get(name)
         if not observation.ok or host is None:
@@ -69,7 +70,8 @@ def sightings(fleet: Fleet, snapshot: Snapshot) -> dict[str, list[Sighting]]:
                     access=port in plugged.get(name, frozenset())))
         for lease in observation.facts.get("leases", []):
             mac = normalise_mac(str(lease.get("mac", "")))
-            if mac:
+            expires = int(lease.get("expires") or 0)
+            if mac and not 0 < expires < now:  # dnsmasq writes 0 for a lease that never expires
                 found.setdefault(mac, []).append(Sighting(mac, snapshot.taken_at, name, school,
                                                           address=str(lease.get("address", "")) or None))
     for seen in found.values():

@@ -9,6 +9,7 @@ rename): a run killed half way leaves no snapshot, not a broken one.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from schoolnet.atomic import write_atomically
 from schoolnet.contained import child
 
 FOLDER = "observations"
+_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 STAMP = "%Y%m%dT%H%M%SZ"
 
 
@@ -49,13 +51,29 @@ class Snapshot:
                 "observations": {name: vars(o) for name, o in sorted(self.observations.items())}}
 
     @staticmethod
-    def from_json(data: dict[str, Any]) -> Snapshot:
-        return Snapshot(data["environment"], datetime.fromisoformat(data["taken_at"]),
-                        {name: Observation(**o) for name, o in data.get("observations", {}).items()})
+    def from_json(data: Any) -> Snapshot:
+        """A snapshot as `as_json` wrote it; ValueError for anything else (a file edited by hand)."""
+        if not isinstance(data, dict) or not isinstance(data.get("observations", {}), dict):
+            raise ValueError("not a snapshot")
+        taken = datetime.fromisoformat(str(data["taken_at"]))
+        taken = taken if taken.tzinfo is not None else taken.replace(tzinfo=UTC)
+        found: dict[str, Observation] = {}
+        for name, entry in data.get("observations", {}).items():
+            observation = Observation(**entry)
+            if not isinstance(observation.facts, dict) or not isinstance(observation.ok, bool):
+                raise ValueError(f"{name}: not an observation")
+            found[str(name)] = observation
+        return Snapshot(str(data["environment"]), taken.astimezone(UTC), found)
 
 
 def folder(root: Path, environment: str) -> Path:
+    """observations/<environment>; PathEscape (a ValueError) for a name that is not one plain component."""
     return child(root / FOLDER, environment)
+
+
+def plain_environment(name: str) -> bool:
+    """Whether `name` can name an environment's observations (it becomes a folder's name)."""
+    return bool(_NAME.fullmatch(name))
 
 
 def save(root: Path, snapshot: Snapshot) -> Path:
@@ -68,7 +86,7 @@ def save(root: Path, snapshot: Snapshot) -> Path:
 
 def history(root: Path, environment: str) -> Iterator[Snapshot]:
     """Every snapshot of the environment, newest first."""
-    base = root / FOLDER / environment
+    base = folder(root, environment)
     for path in sorted(base.glob("*.json"), reverse=True) if base.is_dir() else []:
         try:
             yield Snapshot.from_json(json.loads(path.read_text(encoding="utf-8")))
