@@ -89,8 +89,12 @@ def reconcile_cmd(inventory: Path, environment: str, fmt: str) -> None:
     errors = sum(p.severity is Severity.ERROR for p in problems)
     answered = sum(o.ok for o in snapshot.observations.values())
     if fmt == "text":
+        reasons: dict[str, list[str]] = {}
         for name, why in sorted(evidence.unobservable.items()):
-            click.echo(f"  {name}: serial and model not compared: {why}")
+            reasons.setdefault(why, []).append(name)
+        for why, names in reasons.items():  # one line per reason: a lab's dozen servers share one
+            shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+            click.echo(f"  serial and model of {len(names)} server(s) not compared ({why}): {shown}")
         click.echo(f"{'✗' if errors or not answered else '✓'} {answered} of {len(snapshot.observations)} device(s) "
                    f"observed {snapshot.name}: {errors} difference(s), {len(problems) - errors} warning(s)")
     if not answered:  # nothing was compared: not a clean bill
