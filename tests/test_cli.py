@@ -183,7 +183,7 @@ def test_demo_script_runs_on_the_reference_programme() -> None:
                          result.stderr)
     assert rendered and int(rendered.group(1)) + int(rendered.group(2) or 0) == 781, result.stderr
     assert "checked 3,192 files" in result.stderr
-    assert "steps 5-9, the lab, and 11, NetBox, skipped" in result.stdout
+    assert "steps 5-10, the lab, and 12, NetBox, skipped" in result.stdout
     # step 9, the auditors' view, runs with or without the lab
     assert "✓ report: site/index.html" in result.stderr
     assert (ROOT / "site" / "schools" / "nx-sad-001.html").is_file()
