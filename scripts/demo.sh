@@ -160,7 +160,7 @@ echo "  lab:             $(schoolnet lab status | grep -c running) hosts running
 echo "  auditors:        site/index.html, handover/nx-sad-001.pdf"
 echo "  NetBox:          $(schoolnet netbox status --format json | .venv/bin/python -c 'import json, sys; print(json.load(sys.stdin)["url"])')" \
      "(user admin, password in /var/lib/schoolnet-netbox/admin-password): the data center and Sadarak"
-echo "  publish the rest: schoolnet netbox apply --yes    (every other school: about half an hour on 2 cores; docs/performance.md)"
+echo "  publish the rest: schoolnet netbox apply --yes    (every other school: about 25 minutes on 2 cores; docs/performance.md)"
 echo "  explore:         schoolnet lab ssh nx-sad-001-edge; schoolnet plan --env lab --limit district:sadarak"
 echo "  when done:       schoolnet lab down   (hosts keep their disks; --purge for fresh hosts next time)"
 echo "                   schoolnet netbox down   (keeps its data; --wipe to start empty)"
