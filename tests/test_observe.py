@@ -131,7 +131,8 @@ def test_2_a_tablet_carried_to_the_other_school_is_named_and_located(repo: Path)
     relay_out(repo)
     code, found, output = reconciled(repo)
     assert code == 1 and found == [("SN953", line(repo, "nx-sad-001", tablet.mac))], output
-    assert "is seen at nx-sad-002, nx-sad-002-sw" in output
+    assert re.search(r"is seen at nx-sad-002, nx-sad-002-sw\d, port \S+, VLAN 30 \(whose file is "
+                     r"inventory/schools/sadarak/nx-sad-002\.yaml:2:5\)", output), output  # both schools' lines
     located = run(repo, "locate", tablet.serial).stdout
     assert f"inventory: nx-sad-001 at {FILE.format('nx-sad-001')}" in located
     assert re.search(r"last seen: \S+ \S+ UTC at nx-sad-002, nx-sad-002-sw\d, port GigabitEthernet\S+, VLAN 30",

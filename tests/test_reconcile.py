@@ -172,7 +172,8 @@ CASES = [
          "nx-sad-001-sw3 XGigabitEthernet0/0/1 should lead to nx-sad-001-sw1 XGigabitEthernet0/0/3; LLDP sees "
          "no neighbour"),
     Case("a tablet at another school", tablet_elsewhere, "SN953", lambda f: line_of(f, "    mac:", 3),
-         "is seen at nx-sad-002, nx-sad-002-sw1, port GigabitEthernet0/0/12, VLAN 30"),
+         "is seen at nx-sad-002, nx-sad-002-sw1, port GigabitEthernet0/0/12, VLAN 30 (whose file is "
+         "inventory/schools/sadarak/nx-sad-002.yaml:2:5)"),
     Case("an unknown MAC on the tablet VLAN", unknown_laptop, "SN955", lambda f: line_of(f, "id: nx-sad-001"),
          "unknown MAC 3c:22:fb:00:00:01 on the tablets VLAN of nx-sad-001"),
     Case("a role's service stopped", stopped_service, "SN956", lambda f: line_of(f, "  - kind: edge"),

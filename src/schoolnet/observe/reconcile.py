@@ -199,8 +199,9 @@ def tablet_elsewhere(ev: Evidence) -> Iterator[Problem]:
         if other is None or any(s.school == school.id for s in plugged):
             continue
         related = ev.fleet.schools_by_id.get(other.school or "")
+        there = f" (whose file is {ev.fleet.loc(related, 'id')})" if related is not None else ""
         yield problem("SN953", ev.fleet.loc(school, "tablets", index, "mac"),
-                      f"tablet {tablet.serial} of {school.id} is seen at {other.where()}",
+                      f"tablet {tablet.serial} of {school.id} is seen at {other.where()}{there}",
                       f"schoolnet tablets move {tablet.serial} --to {other.school}, or bring it back",
                       (ev.fleet.loc(related, "id"),) if related is not None else ())
 
