@@ -9,6 +9,7 @@ real servers and switch emulators; these hold the rules to their meaning, one di
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -265,6 +266,19 @@ def test_a_tablet_is_judged_unseen_only_once_its_school_was_observed_that_long(f
     problems = reconcile(Evidence(fleet, runs[0], runs))
     assert [(p.code, p.location) for p in problems] == [("SN954", fleet.loc(school, "tablets", index, "status"))]
     assert "not seen in 3 observation(s)" in problems[0].message
+
+
+def test_what_a_device_says_cannot_drive_a_terminal(fleet: Fleet) -> None:
+    """An LLDP neighbour names itself with an escape sequence: the difference still reads as one plain line."""
+    snapshot = agreeing(fleet)
+    for entry in facts(snapshot, f"{SCHOOL}-sw1")["lldp"]:
+        if entry["system_name"] == f"{SCHOOL}-edge":
+            entry["system_name"] = "evil\x1b]0;owned\x07\nline"
+    stored = Snapshot.from_json(json.loads(json.dumps(snapshot.as_json())))
+    problems = reconcile(Evidence(fleet, stored, [stored]))
+    assert [p.code for p in problems] == ["SN952"]
+    assert "LLDP sees evil?]0;owned??line " in problems[0].message
+    assert not any(ord(c) < 32 for c in problems[0].line())
 
 
 def test_locate_says_where_a_tablet_was_last_seen_and_where_the_inventory_puts_it(fleet: Fleet,

@@ -26,7 +26,10 @@ STAMP = "%Y%m%dT%H%M%SZ"
 
 @dataclass
 class Observation:
-    """One host or switch, as one run saw it: `facts` when reached, else `reason` (one line)."""
+    """One host or switch, as one run saw it: `facts` when reached, else `reason` (one line).
+
+    What a device says is the device's text, not ours (an LLDP neighbour's name, a DHCP client's host
+    name): control characters are replaced on the way in, so no printout can drive a terminal."""
 
     hostname: str
     kind: str
@@ -34,6 +37,24 @@ class Observation:
     reason: str = ""
     facts: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.reason = printable(self.reason)
+        self.facts = printable(self.facts)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(value: Any) -> Any:
+    """`value` with every control character of every string in it replaced by '?'."""
+    if isinstance(value, str):
+        return _CONTROL.sub("?", value) if _CONTROL.search(value) else value
+    if isinstance(value, dict):
+        return {printable(k): printable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [printable(v) for v in value]
+    return value
 
 
 @dataclass
