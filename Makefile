@@ -38,7 +38,7 @@ tools:
 validators:
 	@scripts/setup-tools.sh validators
 
-# what `schoolnet lab` needs: debootstrap, systemd-nspawn, socat, nginx
+# what `schoolnet lab` needs: debootstrap, systemd-nspawn, socat, nginx, busybox
 lab-tools:
 	@scripts/setup-tools.sh lab
 

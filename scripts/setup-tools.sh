@@ -4,7 +4,7 @@
 # nothing is done (no root needed then).  Several groups go in one apt run (one index update).
 #
 #   scripts/setup-tools.sh validators       the programs `schoolnet check` runs (dnsmasq, unbound, nft, ...)
-#   scripts/setup-tools.sh lab              what `schoolnet lab` needs: debootstrap, systemd-nspawn, socat, nginx
+#   scripts/setup-tools.sh lab              what `schoolnet lab` needs: debootstrap, systemd-nspawn, socat, nginx, busybox (the lab tablets' DHCP client)
 #   scripts/setup-tools.sh report           headless Chromium and a font (certificates, the site's tests), pdftotext
 #   scripts/setup-tools.sh netbox           PostgreSQL 15, Redis, nginx, debootstrap for `schoolnet netbox up`
 #   scripts/setup-tools.sh validators lab report netbox
