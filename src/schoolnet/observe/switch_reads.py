@@ -8,16 +8,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from schoolnet.deploy.connection import ConnectionError_, connections
+from schoolnet.deploy.connection import ConnectionError_
 from schoolnet.model.fleet import Fleet, Host
 from schoolnet.observe.snapshot import Observation
 from schoolnet.observe.switch_facts import SwitchFacts, collect, parse
-from schoolnet.secrets.names import switch_admin
 from schoolnet.secrets.store import SecretError, SecretStore
 from schoolnet.switches.ledger import Ledger
 from schoolnet.switches.platforms import dialect
-from schoolnet.switches.run import login_password
-from schoolnet.switches.session import Session, Target
+from schoolnet.switches.run import login_target
+from schoolnet.switches.session import Session
 
 TIMEOUT = 30.0
 
@@ -36,11 +35,8 @@ def observe_switches(fleet: Fleet, environment: str, hosts: list[Host], store: S
     def read(host: Host) -> Observation:
         started = time.monotonic()
         try:
-            assert host.school is not None
-            conn = connections(fleet, environment, [host], need_key=False)[host.hostname]
-            password = login_password(store, ledger, host.hostname, user, switch_admin(host.school.id))
+            target = login_target(fleet, environment, user, host, store, ledger)
             os = fleet.catalog[host.model].os
-            target = Target(host.hostname, conn.address, conn.port, conn.host_key, user, password)
             with Session(target, dialect(os), TIMEOUT) as session:
                 facts = parse(os, collect(session.run, os))
         except (ConnectionError_, SecretError) as exc:

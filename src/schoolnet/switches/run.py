@@ -113,14 +113,18 @@ def _job(fleet: Fleet, environment: str, user: str, host: Host, build: Path, man
         raise PrepareError(f"build/hosts/{host.hostname}/{speaks.config_file} changed after it was checked: "
                            "run `schoolnet render` and `schoolnet check` again")
     intended = data.decode("utf-8")
-    if offline:
-        target = Target(host.hostname, "", 0, "", user, "")
-    else:
-        conn = connections(fleet, environment, [host], need_key=False)[host.hostname]  # switches: a password
-        assert host.school is not None
-        target = Target(host.hostname, conn.address, conn.port, conn.host_key, user,
-                        login_password(store, ledger, host.hostname, user, switch_admin(host.school.id)))
+    target = Target(host.hostname, "", 0, "", user, "") if offline else \
+        login_target(fleet, environment, user, host, store, ledger)
     return Job(host.hostname, speaks, target, intended, Masker(intended, list(entry["secrets"]), store))
+
+
+def login_target(fleet: Fleet, environment: str, user: str, host: Host, store: SecretStore,
+                 ledger: Ledger | None) -> Target:
+    """Where and as whom to log in to a switch: its address and pinned key, the password it holds now."""
+    conn = connections(fleet, environment, [host], need_key=False)[host.hostname]  # switches: a password
+    assert host.school is not None
+    return Target(host.hostname, conn.address, conn.port, conn.host_key, user,
+                  login_password(store, ledger, host.hostname, user, switch_admin(host.school.id)))
 
 
 def proof_for(ledger: Ledger, hostname: str) -> Proof:
