@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from schoolnet.model.fleet import Fleet, Host
@@ -48,6 +49,11 @@ class Evidence:
                     self.macs_of[name] = {normalise_mac(str(m)) for m in observation.facts["macs"].values()} - {""}
         self.seen = sightings(self.fleet, self.snapshot)
         self.tablets = {normalise_mac(t.mac): (s, i, t) for s in self.fleet.schools for i, t in enumerate(s.tablets)}
+
+    @cached_property
+    def last_seen(self) -> dict[str, Sighting]:
+        """MAC -> its most telling sighting in the newest run that saw it, over the whole history."""
+        return last_seen(self.fleet, self.history)
 
     def observed(self, host: Host) -> Observation | None:
         found = self.snapshot.observations.get(host.hostname)
@@ -224,7 +230,7 @@ def tablet_unseen(ev: Evidence) -> Iterator[Problem]:
         {h.school.id for h in ev.fleet.hosts if h.school is not None and ev.observed(h) is not None}
     if not observed_schools:
         return
-    last = last_seen(ev.fleet, ev.history)
+    last = ev.last_seen
     for school in ev.fleet.schools:
         if school.id not in observed_schools:
             continue

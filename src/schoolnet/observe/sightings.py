@@ -95,15 +95,16 @@ def _vlan(value: object) -> int | None:
         return None
 
 
-def device_last_seen(fleet: Fleet, history: list[Snapshot]) -> dict[str, datetime]:
+def device_last_seen(fleet: Fleet, history: list[Snapshot],
+                     by_mac: dict[str, Sighting] | None = None) -> dict[str, datetime]:
     """Device name -> when it was last seen: a server or switch when it answered, a tablet when its MAC was
-    seen (history newest first)."""
+    seen (history newest first; `by_mac`: `last_seen` of the same history, when the caller has it)."""
     found: dict[str, datetime] = {}
     for snapshot in history:
         for name, observation in snapshot.observations.items():
             if observation.ok:
                 found.setdefault(name, snapshot.taken_at)
-    by_mac = last_seen(fleet, history)
+    by_mac = last_seen(fleet, history) if by_mac is None else by_mac
     for school in fleet.schools:
         for tablet in school.tablets:
             sighting = by_mac.get(normalise_mac(tablet.mac))

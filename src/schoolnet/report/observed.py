@@ -14,7 +14,7 @@ from pathlib import Path
 from schoolnet.model.fleet import Fleet
 from schoolnet.model.school import tablet_name
 from schoolnet.observe.reconcile import evidence_for, reconcile
-from schoolnet.observe.sightings import last_seen, normalise_mac
+from schoolnet.observe.sightings import device_last_seen, normalise_mac
 from schoolnet.observe.snapshot import history
 
 
@@ -54,18 +54,13 @@ def observed_view(fleet: Fleet, repository: Path, environment: str) -> ObservedV
     view = ObservedView(environment, _when(latest.taken_at), len(snapshots), unobservable=evidence.unobservable)
     hosts = {h.hostname: h.site for h in fleet.hosts}
     view.sites = {hosts[name] for name, o in latest.observations.items() if o.ok and name in hosts}
-    for snapshot in reversed(snapshots):  # newest last, so the newest wins
-        for name, observation in snapshot.observations.items():
-            if observation.ok:
-                view.seen[name] = _when(snapshot.taken_at)
-    sightings = last_seen(fleet, snapshots)
+    by_mac = evidence.last_seen  # computed once, for reconcile's rules and for this
+    view.seen = {name: _when(at) for name, at in device_last_seen(fleet, snapshots, by_mac).items()}
     for school in fleet.schools:
         for tablet in school.tablets:
-            sighting = sightings.get(normalise_mac(tablet.mac))
+            sighting = by_mac.get(normalise_mac(tablet.mac))
             if sighting is not None:
-                name = tablet_name(school.id, tablet.slot)
-                view.seen[name] = _when(sighting.at)
-                view.where[name] = sighting.where()
+                view.where[tablet_name(school.id, tablet.slot)] = sighting.where()
     files = {fleet.loc(s, "id").file: s.id for s in fleet.schools}
     files.update({fleet.loc(d, "site").file: d.site for d in fleet.datacenters})
     for p in problems:
