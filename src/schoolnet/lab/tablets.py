@@ -36,7 +36,11 @@ def tablet_netns(index: int) -> str:
 
 
 def plug_tablet(netns: str, bridge: str, peer: str, mac: str) -> None:
-    """A namespace with one interface, `wlan0`, carrying `mac`, plugged into `bridge` of the lab."""
+    """A namespace with one interface, `wlan0`, carrying `mac`, plugged into `bridge` of the lab.  A namespace
+    plugged in before is unplugged first: its veth pair deleted at once (a deleted namespace takes its
+    interfaces along only later, in the kernel's own time, and the peer's name would still be taken)."""
+    if network.netns_exists(netns):
+        network.ip("link", "del", "wlan0", netns=netns, check=False)
     network.delete_netns(netns)
     network.ensure_netns(netns)
     network.ensure_bridge(bridge)
