@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from schoolnet.deploy.connection import connections
+from schoolnet.deploy.connection import Connection, connections
 from schoolnet.model.fleet import Fleet, Host
 from schoolnet.render.engine import load_manifest
 
@@ -37,9 +37,7 @@ def host_data(fleet: Fleet, environment: str, hosts: list[Host], build: Path, kn
         if entry is None:
             raise ValueError(f"{host.hostname} is not in {build}/manifest.json: render it first")
         rows.append((host.hostname, {
-            "ssh_hostname": conn.address, "ssh_port": conn.port, "ssh_user": conn.user, "ssh_key": conn.key,
-            "ssh_known_hosts_file": str(known_hosts_file), "ssh_strict_host_key_checking": "yes",
-            "_sudo": conn.sudo, "schoolnet_roles": list(host.roles),
+            **connection_data(conn, known_hosts_file), "schoolnet_roles": list(host.roles),
             "schoolnet_files": entry["files"], "schoolnet_run": run,
             "schoolnet_build": str(build.resolve()),
             "schoolnet_unavailable_services": list(env.unavailable_services),
@@ -47,6 +45,13 @@ def host_data(fleet: Fleet, environment: str, hosts: list[Host], build: Path, kn
             "schoolnet_dry": dry,
         }))
     return rows
+
+
+def connection_data(conn: Connection, known_hosts_file: Path) -> dict[str, Any]:
+    """pyinfra's SSH settings for a host: its address, the environment's user and key, its pinned key only."""
+    return {"ssh_hostname": conn.address, "ssh_port": conn.port, "ssh_user": conn.user, "ssh_key": conn.key,
+            "ssh_known_hosts_file": str(known_hosts_file), "ssh_strict_host_key_checking": "yes",
+            "_sudo": conn.sudo}
 
 
 def groups(hosts: list[Host]) -> dict[str, list[str]]:

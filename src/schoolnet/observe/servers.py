@@ -20,7 +20,8 @@ from pyinfra.api.inventory import Inventory
 from pyinfra.api.state import State
 from pyinfra.context import ctx_config, ctx_host, ctx_inventory, ctx_state
 
-from schoolnet.deploy.connection import ConnectionError_, connections, known_hosts
+from schoolnet.deploy.bridge import connection_data
+from schoolnet.deploy.connection import Connection, ConnectionError_, connections, known_hosts
 from schoolnet.deploy.outcome import Collector, reason
 from schoolnet.model.fleet import Fleet, Host
 from schoolnet.observe.server_facts import ObservedServer
@@ -45,26 +46,19 @@ def managed(roles: tuple[str, ...]) -> tuple[list[str], list[str]]:
 def observe_servers(fleet: Fleet, environment: str, hosts: list[Host], parallel: int,
                     say: Callable[[str], None]) -> dict[str, Observation]:
     found: dict[str, Observation] = {}
-    rows: list[tuple[str, dict[str, Any]]] = []
-    reachable: list[Host] = []
+    reachable: dict[str, Connection] = {}
     for host in hosts:
         try:
-            conn = connections(fleet, environment, [host])[host.hostname]
+            reachable[host.hostname] = connections(fleet, environment, [host])[host.hostname]
         except ConnectionError_ as exc:
             found[host.hostname] = Observation(host.hostname, host.kind, False, str(exc))
-            continue
-        reachable.append(host)
-        rows.append((host.hostname, {"ssh_hostname": conn.address, "ssh_port": conn.port, "ssh_user": conn.user,
-                                     "ssh_key": conn.key, "ssh_strict_host_key_checking": "yes",
-                                     "_sudo": conn.sudo}))
-    if not rows:
+    if not reachable:
         return found
     with tempfile.TemporaryDirectory(prefix="schoolnet-observe-") as tmp:
         known = Path(tmp) / "known_hosts"
-        known.write_text(known_hosts(connections(fleet, environment, reachable)))
-        for _, data in rows:
-            data["ssh_known_hosts_file"] = str(known)
-        found.update(_read(reachable, rows, parallel, say))
+        known.write_text(known_hosts(reachable))
+        rows = [(name, connection_data(conn, known)) for name, conn in reachable.items()]
+        found.update(_read([h for h in hosts if h.hostname in reachable], rows, parallel, say))
     return found
 
 
